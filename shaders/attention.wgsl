@@ -1,0 +1,3 @@
+// attention.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

@@ -1,0 +1,12 @@
+// common.wgsl: helpers prepended to every kiln shader by the loader (src/kernels/mod.rs).
+// Only functions and constants live here, so each shader stays valid WGSL with them prepended.
+
+// Flat workgroup index of a grid folded into x and y (kernels::grid_1d): WebGPU allows at most
+// 65,535 workgroups per dimension, so large 1-D jobs use two.
+fn flat_group(wid: vec3<u32>, num: vec3<u32>) -> u32 {
+    return wid.x + wid.y * num.x;
+}
+
+// Stand-in for -inf in masks: WGSL has no infinity literal, and exp(NEG_LARGE - m) is exactly 0
+// for any finite m that matters, so masked scores drop out of a softmax without NaNs.
+const NEG_LARGE: f32 = -1.0e30;

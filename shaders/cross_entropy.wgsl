@@ -1,0 +1,3 @@
+// cross_entropy.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

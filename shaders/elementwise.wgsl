@@ -1,0 +1,3 @@
+// elementwise.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

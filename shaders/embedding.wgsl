@@ -1,0 +1,3 @@
+// embedding.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

@@ -1,0 +1,3 @@
+// layer_norm.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

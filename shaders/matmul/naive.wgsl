@@ -1,0 +1,3 @@
+// matmul/naive.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

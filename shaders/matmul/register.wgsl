@@ -1,0 +1,3 @@
+// matmul/register.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

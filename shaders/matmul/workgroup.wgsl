@@ -1,0 +1,3 @@
+// matmul/workgroup.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

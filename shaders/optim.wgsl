@@ -1,0 +1,3 @@
+// optim.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

@@ -1,0 +1,3 @@
+// reduce.wgsl: placeholder.
+@compute @workgroup_size(1)
+fn placeholder() {}

@@ -1,0 +1,100 @@
+// softmax.wgsl: row softmax over the last axis, and its backward.
+// forward:  y[r,c] = exp(x[r,c] - m[r]) / s[r],  m[r] = max_c x[r,c],  s[r] = sum_c exp(x[r,c] - m[r])
+// backward: dx[r,c] = y[r,c] * (dy[r,c] - sum_c' dy[r,c'] * y[r,c'])
+// Grid: one workgroup per row (folded 2-D grid); WG invocations stride across the row, so
+// neighbouring invocations read neighbouring floats, and reduce in workgroup memory.
+// The forward keeps an online (running max, rescaled sum) pair per invocation, so x is read
+// twice (statistics, then output) rather than three times.
+// WG = 64: a multiple of common subgroup widths (8 on lavapipe, 32/64 on GPUs), a quarter of
+// WebGPU's 256-invocation limit, and enough lanes to stream a 512-wide row in 8 steps.
+// Workgroup memory is written before it is read, so zero-initialisation is off.
+// Bindings (group 0): forward 0 params, 1 x, 2 y; backward 0 params, 1 y, 2 dy, 3 dx.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+const WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+var<workgroup> red_max: array<f32, WG>;
+var<workgroup> red_sum: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn softmax_forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num);
+    // Uniform per workgroup, so the early return keeps barriers in uniform control flow.
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var m = NEG_LARGE;
+    var s = 0.0;
+    for (var c = lid; c < params.cols; c += WG) {
+        let v = x[base + c];
+        let m_new = max(m, v);
+        s = s * exp(m - m_new) + exp(v - m_new);
+        m = m_new;
+    }
+    red_max[lid] = m;
+    red_sum[lid] = s;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            let m_a = red_max[lid];
+            let m_b = red_max[lid + stride];
+            let m_new = max(m_a, m_b);
+            red_sum[lid] = red_sum[lid] * exp(m_a - m_new) + red_sum[lid + stride] * exp(m_b - m_new);
+            red_max[lid] = m_new;
+        }
+        workgroupBarrier();
+    }
+    let row_max = red_max[0];
+    let inv_sum = 1.0 / red_sum[0];
+    for (var c = lid; c < params.cols; c += WG) {
+        y[base + c] = exp(x[base + c] - row_max) * inv_sum;
+    }
+}
+
+@group(0) @binding(1) var<storage, read> y_in: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(WG)
+fn softmax_backward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num);
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var acc = 0.0;
+    for (var c = lid; c < params.cols; c += WG) {
+        acc += dy[base + c] * y_in[base + c];
+    }
+    red_sum[lid] = acc;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            red_sum[lid] += red_sum[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    let dot = red_sum[0];
+    for (var c = lid; c < params.cols; c += WG) {
+        dx[base + c] = y_in[base + c] * (dy[base + c] - dot);
+    }
+}

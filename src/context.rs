@@ -1,0 +1,393 @@
+//! [`Context`]: one wgpu device and queue, what kiln learnt about the adapter, and the pipeline
+//! cache. Two contexts in one process share nothing.
+//!
+//! Errors that wgpu reports outside an error scope (during a submission) and device loss are
+//! recorded here by callbacks and turned into [`Error`]s at the next sync point, so nothing
+//! panics inside wgpu and a hung queue becomes [`Error::Timeout`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::kernels::{self, MatmulVariant};
+
+/// How long a sync point waits, in total, before declaring the GPU hung. The CPU driver runs a
+/// 2048³ matmul in about a second, so a minute is far beyond any single kiln submission.
+const WAIT_LIMIT: Duration = Duration::from_secs(120);
+/// Waits are taken in slices so that device loss is noticed while waiting.
+const WAIT_SLICE: Duration = Duration::from_millis(500);
+
+/// Environment variable naming the backend to use: `vulkan`, `metal`, `dx12` or `gl`.
+pub const ENV_BACKEND: &str = "KILN_BACKEND";
+/// Environment variable with a case-insensitive substring of the adapter's name to pick.
+pub const ENV_ADAPTER: &str = "KILN_ADAPTER";
+
+/// What kiln needs from a device, beyond WebGPU's defaults it never exceeds.
+const NEEDED: &[(&str, fn(&wgpu::Limits) -> u64, u64)] = &[
+    (
+        "max_storage_buffers_per_shader_stage",
+        |l| l.max_storage_buffers_per_shader_stage as u64,
+        8,
+    ),
+    (
+        "max_compute_invocations_per_workgroup",
+        |l| l.max_compute_invocations_per_workgroup as u64,
+        256,
+    ),
+    (
+        "max_compute_workgroup_storage_size",
+        |l| l.max_compute_workgroup_storage_size as u64,
+        16384,
+    ),
+    (
+        "max_compute_workgroup_size_x",
+        |l| l.max_compute_workgroup_size_x as u64,
+        256,
+    ),
+    (
+        "max_compute_workgroups_per_dimension",
+        |l| l.max_compute_workgroups_per_dimension as u64,
+        65535,
+    ),
+];
+
+/// A pipeline is identified by its shader, entry point and override constants.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PipelineKey {
+    pub shader: &'static str,
+    pub entry: &'static str,
+    /// `override` name and value as f64 bits, so the key can be hashed.
+    pub constants: Vec<(&'static str, u64)>,
+}
+
+#[derive(Default)]
+struct Health {
+    lost: Option<String>,
+    uncaptured: Vec<String>,
+}
+
+/// A wgpu device and queue with kiln's caches. Everything kiln creates lives on this device.
+pub struct Context {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    health: Arc<Mutex<Health>>,
+    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
+    pipelines_created: Mutex<u64>,
+    pub(crate) matmul_variant: OnceLock<MatmulVariant>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("adapter", &self.info.name)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked mid-update of a cache or a log;
+    // the data is still usable, so kiln carries on rather than propagating the panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn parse_backend(name: &str) -> Option<wgpu::Backends> {
+    match name.to_ascii_lowercase().as_str() {
+        "vulkan" | "vk" => Some(wgpu::Backends::VULKAN),
+        "metal" | "mtl" => Some(wgpu::Backends::METAL),
+        "dx12" | "d3d12" => Some(wgpu::Backends::DX12),
+        "gl" | "gles" | "opengl" => Some(wgpu::Backends::GL),
+        _ => None,
+    }
+}
+
+fn type_rank(t: wgpu::DeviceType) -> u32 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+const HOW_TO_GET_ONE: &str = "install a GPU driver, or on a machine without a GPU the CPU Vulkan \
+driver: `apt-get install mesa-vulkan-drivers libvulkan1` (Debian/Ubuntu)";
+
+impl Context {
+    /// Opens the best adapter: a discrete GPU, then an integrated one, then a CPU driver.
+    /// `KILN_BACKEND` (`vulkan`, `metal`, `dx12`, `gl`) and `KILN_ADAPTER` (a substring of the
+    /// adapter's name) narrow the choice.
+    pub fn new() -> Result<Context> {
+        let backends = match std::env::var(ENV_BACKEND) {
+            Ok(name) => parse_backend(&name).ok_or_else(|| {
+                Error::NoAdapter(format!(
+                    "{ENV_BACKEND}={name} is not a backend; use vulkan, metal, dx12 or gl"
+                ))
+            })?,
+            Err(_) => wgpu::Backends::all(),
+        };
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = backends;
+        let instance = wgpu::Instance::new(desc);
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        let wanted = std::env::var(ENV_ADAPTER)
+            .ok()
+            .map(|s| s.to_ascii_lowercase());
+        if let Some(w) = &wanted {
+            let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+            adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(w.as_str()));
+            if adapters.is_empty() {
+                return Err(Error::NoAdapter(format!(
+                    "{ENV_ADAPTER}={w} matches none of the adapters found: {names:?}"
+                )));
+            }
+        }
+        // Vulkan first among equals: it is the backend kiln is tested on.
+        adapters.sort_by_key(|a| {
+            let info = a.get_info();
+            (
+                type_rank(info.device_type),
+                info.backend != wgpu::Backend::Vulkan,
+            )
+        });
+        let adapter = adapters
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NoAdapter(HOW_TO_GET_ONE.to_string()))?;
+        let info = adapter.get_info();
+        let supported = adapter.limits();
+        check_limits(&supported, &info.name)?;
+        // WebGPU's default limits, except buffer sizes, which kiln takes as large as the adapter
+        // allows so that big tensors fit in one binding.
+        let limits = wgpu::Limits {
+            max_buffer_size: supported.max_buffer_size,
+            max_storage_buffer_binding_size: supported.max_storage_buffer_binding_size,
+            ..wgpu::Limits::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("kiln"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits,
+            ..Default::default()
+        }))
+        .map_err(|e| Error::NoAdapter(format!("{} refused a device: {e}", info.name)))?;
+        Ok(Context::assemble(device, queue, info))
+    }
+
+    /// Wraps a host application's device and queue. kiln creates no second device or instance,
+    /// and fails with [`Error::Unsupported`] naming the limit if the host's device is too small.
+    /// `adapter_info` names the adapter in reports; pass `None` if the host does not have it.
+    pub fn from_host(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        adapter_info: Option<wgpu::AdapterInfo>,
+    ) -> Result<Context> {
+        let info = adapter_info.unwrap_or_else(|| wgpu::AdapterInfo {
+            name: "host device".into(),
+            vendor: 0,
+            device: 0,
+            device_type: wgpu::DeviceType::Other,
+            device_pci_bus_id: String::new(),
+            driver: String::new(),
+            driver_info: String::new(),
+            backend: wgpu::Backend::Noop,
+            subgroup_min_size: 0,
+            subgroup_max_size: 0,
+            transient_saves_memory: None,
+            limit_bucket: None,
+        });
+        check_limits(&device.limits(), "the host's device")?;
+        Ok(Context::assemble(device, queue, info))
+    }
+
+    fn assemble(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Context {
+        let health = Arc::new(Mutex::new(Health::default()));
+        let on_lost = Arc::clone(&health);
+        device.set_device_lost_callback(move |reason, message| {
+            lock(&on_lost).lost = Some(format!("{reason:?}: {message}"));
+        });
+        let on_error = Arc::clone(&health);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            lock(&on_error).uncaptured.push(e.to_string());
+        }));
+        Context {
+            device,
+            queue,
+            info,
+            health,
+            modules: Mutex::new(HashMap::new()),
+            pipelines: Mutex::new(HashMap::new()),
+            pipelines_created: Mutex::new(0),
+            matmul_variant: OnceLock::new(),
+        }
+    }
+
+    /// The wgpu device.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The wgpu queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
+    /// The adapter this context runs on.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// One line naming the adapter, its type and backend, for reports.
+    pub fn adapter_summary(&self) -> String {
+        format!(
+            "{} ({:?}, {:?}, driver {} {})",
+            self.info.name,
+            self.info.device_type,
+            self.info.backend,
+            self.info.driver,
+            self.info.driver_info
+        )
+    }
+
+    /// How many compute pipelines this context has compiled so far (each is compiled once).
+    pub fn pipelines_created(&self) -> u64 {
+        *lock(&self.pipelines_created)
+    }
+
+    /// Returns an error if the device was lost or wgpu reported an error outside a scope.
+    pub fn check(&self) -> Result<()> {
+        let mut health = lock(&self.health);
+        if let Some(lost) = &health.lost {
+            return Err(Error::DeviceLost(lost.clone()));
+        }
+        if !health.uncaptured.is_empty() {
+            let message = health.uncaptured.join("; ");
+            health.uncaptured.clear();
+            return Err(Error::Wgpu {
+                during: "a submission".into(),
+                message,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `f` inside validation and out-of-memory error scopes; a captured error becomes
+    /// [`Error::Wgpu`] naming `during`.
+    pub fn scoped<T>(&self, during: &str, f: impl FnOnce() -> T) -> Result<T> {
+        self.check()?;
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = f();
+        let errors = [
+            pollster::block_on(validation.pop()),
+            pollster::block_on(oom.pop()),
+        ];
+        if let Some(e) = errors.into_iter().flatten().next() {
+            return Err(Error::Wgpu {
+                during: during.to_string(),
+                message: e.to_string(),
+            });
+        }
+        Ok(value)
+    }
+
+    /// Submits one command buffer, and reports errors recorded since the last sync point.
+    pub fn submit(&self, commands: wgpu::CommandBuffer) -> Result<wgpu::SubmissionIndex> {
+        let index = self.scoped("queue submission", || self.queue.submit([commands]))?;
+        self.check()?;
+        Ok(index)
+    }
+
+    /// Blocks until `index` (or all work, with `None`) has finished, in slices, so that a lost
+    /// device or a hang becomes an error rather than a frozen process.
+    pub fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            self.check()?;
+            let poll = wgpu::PollType::Wait {
+                submission_index: index.clone(),
+                timeout: Some(WAIT_SLICE),
+            };
+            match self.device.poll(poll) {
+                Ok(_) => return self.check(),
+                Err(wgpu::PollError::Timeout) => {
+                    if start.elapsed() > WAIT_LIMIT {
+                        return Err(Error::Timeout {
+                            during: "waiting for the queue".into(),
+                            seconds: start.elapsed().as_secs_f64(),
+                        });
+                    }
+                }
+                Err(e) => {
+                    self.check()?;
+                    return Err(Error::Wgpu {
+                        during: "waiting for the queue".into(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The compiled pipeline for `key`, compiling it on first use.
+    pub(crate) fn pipeline(&self, key: &PipelineKey) -> Result<wgpu::ComputePipeline> {
+        if let Some(p) = lock(&self.pipelines).get(key) {
+            return Ok(p.clone());
+        }
+        let module = self.module(key.shader)?;
+        let label = format!("kiln.{}.{}", key.shader, key.entry);
+        let constants: Vec<(&str, f64)> = key
+            .constants
+            .iter()
+            .map(|(n, bits)| (*n, f64::from_bits(*bits)))
+            .collect();
+        let pipeline = self.scoped(&format!("creating pipeline {label}"), || {
+            self.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&label),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(key.entry),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &constants,
+                        zero_initialize_workgroup_memory: false,
+                    },
+                    cache: None,
+                })
+        })?;
+        *lock(&self.pipelines_created) += 1;
+        lock(&self.pipelines).insert(key.clone(), pipeline.clone());
+        Ok(pipeline)
+    }
+
+    fn module(&self, shader: &'static str) -> Result<wgpu::ShaderModule> {
+        if let Some(m) = lock(&self.modules).get(shader) {
+            return Ok(m.clone());
+        }
+        let source = kernels::source(shader)?;
+        let module = self.scoped(&format!("compiling shader {shader}.wgsl"), || {
+            self.device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                })
+        })?;
+        lock(&self.modules).insert(shader, module.clone());
+        Ok(module)
+    }
+}
+
+fn check_limits(limits: &wgpu::Limits, who: &str) -> Result<()> {
+    for (name, get, needed) in NEEDED {
+        let have = get(limits);
+        if have < *needed {
+            return Err(Error::Unsupported(format!(
+                "kiln needs {name} >= {needed}, but {who} has {have}; request it when creating the device"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The WGSL kernel library: shader sources (embedded with `include_str!`), and [`Dispatch`], one
+//! recorded kernel launch with its pipeline, bind group and workgroup count.
+//!
+//! Creating a `Dispatch` compiles the pipeline (once per context, through the cache) and
+//! creates the bind group and the uniform holding the op's parameters. Recording one only sets
+//! state and dispatches: that split is what lets a plan create everything once and record a
+//! training step without allocating.
+
+mod variants;
+
+pub use variants::MatmulVariant;
+
+use bytemuck::Pod;
+use wgpu::util::DeviceExt;
+
+use crate::context::{Context, PipelineKey};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// Helpers prepended to every shader (flat indices over 2-D grids, shared constants).
+const COMMON: &str = include_str!("../../shaders/common.wgsl");
+
+/// Every shader kiln ships, by file stem.
+pub const SHADERS: &[(&str, &str)] = &[
+    (
+        "matmul_register",
+        include_str!("../../shaders/matmul/register.wgsl"),
+    ),
+    (
+        "matmul_workgroup",
+        include_str!("../../shaders/matmul/workgroup.wgsl"),
+    ),
+    (
+        "matmul_naive",
+        include_str!("../../shaders/matmul/naive.wgsl"),
+    ),
+    ("softmax", include_str!("../../shaders/softmax.wgsl")),
+    ("attention", include_str!("../../shaders/attention.wgsl")),
+    (
+        "elementwise",
+        include_str!("../../shaders/elementwise.wgsl"),
+    ),
+    ("reduce", include_str!("../../shaders/reduce.wgsl")),
+    ("layer_norm", include_str!("../../shaders/layer_norm.wgsl")),
+    ("embedding", include_str!("../../shaders/embedding.wgsl")),
+    (
+        "cross_entropy",
+        include_str!("../../shaders/cross_entropy.wgsl"),
+    ),
+    ("optim", include_str!("../../shaders/optim.wgsl")),
+];
+
+/// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so
+/// that a line number in a naga error can be traced back to its file.
+pub fn source(name: &str) -> Result<String> {
+    let (_, body) = SHADERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| Error::Shader {
+            name: name.to_string(),
+            message: "no such shader".into(),
+        })?;
+    Ok(format!("{COMMON}\n// ---- {name}.wgsl ----\n{body}"))
+}
+
+/// WebGPU's default cap on workgroups per grid dimension.
+pub const MAX_GROUPS_PER_DIM: u32 = 65535;
+
+/// A grid of `count` workgroups folded into x and y so that neither exceeds the WebGPU limit.
+/// Kernels rebuild the flat index with `flat_group` from `common.wgsl` and guard the tail.
+pub fn grid_1d(count: u32) -> [u32; 3] {
+    if count <= MAX_GROUPS_PER_DIM {
+        [count.max(1), 1, 1]
+    } else {
+        let y = count.div_ceil(MAX_GROUPS_PER_DIM);
+        [count.div_ceil(y), y, 1]
+    }
+}
+
+/// Number of workgroups for `n` items at `per_group` items per workgroup, folded by [`grid_1d`].
+pub fn grid_for(n: usize, per_group: usize) -> [u32; 3] {
+    grid_1d(n.div_ceil(per_group.max(1)) as u32)
+}
+
+/// One kernel launch, ready to record: pipeline, bind group, grid.
+#[derive(Clone, Debug)]
+pub struct Dispatch {
+    label: String,
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+/// What to launch: shader, entry point, `override` constants.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    /// Shader file stem, from [`SHADERS`].
+    pub shader: &'static str,
+    /// Entry point (`<op>_forward`, `<op>_backward_<wrt>`).
+    pub entry: &'static str,
+    /// WGSL `override` values.
+    pub constants: Vec<(&'static str, f64)>,
+}
+
+impl Kernel {
+    /// A kernel with default override constants.
+    pub fn new(shader: &'static str, entry: &'static str) -> Kernel {
+        Kernel {
+            shader,
+            entry,
+            constants: Vec::new(),
+        }
+    }
+
+    /// Sets an `override` constant.
+    pub fn with(mut self, name: &'static str, value: f64) -> Kernel {
+        self.constants.push((name, value));
+        self
+    }
+
+    fn key(&self) -> PipelineKey {
+        PipelineKey {
+            shader: self.shader,
+            entry: self.entry,
+            constants: self
+                .constants
+                .iter()
+                .map(|(n, v)| (*n, v.to_bits()))
+                .collect(),
+        }
+    }
+
+    /// Creates the launch: binding 0 is a uniform holding `params`, bindings 1.. are `tensors` in
+    /// order (inputs first, outputs last, as each shader's header lists them).
+    pub fn dispatch<P: Pod>(
+        &self,
+        ctx: &Context,
+        params: &P,
+        tensors: &[&Tensor],
+        workgroups: [u32; 3],
+    ) -> Result<Dispatch> {
+        let label = format!("kiln.{}.{}", self.shader, self.entry);
+        if workgroups.iter().any(|&w| w > MAX_GROUPS_PER_DIM) {
+            return Err(Error::Unsupported(format!(
+                "{label}: grid {workgroups:?} exceeds {MAX_GROUPS_PER_DIM} workgroups per dimension"
+            )));
+        }
+        let pipeline = ctx.pipeline(&self.key())?;
+        let bind_group = ctx.scoped(&format!("binding {label}"), || {
+            let uniform = ctx
+                .device()
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(&label),
+                    contents: bytemuck::bytes_of(params),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                });
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: uniform.as_entire_binding(),
+            }];
+            for (i, t) in tensors.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: i as u32 + 1,
+                    resource: t.binding(),
+                });
+            }
+            ctx.device().create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&label),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            })
+        })?;
+        Ok(Dispatch {
+            label,
+            pipeline,
+            bind_group,
+            workgroups,
+        })
+    }
+}
+
+impl Dispatch {
+    /// Records the launch into a compute pass. Allocates nothing.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
+
+    /// The pipeline label, `kiln.<shader>.<entry>`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The grid.
+    pub fn workgroups(&self) -> [u32; 3] {
+        self.workgroups
+    }
+}
+
+/// Records `dispatches` in order into `encoder`, one compute pass. wgpu inserts the barriers
+/// between dispatches that touch the same buffers.
+pub fn record_all(encoder: &mut wgpu::CommandEncoder, dispatches: &[Dispatch]) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("kiln"),
+        timestamp_writes: None,
+    });
+    for d in dispatches {
+        d.record(&mut pass);
+    }
+}
+
+/// Records `dispatches` into one encoder and submits once. Does not wait.
+pub fn run(ctx: &Context, dispatches: &[Dispatch]) -> Result<wgpu::SubmissionIndex> {
+    let mut encoder = ctx
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("kiln"),
+        });
+    record_all(&mut encoder, dispatches);
+    ctx.submit(encoder.finish())
+}
+
+/// Parses and validates a shader (with the common helpers prepended) through naga, without a
+/// device: the check `cargo test` runs on every shader, and a readable diagnostic when one fails.
+pub fn validate(name: &str) -> Result<()> {
+    let text = source(name)?;
+    let module = naga::front::wgsl::parse_str(&text).map_err(|e| Error::Shader {
+        name: name.to_string(),
+        message: e.emit_to_string_with_path(&text, &format!("{name}.wgsl")),
+    })?;
+    let mut validator = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    );
+    validator.validate(&module).map_err(|e| Error::Shader {
+        name: name.to_string(),
+        message: e.emit_to_string_with_path(&text, &format!("{name}.wgsl")),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! # kiln
+//!
+//! A GPU training engine: WGSL compute kernels with hand-written backward passes, run through
+//! wgpu on any GPU it reaches (Vulkan, Metal, DX12, GL) and on CPU drivers such as lavapipe.
+//!
+//! - [`Context`] owns a wgpu device and queue ([`Context::new`] picks the best adapter;
+//!   [`Context::from_host`] wraps a host application's).
+//! - [`Tensor`] is a device buffer with a shape; it hands out its `wgpu::Buffer`.
+//! - [`ops`] holds every op: forward and backward kernels, prepared as
+//!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
+//!
+//! ```no_run
+//! # fn main() -> kiln::Result<()> {
+//! use kiln::{ops, Context, Tensor};
+//! let ctx = Context::new()?;
+//! let x = Tensor::from_f32(&ctx, &[2, 3], &[1.0, 2.0, 3.0, 0.0, 0.0, 0.0])?;
+//! let y = ops::softmax::softmax(&ctx, &x)?;
+//! println!("{:?}", y.to_vec_f32(&ctx)?);
+//! # Ok(()) }
+//! ```
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![warn(missing_docs)]
+
+pub mod context;
+pub mod error;
+pub mod kernels;
+pub mod ops;
+pub mod tensor;
+
+pub use context::Context;
+pub use error::{Error, Result};
+pub use tensor::{DType, Tensor};
+/// The wgpu kiln is built on, so hosts use the very same version.
+pub use wgpu;

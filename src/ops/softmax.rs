@@ -1,0 +1,93 @@
+//! `softmax` over the last axis, numerically stable, and its backward.
+//!
+//! Dimension letters: R rows (every axis but the last, flattened), C the last axis.
+//! - forward: `y[r,c] = exp(x[r,c] - max_c x[r,:]) / sum_c exp(x[r,c] - max_c x[r,:])`
+//! - backward: `dx[r,c] = y[r,c] * (dy[r,c] - sum_c' dy[r,c'] y[r,c'])`, from the saved output,
+//!   so the forward's statistics need not be kept.
+//!
+//! Kernel: `shaders/softmax.wgsl`, one workgroup per row.
+
+use crate::context::Context;
+use crate::error::{shape_error, Result};
+use crate::kernels::{grid_1d, run, Dispatch, Kernel};
+use crate::tensor::{DType, Tensor};
+
+use super::check_f32;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    rows: u32,
+    cols: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+
+/// Output shape: the input's. Needs at least one axis.
+pub fn shape(x: &[usize]) -> Result<Vec<usize>> {
+    if x.is_empty() || x.iter().any(|&d| d == 0) {
+        return Err(shape_error(
+            "softmax",
+            "a non-empty tensor with at least one axis",
+            &[x],
+        ));
+    }
+    Ok(x.to_vec())
+}
+
+fn params(shape: &[usize]) -> (Params, [u32; 3]) {
+    let cols = shape.last().copied().unwrap_or(1);
+    let rows = shape.iter().product::<usize>() / cols.max(1);
+    let p = Params {
+        rows: rows as u32,
+        cols: cols as u32,
+        _pad0: 0,
+        _pad1: 0,
+    };
+    (p, grid_1d(rows as u32))
+}
+
+/// Prepares `y = softmax(x)` into an existing tensor of the same shape.
+pub fn forward(ctx: &Context, x: &Tensor, y: &Tensor) -> Result<Dispatch> {
+    shape(x.shape())?;
+    if x.shape() != y.shape() {
+        return Err(shape_error(
+            "softmax",
+            "output shaped like the input",
+            &[x.shape(), y.shape()],
+        ));
+    }
+    check_f32("softmax", &[x, y])?;
+    let (p, grid) = params(x.shape());
+    Kernel::new("softmax", "softmax_forward").dispatch(ctx, &p, &[x, y], grid)
+}
+
+/// Prepares `dx` from the forward output `y` and the output gradient `dy`.
+pub fn backward(ctx: &Context, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Result<Dispatch> {
+    shape(y.shape())?;
+    if y.shape() != dy.shape() || y.shape() != dx.shape() {
+        return Err(shape_error(
+            "softmax_backward",
+            "y, dy and dx of one shape",
+            &[y.shape(), dy.shape(), dx.shape()],
+        ));
+    }
+    check_f32("softmax_backward", &[y, dy, dx])?;
+    let (p, grid) = params(y.shape());
+    Kernel::new("softmax", "softmax_backward").dispatch(ctx, &p, &[y, dy, dx], grid)
+}
+
+/// Runs `softmax(x)` now and returns the result.
+pub fn softmax(ctx: &Context, x: &Tensor) -> Result<Tensor> {
+    let y = Tensor::zeros(ctx, &shape(x.shape())?, DType::F32)?;
+    run(ctx, &[forward(ctx, x, &y)?])?;
+    Ok(y)
+}
+
+/// Runs the backward now: `dx` from the output `y` and its gradient `dy`.
+pub fn softmax_backward(ctx: &Context, y: &Tensor, dy: &Tensor) -> Result<Tensor> {
+    let dx = Tensor::zeros(ctx, y.shape(), DType::F32)?;
+    run(ctx, &[backward(ctx, y, dy, &dx)?])?;
+    Ok(dx)
+}

@@ -1,0 +1,323 @@
+//! [`Tensor`]: a device buffer (or a slice of one) with a static shape and an element type.
+//! Tensors hand out their `wgpu::Buffer`, so host applications use them without copies.
+
+use std::sync::Arc;
+
+use wgpu::util::DeviceExt;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// Element type of a tensor. Both are four bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// 32-bit float: activations, weights, gradients.
+    F32,
+    /// 32-bit unsigned integer: token ids, class labels.
+    U32,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub const fn size(self) -> u64 {
+        4
+    }
+}
+
+/// Usage flags of every buffer kiln allocates: bound as storage, copied to and from.
+pub const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+/// A GPU tensor: `shape` elements of `dtype`, row-major, at `offset` bytes into `buffer`.
+/// Cloning is cheap and shares the buffer.
+#[derive(Clone, Debug)]
+pub struct Tensor {
+    buffer: Arc<wgpu::Buffer>,
+    offset: u64,
+    shape: Vec<usize>,
+    dtype: DType,
+}
+
+/// Number of elements of a shape (1 for a scalar's empty shape).
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+impl Tensor {
+    /// An uninitialised (zeroed by wgpu) tensor.
+    pub fn zeros(ctx: &Context, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let size = (numel(shape) as u64 * dtype.size()).max(4);
+        let buffer = ctx.scoped("allocating a tensor", || {
+            ctx.device().create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln.tensor"),
+                size,
+                usage: TENSOR_USAGE,
+                mapped_at_creation: false,
+            })
+        })?;
+        Ok(Tensor {
+            buffer: Arc::new(buffer),
+            offset: 0,
+            shape: shape.to_vec(),
+            dtype,
+        })
+    }
+
+    /// Uploads f32 data.
+    pub fn from_f32(ctx: &Context, shape: &[usize], data: &[f32]) -> Result<Tensor> {
+        Tensor::upload(
+            ctx,
+            shape,
+            DType::F32,
+            bytemuck::cast_slice(data),
+            data.len(),
+        )
+    }
+
+    /// Uploads u32 data (token ids, labels).
+    pub fn from_u32(ctx: &Context, shape: &[usize], data: &[u32]) -> Result<Tensor> {
+        Tensor::upload(
+            ctx,
+            shape,
+            DType::U32,
+            bytemuck::cast_slice(data),
+            data.len(),
+        )
+    }
+
+    fn upload(
+        ctx: &Context,
+        shape: &[usize],
+        dtype: DType,
+        bytes: &[u8],
+        len: usize,
+    ) -> Result<Tensor> {
+        if len != numel(shape) {
+            return Err(Error::Length {
+                during: "uploading a tensor",
+                expected: numel(shape),
+                got: len,
+            });
+        }
+        let padded;
+        let contents = if bytes.is_empty() {
+            padded = [0u8; 4];
+            &padded[..]
+        } else {
+            bytes
+        };
+        let buffer = ctx.scoped("uploading a tensor", || {
+            ctx.device()
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("kiln.tensor"),
+                    contents,
+                    usage: TENSOR_USAGE,
+                })
+        })?;
+        Ok(Tensor {
+            buffer: Arc::new(buffer),
+            offset: 0,
+            shape: shape.to_vec(),
+            dtype,
+        })
+    }
+
+    /// Wraps part of an existing buffer (a host's, say) without copying. The buffer needs
+    /// `STORAGE` usage (and `COPY_SRC` to be downloaded); `offset` must respect the device's
+    /// `min_storage_buffer_offset_alignment`.
+    pub fn from_buffer(
+        ctx: &Context,
+        buffer: Arc<wgpu::Buffer>,
+        offset: u64,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Tensor> {
+        let align = ctx.device().limits().min_storage_buffer_offset_alignment as u64;
+        if offset % align != 0 {
+            return Err(Error::Unsupported(format!(
+                "a tensor's offset must be a multiple of {align} bytes, got {offset}"
+            )));
+        }
+        if !buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
+            return Err(Error::Unsupported(
+                "a buffer wrapped as a tensor needs wgpu::BufferUsages::STORAGE".into(),
+            ));
+        }
+        let bytes = numel(shape) as u64 * dtype.size();
+        if offset + bytes > buffer.size() {
+            return Err(Error::Unsupported(format!(
+                "a tensor of shape {shape:?} at offset {offset} needs {} bytes, the buffer has {}",
+                offset + bytes,
+                buffer.size()
+            )));
+        }
+        Ok(Tensor {
+            buffer,
+            offset,
+            shape: shape.to_vec(),
+            dtype,
+        })
+    }
+
+    /// The same data seen with another shape of equal element count.
+    pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
+        if numel(shape) != self.numel() {
+            return Err(crate::error::shape_error(
+                "reshape",
+                "the same number of elements",
+                &[&self.shape, shape],
+            ));
+        }
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            ..self.clone()
+        })
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+
+    /// Size in bytes of the tensor's data.
+    pub fn byte_size(&self) -> u64 {
+        self.numel() as u64 * self.dtype.size()
+    }
+
+    /// The underlying buffer; the tensor's data starts at [`Tensor::offset`].
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
+    }
+
+    /// Byte offset of the tensor's data in [`Tensor::buffer`].
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The binding of this tensor's bytes, for a bind group.
+    pub fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.buffer,
+            offset: self.offset,
+            size: wgpu::BufferSize::new(self.byte_size().max(4)),
+        })
+    }
+
+    /// Copies f32 data into the tensor (same length), through the queue.
+    pub fn write_f32(&self, ctx: &Context, data: &[f32]) -> Result<()> {
+        self.expect_dtype("write_f32", DType::F32)?;
+        self.write_bytes(ctx, bytemuck::cast_slice(data), data.len())
+    }
+
+    /// Copies u32 data into the tensor (same length), through the queue.
+    pub fn write_u32(&self, ctx: &Context, data: &[u32]) -> Result<()> {
+        self.expect_dtype("write_u32", DType::U32)?;
+        self.write_bytes(ctx, bytemuck::cast_slice(data), data.len())
+    }
+
+    fn write_bytes(&self, ctx: &Context, bytes: &[u8], len: usize) -> Result<()> {
+        if len != self.numel() {
+            return Err(Error::Length {
+                during: "writing a tensor",
+                expected: self.numel(),
+                got: len,
+            });
+        }
+        if !bytes.is_empty() {
+            ctx.queue().write_buffer(&self.buffer, self.offset, bytes);
+        }
+        Ok(())
+    }
+
+    /// Downloads the data as f32 (waits for the GPU).
+    pub fn to_vec_f32(&self, ctx: &Context) -> Result<Vec<f32>> {
+        self.expect_dtype("to_vec_f32", DType::F32)?;
+        Ok(bytemuck::cast_slice(&self.read_bytes(ctx)?).to_vec())
+    }
+
+    /// Downloads the data as u32 (waits for the GPU).
+    pub fn to_vec_u32(&self, ctx: &Context) -> Result<Vec<u32>> {
+        self.expect_dtype("to_vec_u32", DType::U32)?;
+        Ok(bytemuck::cast_slice(&self.read_bytes(ctx)?).to_vec())
+    }
+
+    fn expect_dtype(&self, op: &'static str, want: DType) -> Result<()> {
+        if self.dtype != want {
+            return Err(Error::DType {
+                op,
+                message: format!("the tensor holds {:?}, not {want:?}", self.dtype),
+            });
+        }
+        Ok(())
+    }
+
+    fn read_bytes(&self, ctx: &Context) -> Result<Vec<u8>> {
+        let size = self.byte_size();
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = ctx.scoped("allocating a readback buffer", || {
+            ctx.device().create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln.readback"),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })?;
+        let mut encoder = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kiln.readback"),
+            });
+        encoder.copy_buffer_to_buffer(&self.buffer, self.offset, &staging, 0, size);
+        let index = ctx.submit(encoder.finish())?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            // The receiver outlives the wait below; a send error means nobody is listening.
+            let _ = tx.send(r);
+        });
+        ctx.wait(Some(index))?;
+        match rx.try_recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(Error::Wgpu {
+                    during: "mapping a readback buffer".into(),
+                    message: e.to_string(),
+                })
+            }
+            Err(_) => {
+                ctx.wait(None)?;
+                match rx.try_recv() {
+                    Ok(Ok(())) => {}
+                    _ => {
+                        return Err(Error::Wgpu {
+                            during: "mapping a readback buffer".into(),
+                            message: "the map callback never ran".into(),
+                        })
+                    }
+                }
+            }
+        }
+        let bytes = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Wgpu {
+                during: "reading a readback buffer".into(),
+                message: e.to_string(),
+            })?
+            .to_vec();
+        staging.unmap();
+        Ok(bytes)
+    }
+}

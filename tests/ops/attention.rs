@@ -1,0 +1,1 @@
+//! attention tests: filled in with the attention kernels.

@@ -1,0 +1,1 @@
+//! cross_entropy tests: filled in with the cross_entropy kernels.

@@ -1,0 +1,1 @@
+//! elementwise tests: filled in with the elementwise kernels.

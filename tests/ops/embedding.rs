@@ -1,0 +1,1 @@
+//! embedding tests: filled in with the embedding kernels.

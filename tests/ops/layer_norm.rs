@@ -1,0 +1,1 @@
+//! layer_norm tests: filled in with the layer_norm kernels.

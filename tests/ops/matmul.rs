@@ -1,0 +1,1 @@
+//! matmul tests: filled in with the matmul kernels.

@@ -1,0 +1,1 @@
+//! optim tests: filled in with the optim kernels.

@@ -1,0 +1,1 @@
+//! reduce tests: filled in with the reduce kernels.
