@@ -1,0 +1,33 @@
+//! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
+//! in the same run, and their ratio.
+//!
+//! `cargo run --release --example bench [-- --json FILE] [--quick]`
+
+mod attention;
+mod figure;
+
+use figure::Figure;
+
+fn main() -> kiln::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let ctx = kiln::Context::new()?;
+    println!("adapter: {}", ctx.adapter_summary());
+    let mut figures: Vec<Figure> = Vec::new();
+    figures.extend(attention::run(&ctx)?);
+    for f in &figures {
+        println!("{}", f.line());
+    }
+    if let Some(path) = json {
+        let body: Vec<String> = figures.iter().map(|f| format!("  {}", f.json())).collect();
+        let text = format!("[\n{}\n]\n", body.join(",\n"));
+        std::fs::write(&path, text)
+            .map_err(|e| kiln::Error::Unsupported(format!("writing {path}: {e}")))?;
+        println!("wrote {path}");
+    }
+    Ok(())
+}
