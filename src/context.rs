@@ -121,18 +121,29 @@ impl Context {
     /// `KILN_BACKEND` (`vulkan`, `metal`, `dx12`, `gl`) and `KILN_ADAPTER` (a substring of the
     /// adapter's name) narrow the choice.
     pub fn new() -> Result<Context> {
-        let backends = match std::env::var(ENV_BACKEND) {
-            Ok(name) => parse_backend(&name).ok_or_else(|| {
+        let requested = match std::env::var(ENV_BACKEND) {
+            Ok(name) => Some(parse_backend(&name).ok_or_else(|| {
                 Error::NoAdapter(format!(
                     "{ENV_BACKEND}={name} is not a backend; use vulkan, metal, dx12 or gl"
                 ))
-            })?,
-            Err(_) => wgpu::Backends::all(),
+            })?),
+            Err(_) => None,
         };
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = backends;
-        let instance = wgpu::Instance::new(desc);
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        // The primary backends first; GL only when they find nothing, because probing EGL on a
+        // headless machine prints errors even when a Vulkan adapter exists.
+        let mut adapters = Vec::new();
+        for backends in match requested {
+            Some(b) => vec![b],
+            None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
+        } {
+            let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+            desc.backends = backends;
+            let instance = wgpu::Instance::new(desc);
+            adapters = pollster::block_on(instance.enumerate_adapters(backends));
+            if !adapters.is_empty() {
+                break;
+            }
+        }
         let wanted = std::env::var(ENV_ADAPTER)
             .ok()
             .map(|s| s.to_ascii_lowercase());

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use wgpu::util::DeviceExt;
-
 use crate::context::Context;
 use crate::error::{Error, Result};
 
@@ -100,27 +98,14 @@ impl Tensor {
                 got: len,
             });
         }
-        let padded;
-        let contents = if bytes.is_empty() {
-            padded = [0u8; 4];
-            &padded[..]
-        } else {
-            bytes
-        };
-        let buffer = ctx.scoped("uploading a tensor", || {
-            ctx.device()
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("kiln.tensor"),
-                    contents,
-                    usage: TENSOR_USAGE,
-                })
-        })?;
-        Ok(Tensor {
-            buffer: Arc::new(buffer),
-            offset: 0,
-            shape: shape.to_vec(),
-            dtype,
-        })
+        let tensor = Tensor::zeros(ctx, shape, dtype)?;
+        // A queue write rather than a buffer mapped at creation: mapping panics inside wgpu when
+        // the device is lost, a queue write reports an error at the next sync point.
+        if !bytes.is_empty() {
+            ctx.queue().write_buffer(&tensor.buffer, 0, bytes);
+        }
+        ctx.check()?;
+        Ok(tensor)
     }
 
     /// Wraps part of an existing buffer (a host's, say) without copying. The buffer needs

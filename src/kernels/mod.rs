@@ -11,7 +11,6 @@ mod variants;
 pub use variants::MatmulVariant;
 
 use bytemuck::Pod;
-use wgpu::util::DeviceExt;
 
 use crate::context::{Context, PipelineKey};
 use crate::error::{Error, Result};
@@ -147,13 +146,16 @@ impl Kernel {
         }
         let pipeline = ctx.pipeline(&self.key())?;
         let bind_group = ctx.scoped(&format!("binding {label}"), || {
-            let uniform = ctx
-                .device()
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(&label),
-                    contents: bytemuck::bytes_of(params),
-                    usage: wgpu::BufferUsages::UNIFORM,
-                });
+            // Created empty and filled through the queue rather than mapped at creation:
+            // mapping panics inside wgpu on a lost device, a queue write reports an error.
+            let uniform = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+                label: Some(&label),
+                size: std::mem::size_of::<P>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            ctx.queue()
+                .write_buffer(&uniform, 0, bytemuck::bytes_of(params));
             let mut entries = vec![wgpu::BindGroupEntry {
                 binding: 0,
                 resource: uniform.as_entire_binding(),

@@ -3,6 +3,7 @@
 //! op, one shared context (linking is the slow part on two cores).
 
 mod attention;
+mod context;
 mod cross_entropy;
 mod elementwise;
 mod embedding;

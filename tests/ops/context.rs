@@ -1,0 +1,168 @@
+//! The context and tensors: adapter choice, host devices, isolation, and errors as values.
+
+use super::*;
+use kiln::ops::softmax;
+use kiln::{DType, Error};
+
+fn softmax_ok(c: &Context) -> bool {
+    let x = Tensor::from_f32(c, &[1, 2], &[0.0, 0.0]).unwrap();
+    let y = softmax::softmax(c, &x).unwrap().to_vec_f32(c).unwrap();
+    y == vec![0.5, 0.5]
+}
+
+#[test]
+fn two_contexts_do_not_interfere() {
+    let a = Context::new().unwrap();
+    let b = Context::new().unwrap();
+    let ta = Tensor::from_f32(&a, &[3], &[1.0, 2.0, 3.0]).unwrap();
+    let tb = Tensor::from_f32(&b, &[3], &[4.0, 5.0, 6.0]).unwrap();
+    assert!(softmax_ok(&a));
+    assert_eq!(b.pipelines_created(), 0, "b compiled nothing yet");
+    assert!(softmax_ok(&b));
+    assert_eq!(ta.to_vec_f32(&a).unwrap(), vec![1.0, 2.0, 3.0]);
+    assert_eq!(tb.to_vec_f32(&b).unwrap(), vec![4.0, 5.0, 6.0]);
+}
+
+#[test]
+fn pipelines_are_compiled_once() {
+    let c = Context::new().unwrap();
+    assert!(softmax_ok(&c));
+    let after_first = c.pipelines_created();
+    assert!(softmax_ok(&c));
+    assert_eq!(c.pipelines_created(), after_first);
+}
+
+fn host_device(
+    limits: kiln::wgpu::Limits,
+) -> (
+    kiln::wgpu::Device,
+    kiln::wgpu::Queue,
+    kiln::wgpu::AdapterInfo,
+) {
+    let mut desc = kiln::wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = kiln::wgpu::Backends::PRIMARY;
+    let instance = kiln::wgpu::Instance::new(desc);
+    let adapter =
+        pollster::block_on(instance.request_adapter(&kiln::wgpu::RequestAdapterOptions::default()))
+            .unwrap();
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&kiln::wgpu::DeviceDescriptor {
+            required_limits: limits,
+            ..Default::default()
+        }))
+        .unwrap();
+    (device, queue, adapter.get_info())
+}
+
+#[test]
+fn runs_on_a_host_device() {
+    let (device, queue, info) = host_device(kiln::wgpu::Limits::default());
+    let c = Context::from_host(device.clone(), queue, Some(info)).unwrap();
+    assert!(softmax_ok(&c));
+    // The tensor's buffer belongs to the host's device: the host can bind it directly.
+    let t = Tensor::from_f32(&c, &[4], &[1.0; 4]).unwrap();
+    assert!(t
+        .buffer()
+        .usage()
+        .contains(kiln::wgpu::BufferUsages::STORAGE));
+    assert_eq!(t.offset(), 0);
+}
+
+#[test]
+fn host_device_without_needed_limits_is_a_clear_error() {
+    let limits = kiln::wgpu::Limits {
+        max_storage_buffers_per_shader_stage: 4,
+        ..kiln::wgpu::Limits::default()
+    };
+    let (device, queue, _) = host_device(limits);
+    let err = Context::from_host(device, queue, None).unwrap_err();
+    assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("max_storage_buffers_per_shader_stage"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrapping_a_host_buffer_shares_it() {
+    let c = ctx();
+    let buffer = c.device().create_buffer(&kiln::wgpu::BufferDescriptor {
+        label: Some("host"),
+        size: 512 + 8,
+        usage: kiln::tensor::TENSOR_USAGE,
+        mapped_at_creation: false,
+    });
+    c.queue()
+        .write_buffer(&buffer, 512, bytemuck::cast_slice(&[3.0f32, 3.0]));
+    let t = Tensor::from_buffer(c, std::sync::Arc::new(buffer), 512, &[2], DType::F32).unwrap();
+    assert_eq!(
+        softmax::softmax(c, &t).unwrap().to_vec_f32(c).unwrap(),
+        vec![0.5, 0.5]
+    );
+    let misaligned = c.device().create_buffer(&kiln::wgpu::BufferDescriptor {
+        label: None,
+        size: 64,
+        usage: kiln::tensor::TENSOR_USAGE,
+        mapped_at_creation: false,
+    });
+    let err =
+        Tensor::from_buffer(c, std::sync::Arc::new(misaligned), 4, &[2], DType::F32).unwrap_err();
+    assert!(err.to_string().contains("multiple of"), "{err}");
+}
+
+#[test]
+fn wrong_length_upload_and_wrong_dtype_are_errors() {
+    let err = Tensor::from_f32(ctx(), &[2, 3], &[0.0; 5]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Length {
+            during: "uploading a tensor",
+            expected: 6,
+            got: 5
+        }
+    );
+    let t = Tensor::from_u32(ctx(), &[2], &[1, 2]).unwrap();
+    assert!(matches!(t.to_vec_f32(ctx()), Err(Error::DType { .. })));
+    assert_eq!(t.to_vec_u32(ctx()).unwrap(), vec![1, 2]);
+    let x = Tensor::from_f32(ctx(), &[2], &[0.0; 2]).unwrap();
+    assert!(matches!(
+        x.write_f32(ctx(), &[1.0; 3]),
+        Err(Error::Length { .. })
+    ));
+    assert!(matches!(
+        softmax::softmax(ctx(), &t),
+        Err(Error::DType { .. })
+    ));
+}
+
+#[test]
+fn wgpu_validation_errors_come_back_as_results() {
+    // Binding one buffer as the read-only input and the writable output of the same dispatch is
+    // a usage conflict that wgpu catches; it must surface as Error::Wgpu, not a panic.
+    let c = Context::new().unwrap();
+    let x = Tensor::from_f32(&c, &[1, 4], &[1.0; 4]).unwrap();
+    let result =
+        softmax::forward(&c, &x, &x).and_then(|d| kiln::kernels::run(&c, &[d]).map(|_| ()));
+    let result = result.and_then(|_| c.wait(None));
+    assert!(matches!(result, Err(Error::Wgpu { .. })), "{result:?}");
+}
+
+#[test]
+fn a_lost_device_is_an_error_not_a_panic() {
+    let c = Context::new().unwrap();
+    let x = Tensor::from_f32(&c, &[1, 4], &[1.0; 4]).unwrap();
+    c.device().destroy();
+    let result = softmax::softmax(&c, &x).and_then(|y| y.to_vec_f32(&c));
+    assert!(
+        matches!(result, Err(Error::DeviceLost(_)) | Err(Error::Wgpu { .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn adapter_is_reported() {
+    let s = ctx().adapter_summary();
+    assert!(!s.is_empty());
+    assert!(!ctx().adapter_info().name.is_empty());
+}
