@@ -32,7 +32,7 @@ struct Params {
     ignore_index: u32,
     smoothing: f32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// Options of the loss, PyTorch's `ignore_index` and `label_smoothing`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -29,11 +29,11 @@ struct Params {
     channels: u32,
     _pad0: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// Output shape `[.., C]` for ids `[..]` and a table `[V, C]`.
 pub fn shape(ids: &[usize], table: &[usize]) -> Result<Vec<usize>> {
-    if table.len() != 2 || table.iter().any(|&d| d == 0) || ids.contains(&0) {
+    if table.len() != 2 || table.contains(&0) || ids.contains(&0) {
         return Err(shape_error(
             "embedding",
             "ids [..] (no empty axis) and a table [V, C] with V, C > 0",
