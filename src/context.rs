@@ -24,7 +24,10 @@ pub const ENV_BACKEND: &str = "KILN_BACKEND";
 pub const ENV_ADAPTER: &str = "KILN_ADAPTER";
 
 /// What kiln needs from a device, beyond WebGPU's defaults it never exceeds.
-const NEEDED: &[(&str, fn(&wgpu::Limits) -> u64, u64)] = &[
+/// A limit: its name, how to read it, the least kiln needs.
+type Needed = (&'static str, fn(&wgpu::Limits) -> u64, u64);
+
+const NEEDED: &[Needed] = &[
     (
         "max_storage_buffers_per_shader_stage",
         |l| l.max_storage_buffers_per_shader_stage as u64,

@@ -119,7 +119,7 @@ impl Tensor {
         dtype: DType,
     ) -> Result<Tensor> {
         let align = ctx.device().limits().min_storage_buffer_offset_alignment as u64;
-        if offset % align != 0 {
+        if !offset.is_multiple_of(align) {
             return Err(Error::Unsupported(format!(
                 "a tensor's offset must be a multiple of {align} bytes, got {offset}"
             )));

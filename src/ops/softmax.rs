@@ -22,11 +22,11 @@ struct Params {
     _pad0: u32,
     _pad1: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// Output shape: the input's. Needs at least one axis.
 pub fn shape(x: &[usize]) -> Result<Vec<usize>> {
-    if x.is_empty() || x.iter().any(|&d| d == 0) {
+    if x.is_empty() || x.contains(&0) {
         return Err(shape_error(
             "softmax",
             "a non-empty tensor with at least one axis",
