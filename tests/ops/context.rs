@@ -166,3 +166,21 @@ fn adapter_is_reported() {
     assert!(!s.is_empty());
     assert!(!ctx().adapter_info().name.is_empty());
 }
+
+#[test]
+fn recording_prepared_dispatches_creates_nothing() {
+    // A prepared Dispatch holds its pipeline, bind group and parameters: recording it again and
+    // again (what a training step does) compiles nothing and needs no new objects.
+    let c = Context::new().unwrap();
+    let x = Tensor::from_f32(&c, &[4, 33], &[0.5; 4 * 33]).unwrap();
+    let y = Tensor::zeros(&c, &[4, 33], DType::F32).unwrap();
+    let prepared = [softmax::forward(&c, &x, &y).unwrap()];
+    let compiled = c.pipelines_created();
+    for _ in 0..10 {
+        kiln::kernels::run(&c, &prepared).unwrap();
+    }
+    c.wait(None).unwrap();
+    assert_eq!(c.pipelines_created(), compiled);
+    let got = y.to_vec_f32(&c).unwrap();
+    assert!(got.iter().all(|&v| (v - 1.0 / 33.0).abs() < 1e-6), "{got:?}");
+}
