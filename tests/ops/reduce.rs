@@ -86,7 +86,12 @@ fn column_sums_of_many_rows() {
     let x = rng.vec(r * c);
     let (want, mag) = reference(&f64s(&x), &[r, c], 0, 1.0);
     let got = reduce::sum(ctx(), &upload(&[r, c], &x), 0).unwrap();
-    assert_close_each(&download(&got), &want, &tol(r, &mag), "column sums [4099, 65]");
+    assert_close_each(
+        &download(&got),
+        &want,
+        &tol(r, &mag),
+        "column sums [4099, 65]",
+    );
 }
 
 #[test]
@@ -100,7 +105,12 @@ fn sum_all_and_mean_all_across_chunk_boundaries() {
         assert_eq!(got.shape(), &[] as &[usize]);
         // Two stages: at most chunk/64 + 6 sequential additions, then partials/64 + 6; the
         // general n-term bound covers both.
-        assert_close_each(&download(&got), &want, &tol(n, &mag), &format!("sum_all {n}"));
+        assert_close_each(
+            &download(&got),
+            &want,
+            &tol(n, &mag),
+            &format!("sum_all {n}"),
+        );
         let (want, mag) = reference(&f64s(&x), &[n], 0, 1.0 / n as f64);
         let got = reduce::mean_all(ctx(), &upload(&[3, n], &[x.clone(), x.clone(), x].concat()));
         let got = got.unwrap();
