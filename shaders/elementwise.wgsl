@@ -17,8 +17,7 @@
 // build tanh from exp(2x) and return inf/inf = NaN for large |x|. sigmoid exponentiates only
 // -|x|, so exp never overflows. erfc uses the Chebyshev fit of Numerical Recipes (erfcc,
 // fractional error < 1.2e-7 for every z >= 0), so Phi keeps that *relative* accuracy in the
-// negative tail; in f32 the exponent -z² adds about z²·2⁻²⁴ relative error (4e-6 at x = -12,
-// where y is already ~1e-32).
+// negative tail (the exponent is split so that f32 rounding of -z² adds none; see normal_tail).
 // Grid: one element per invocation, index = flat_group * WG + local index, guarded by n; the
 // group count is folded into x and y (kernels::grid_for), so tensors over 65,535·WG elements work.
 // WG = 64: a multiple of common subgroup widths (8 on lavapipe, 32/64 on GPUs); an element-wise
@@ -82,18 +81,26 @@ fn tanh_safe(v: f32) -> f32 {
     return tanh(clamp(v, -TANH_CLAMP, TANH_CLAMP));
 }
 
-// erfc(z) for z >= 0 (Numerical Recipes' erfcc Chebyshev fit): relative error < 1.2e-7.
-fn erfc_pos(z: f32) -> f32 {
+// Lower tail of the standard normal, Q(a) = erfc(a / sqrt 2) / 2 for a = |x| >= 0, with
+// Numerical Recipes' erfcc Chebyshev fit, erfc(z) = t exp(-z² + P(t)), t = 1 / (1 + z/2),
+// relative error < 1.2e-7. The large term z² = a²/2 is split so that it carries no rounding:
+// a = ah + al with ah keeping 12 significant bits, so ah² is exact in f32 and the remainder
+// ah·al + al²/2 is small. Without the split, -z² rounds by z²·2⁻²⁴, which is relative error
+// in the result (4e-6 at a = 12).
+fn normal_tail(a: f32) -> f32 {
+    let z = a * INV_SQRT_2;
     let t = 1.0 / (1.0 + 0.5 * z);
     let p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
         + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
         + t * (-0.82215223 + t * 0.17087277))))))));
-    return t * exp(-z * z + p);
+    let ah = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
+    let al = a - ah;
+    return 0.5 * t * exp(-0.5 * ah * ah) * exp(p - ah * al - 0.5 * al * al);
 }
 
 // Standard normal CDF, accurate in relative terms in the lower tail.
 fn phi_cdf(v: f32) -> f32 {
-    let tail = 0.5 * erfc_pos(abs(v) * INV_SQRT_2);
+    let tail = normal_tail(abs(v));
     return select(1.0 - tail, tail, v < 0.0);
 }
 

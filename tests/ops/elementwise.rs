@@ -76,10 +76,11 @@ fn act_ref(x: f64, act: Activation) -> f64 {
 // covers sigmoid (a = |x|), tanh (built from exp(2x)), and GELU-tanh (a = 2|u|; an f32 u carries
 // ~3 roundings, which moves sigmoid(2u) by another 6|u|·2⁻²⁴ relative, so (16 + 10|u|)).
 // tanh near 0 may be formed as (e^{2x} - 1)/(e^{2x} + 1): an absolute 2⁻²³ covers the cancellation.
-// GELU-erf: the erfc fit has relative error < 1.2e-7; in f32, z = |x|/√2 and -z² carry about
-// 3z²·2⁻²⁴ absolute error into the exponent (so relative into the tail), plus exp's own
-// (3 + 2z²) ulp and ~20 ulp for the polynomial: tail·(1.2e-7 + (24 + 6z²)·2⁻²⁴), and for x > 0,
-// where Φ = 1 - tail, one more rounding of Φ. Everything is multiplied by |x|.
+// GELU-erf: the erfc fit has relative error < 1.2e-7; the kernel splits -z² so that its own
+// rounding adds nothing, but the driver's exp(a) may be off by (3 + 2|a|) ulp (Vulkan's bound;
+// lavapipe's exp2(a·log2 e) loses about |a|·2⁻²⁴), with |a| up to z² + 1.3, and the polynomial
+// and t = 1/(1 + z/2) cost ~20 ulp: tail·(1.2e-7 + (24 + 6z²)·2⁻²⁴); for x > 0, where
+// Φ = 1 - tail, one more rounding of Φ. Everything is multiplied by |x|.
 fn act_tol(x: f64, act: Activation) -> f64 {
     let ulp = 2f64.powi(-24);
     let y = act_ref(x, act).abs();
@@ -139,16 +140,21 @@ fn gelu_erf_is_accurate_against_f64_erf() {
         .collect();
     let got = download(&y);
     assert_close_each(&got, &want, &tol, "gelu_erf vs f64 erf");
-    // Report the measured relative accuracy of Φ = y/x where y is a normal f32.
-    let worst = got
-        .iter()
-        .zip(&want)
-        .zip(&xs)
-        .filter(|((_, w), _)| w.abs() > 1e-30)
-        .map(|((g, w), _)| ((*g as f64 - w) / w).abs())
-        .fold(0.0, f64::max);
-    assert!(worst < 3e-5, "worst relative error {worst:e}");
-    eprintln!("gelu_erf: worst relative error over [-12, 12]: {worst:.2e}");
+    // Measured relative accuracy of y = x·Φ(x), over the whole range and over |x| <= 5.
+    let worst = |limit: f64| {
+        got.iter()
+            .zip(&want)
+            .zip(&xs)
+            .filter(|((_, w), x)| w.abs() > 1e-30 && x.abs() <= limit)
+            .map(|((g, w), _)| ((*g as f64 - w) / w).abs())
+            .fold(0.0, f64::max)
+    };
+    let (all, near) = (worst(12.0), worst(5.0));
+    assert!(
+        all < 2e-5 && near < 2e-6,
+        "worst relative error {all:e}, {near:e} on |x| <= 5"
+    );
+    eprintln!("gelu_erf: worst relative error {all:.2e} on [-12, 12], {near:.2e} on [-5, 5]");
 }
 
 #[test]
