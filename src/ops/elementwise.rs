@@ -78,7 +78,7 @@ struct Params {
     alpha: f32,
     beta: f32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// Checks that every tensor has the shape of the first (and fits a u32 index); returns it.
 pub fn shape(op: &'static str, tensors: &[&[usize]]) -> Result<Vec<usize>> {

@@ -35,7 +35,7 @@ struct Params {
     eps: f32,
     _pad0: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// Checks `x` `[.., C]` against `gamma` and `beta` `[C]`; returns `(R, C)`.
 pub fn shape(x: &[usize], gamma: &[usize], beta: &[usize]) -> Result<(usize, usize)> {

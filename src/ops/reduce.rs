@@ -56,7 +56,7 @@ struct Params {
     _pad1: u32,
     _pad2: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// `[O, N, I]` of a reduction of `x` over `axis`.
 fn view(x: &[usize], axis: usize) -> (usize, usize, usize) {
