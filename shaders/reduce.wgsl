@@ -8,8 +8,11 @@
 //     tree reduction in workgroup memory. Rows are clipped at `total` elements, which lets
 //     sum_all's first stage cut a flat tensor into fixed chunks with a short last one.
 //   reduce_forward_cols (inner > 1, e.g. the column sums of a bias gradient): one invocation
-//     per output, looping over the n rows; lanes own neighbouring columns, so every step of the
-//     loop reads WG contiguous floats. No workgroup memory, no atomics.
+//     per output, looping down the axis; lanes own neighbouring columns, so every step of the
+//     loop reads WG contiguous floats. No workgroup memory, no atomics. With few outputs and a
+//     long axis (a bias gradient over B·T rows) that is too little parallelism, so the axis is
+//     cut into slices of `chunk` rows: the first pass writes one partial per (o, slice, i) as
+//     [outer, slices, inner], and a second pass of this same entry sums the slices.
 // Error: each lane adds about n/WG terms in sequence, then log2(WG) tree levels (rows), or n
 // terms in sequence (cols); the bound is (terms added) * 2⁻²⁴ * sum |x|.
 // Grid: rows: one workgroup per output row; cols and backward: one element per invocation.
@@ -26,9 +29,10 @@ struct Params {
     // Elements of x; rows are clipped here (sum_all's chunked first stage).
     total: u32,
     scale: f32,
+    // cols: rows of the axis per slice (n when there is one slice).
+    chunk: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 const WG: u32 = 64u;
@@ -76,14 +80,18 @@ fn reduce_forward_cols(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let out = flat_group(wid, num) * WG + lid;
-    if out >= params.outer * params.inner {
+    let slices = (params.n + params.chunk - 1u) / params.chunk;
+    if out >= params.outer * slices * params.inner {
         return;
     }
-    let o = out / params.inner;
     let i = out % params.inner;
-    var idx = o * params.n * params.inner + i;
+    let slice = (out / params.inner) % slices;
+    let o = out / (params.inner * slices);
+    let first = slice * params.chunk;
+    let last = min(first + params.chunk, params.n);
+    var idx = (o * params.n + first) * params.inner + i;
     var acc = 0.0;
-    for (var a = 0u; a < params.n; a++) {
+    for (var a = first; a < last; a++) {
         acc += x[idx];
         idx += params.inner;
     }

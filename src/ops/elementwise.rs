@@ -207,10 +207,15 @@ pub fn prepare_add_row_backward(
     shape("add_row_backward", &[dy.shape(), dx.shape()])?;
     let cols = dbias.numel();
     let rows = dy.numel() / cols;
-    Ok(vec![
-        prepare_scale(ctx, dy, 1.0, 0.0, dx)?,
-        prepare_reduce(ctx, &dy.reshape(&[rows, cols])?, 0, Reduction::Sum, dbias)?,
-    ])
+    let mut dispatches = vec![prepare_scale(ctx, dy, 1.0, 0.0, dx)?];
+    dispatches.extend(prepare_reduce(
+        ctx,
+        &dy.reshape(&[rows, cols])?,
+        0,
+        Reduction::Sum,
+        dbias,
+    )?);
+    Ok(dispatches)
 }
 
 /// Prepares `y = alpha · x + beta`. Its backward is `dx = alpha · dy`: this same op with

@@ -8,7 +8,8 @@
 //!
 //! The reduced axis picks the kernel: the last axis (I = 1) takes one workgroup per output with
 //! a tree reduction; any other (the column sums of a bias gradient, say) one invocation per
-//! output looping down the axis, so lanes read contiguous floats. `sum_all` runs two stages:
+//! output looping down the axis, so lanes read contiguous floats; a long axis with few outputs
+//! is first cut into slices of [`COL_CHUNK`] rows, one partial each. `sum_all` runs two stages:
 //! chunks of [`SUM_ALL_CHUNK`] floats into partial sums, then one workgroup over the partials.
 //!
 //! Kernel: `shaders/reduce.wgsl`.
@@ -25,6 +26,13 @@ const WG: usize = 64;
 
 /// Floats each first-stage workgroup of `sum_all` reduces (64 per invocation).
 pub const SUM_ALL_CHUNK: usize = 64 * WG;
+
+/// Rows of the reduced axis per slice when the column kernel splits it (see [`col_slices`]).
+pub const COL_CHUNK: usize = 256;
+
+/// Output counts from which the column kernel has parallelism enough in one pass: 64K
+/// invocations fill a large GPU several times over.
+pub const SPLIT_BELOW_OUTPUTS: usize = 1 << 16;
 
 /// Sum or mean.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,9 +60,9 @@ struct Params {
     inner: u32,
     total: u32,
     scale: f32,
+    chunk: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
@@ -86,20 +94,35 @@ fn params(outer: usize, n: usize, inner: usize, total: usize, scale: f32) -> Par
         inner: inner as u32,
         total: total as u32,
         scale,
+        chunk: n.max(1) as u32,
         _pad0: 0,
         _pad1: 0,
-        _pad2: 0,
+    }
+}
+
+/// Slices of the reduced axis for the column kernel: one, unless there are few outputs (under
+/// [`SPLIT_BELOW_OUTPUTS`]) and the axis is longer than two [`COL_CHUNK`]s, when one pass of
+/// one invocation per output would leave most of a GPU idle.
+pub fn col_slices(outputs: usize, n: usize) -> usize {
+    if outputs < SPLIT_BELOW_OUTPUTS && n > 2 * COL_CHUNK {
+        n.div_ceil(COL_CHUNK)
+    } else {
+        1
     }
 }
 
 /// Prepares `y = sum (or mean) of x over axis` into `y`, shaped `x` without the axis.
+///
+/// A long axis with few outputs is reduced in two passes (see [`col_slices`]); the first
+/// pass's partials live in a small scratch tensor allocated here, once, and kept alive by the
+/// returned dispatches.
 pub fn prepare_reduce(
     ctx: &Context,
     x: &Tensor,
     axis: usize,
     kind: Reduction,
     y: &Tensor,
-) -> Result<Dispatch> {
+) -> Result<Vec<Dispatch>> {
     let want = shape(x.shape(), axis)?;
     if y.shape() != want.as_slice() {
         return Err(shape_error(
@@ -112,20 +135,30 @@ pub fn prepare_reduce(
     let (outer, n, inner) = view(x.shape(), axis);
     let p = params(outer, n, inner, x.numel(), kind.scale(n));
     if inner == 1 {
-        Kernel::new("reduce", "reduce_forward_rows").dispatch(
-            ctx,
-            &p,
-            &[x, y],
-            grid_1d(outer as u32),
-        )
-    } else {
-        Kernel::new("reduce", "reduce_forward_cols").dispatch(
+        return Ok(vec![Kernel::new("reduce", "reduce_forward_rows")
+            .dispatch(ctx, &p, &[x, y], grid_1d(outer as u32))?]);
+    }
+    let cols = Kernel::new("reduce", "reduce_forward_cols");
+    let slices = col_slices(outer * inner, n);
+    if slices == 1 {
+        return Ok(vec![cols.dispatch(
             ctx,
             &p,
             &[x, y],
             grid_for(outer * inner, WG),
-        )
+        )?]);
     }
+    let partials = Tensor::zeros(ctx, &[outer, slices, inner], DType::F32)?;
+    let split = Params {
+        chunk: COL_CHUNK as u32,
+        scale: 1.0,
+        ..p
+    };
+    let gather = params(outer, slices, inner, partials.numel(), kind.scale(n));
+    Ok(vec![
+        cols.dispatch(ctx, &split, &[x, &partials], grid_for(partials.numel(), WG))?,
+        cols.dispatch(ctx, &gather, &[&partials, y], grid_for(outer * inner, WG))?,
+    ])
 }
 
 /// Prepares `dx` (shaped like the forward's input) from `dy` (shaped like its output):
@@ -220,7 +253,7 @@ pub fn prepare_reduce_all_backward(
 
 fn reduce_now(ctx: &Context, x: &Tensor, axis: usize, kind: Reduction) -> Result<Tensor> {
     let y = Tensor::zeros(ctx, &shape(x.shape(), axis)?, DType::F32)?;
-    run(ctx, &[prepare_reduce(ctx, x, axis, kind, &y)?])?;
+    run(ctx, &prepare_reduce(ctx, x, axis, kind, &y)?)?;
     Ok(y)
 }
 

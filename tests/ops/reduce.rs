@@ -79,19 +79,34 @@ fn sum_and_mean_match_reference_on_every_axis() {
 }
 
 #[test]
-fn column_sums_of_many_rows() {
-    // The bias-gradient case: [R, C] over axis 0 with R large, C awkward.
+fn long_axes_with_few_outputs_take_two_passes() {
+    // The bias-gradient case, [R, C] over axis 0 with R large and C awkward, and a middle axis:
+    // both longer than 2·COL_CHUNK with few outputs, so the axis is cut into slices (the last
+    // one short) and summed again. The n-term bound still holds for any summation order.
     let mut rng = Rng::new(12);
-    let (r, c) = (4099, 65);
-    let x = rng.vec(r * c);
-    let (want, mag) = reference(&f64s(&x), &[r, c], 0, 1.0);
-    let got = reduce::sum(ctx(), &upload(&[r, c], &x), 0).unwrap();
-    assert_close_each(
-        &download(&got),
-        &want,
-        &tol(r, &mag),
-        "column sums [4099, 65]",
-    );
+    assert!(reduce::col_slices(65, 4099) > 1 && reduce::col_slices(15, 1000) > 1);
+    for (shape, axis) in [(&[4099usize, 65][..], 0), (&[3, 1000, 5], 1)] {
+        let n: usize = shape.iter().product();
+        let len = shape[axis];
+        let x = rng.vec(n);
+        let xt = upload(shape, &x);
+        let (want, mag) = reference(&f64s(&x), shape, axis, 1.0);
+        let got = reduce::sum(ctx(), &xt, axis).unwrap();
+        assert_close_each(
+            &download(&got),
+            &want,
+            &tol(len, &mag),
+            &format!("sum {shape:?}"),
+        );
+        let (want, mag) = reference(&f64s(&x), shape, axis, 1.0 / len as f64);
+        let got = reduce::mean(ctx(), &xt, axis).unwrap();
+        assert_close_each(
+            &download(&got),
+            &want,
+            &tol(len, &mag),
+            &format!("mean {shape:?}"),
+        );
+    }
 }
 
 #[test]
