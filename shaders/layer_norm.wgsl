@@ -10,23 +10,26 @@
 // A constant row has var = 0, rstd = 1/sqrt(eps) and xhat = 0 exactly: y = beta, finite.
 // Grid: layer_norm_forward and layer_norm_backward_x: one workgroup per row (folded 2-D grid),
 // WG invocations stride across the row and reduce in workgroup memory.
-// layer_norm_backward_gamma_beta: one invocation per column, looping over the R rows; lanes
-// own neighbouring columns, so each step reads WG contiguous floats. WGSL has no float atomics,
-// and this needs none.
+// layer_norm_backward_gamma_beta: one invocation per (slice, column), looping over the slice's
+// `chunk` rows; lanes own neighbouring columns, so each step reads WG contiguous floats. WGSL
+// has no float atomics, and this needs none: with one slice it writes dgamma and dbeta [C]
+// directly; with several (many rows, few columns, where one invocation per column would idle
+// most of a GPU) it writes partials [slices, C], which reduce.wgsl then sums over slices.
 // WG = 64: a multiple of common subgroup widths (8 on lavapipe, 32/64 on GPUs), a quarter of
 // the 256-invocation limit, enough lanes to stream a 768-wide row in 12 steps.
 // Workgroup memory is written before it is read, so zero-initialisation is off.
 // Bindings (group 0):
 //   forward:           0 params, 1 x, 2 gamma, 3 beta, 4 y, 5 mean, 6 rstd
 //   backward_x:        0 params, 1 x, 2 gamma, 3 mean_in, 4 rstd_in, 5 dy, 6 dx
-//   backward_gamma_beta: 0 params, 1 x, 2 mean_gb, 3 rstd_gb, 4 dy_gb, 5 dgamma, 6 dbeta
+//   backward_gamma_beta: 0 params, 1 x, 2 mean_gb, 3 rstd_gb, 4 dy_gb, 5 dgamma, 6 dbeta (or partials)
 //   (the same buffers under other names: auto layout needs each entry's bindings consecutive)
 
 struct Params {
     rows: u32,
     cols: u32,
     eps: f32,
-    _pad0: u32,
+    // backward_gamma_beta: rows per slice (rows when there is one slice).
+    chunk: u32,
 }
 
 const WG: u32 = 64u;
@@ -148,18 +151,22 @@ fn layer_norm_backward_gamma_beta(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let c = flat_group(wid, num) * WG + lid;
-    if c >= params.cols {
+    let out = flat_group(wid, num) * WG + lid;
+    let slices = (params.rows + params.chunk - 1u) / params.chunk;
+    if out >= slices * params.cols {
         return;
     }
+    let c = out % params.cols;
+    let first = (out / params.cols) * params.chunk;
+    let last = min(first + params.chunk, params.rows);
     var acc_g = 0.0;
     var acc_b = 0.0;
-    for (var row = 0u; row < params.rows; row++) {
+    for (var row = first; row < last; row++) {
         let i = row * params.cols + c;
         let g = dy_gb[i];
         acc_g += g * (x[i] - mean_gb[row]) * rstd_gb[row];
         acc_b += g;
     }
-    dgamma[c] = acc_g;
-    dbeta[c] = acc_b;
+    dgamma[out] = acc_g;
+    dbeta[out] = acc_b;
 }

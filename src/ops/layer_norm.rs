@@ -12,7 +12,9 @@
 //! A constant row has zero variance: `rstd = 1/√eps`, `x̂ = 0`, `y = beta`, all finite.
 //!
 //! Kernels: `shaders/layer_norm.wgsl`; forward and `dx` one workgroup per row, `dgamma`/`dbeta`
-//! one invocation per column looping over the rows (no float atomics exist in WGSL).
+//! one invocation per column looping over the rows (no float atomics exist in WGSL). With many
+//! rows and few columns the rows are cut into slices, one partial each, which
+//! [`super::reduce`] then sums (the same rule as its column sums, [`col_slices`]).
 
 use crate::context::Context;
 use crate::error::{shape_error, Result};
@@ -20,6 +22,7 @@ use crate::kernels::{grid_1d, grid_for, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
 use super::check_f32;
+use super::reduce::{col_slices, prepare_reduce, Reduction, COL_CHUNK};
 
 /// The usual `eps`, PyTorch's default.
 pub const DEFAULT_EPS: f32 = 1e-5;
@@ -33,7 +36,7 @@ struct Params {
     rows: u32,
     cols: u32,
     eps: f32,
-    _pad0: u32,
+    chunk: u32,
 }
 const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
@@ -57,7 +60,7 @@ fn params(rows: usize, cols: usize, eps: f32) -> Params {
         rows: rows as u32,
         cols: cols as u32,
         eps,
-        _pad0: 0,
+        chunk: rows.max(1) as u32,
     }
 }
 
@@ -139,20 +142,40 @@ pub fn backward(
         &[x, gamma, mean, rstd, dy, dx, dgamma, dbeta],
     )?;
     let p = params(rows, cols, 0.0);
-    Ok(vec![
-        Kernel::new("layer_norm", "layer_norm_backward_x").dispatch(
-            ctx,
-            &p,
-            &[x, gamma, mean, rstd, dy, dx],
-            grid_1d(rows as u32),
-        )?,
-        Kernel::new("layer_norm", "layer_norm_backward_gamma_beta").dispatch(
+    let mut dispatches = vec![Kernel::new("layer_norm", "layer_norm_backward_x").dispatch(
+        ctx,
+        &p,
+        &[x, gamma, mean, rstd, dy, dx],
+        grid_1d(rows as u32),
+    )?];
+    let gamma_beta = Kernel::new("layer_norm", "layer_norm_backward_gamma_beta");
+    let slices = col_slices(cols, rows);
+    if slices == 1 {
+        dispatches.push(gamma_beta.dispatch(
             ctx,
             &p,
             &[x, mean, rstd, dy, dgamma, dbeta],
             grid_for(cols, WG),
-        )?,
-    ])
+        )?);
+        return Ok(dispatches);
+    }
+    // Partials per slice of rows, summed by the reduce op; allocated once here and kept alive
+    // by the dispatches that bind them.
+    let partial_g = Tensor::zeros(ctx, &[slices, cols], DType::F32)?;
+    let partial_b = Tensor::zeros(ctx, &[slices, cols], DType::F32)?;
+    let split = Params {
+        chunk: COL_CHUNK as u32,
+        ..p
+    };
+    dispatches.push(gamma_beta.dispatch(
+        ctx,
+        &split,
+        &[x, mean, rstd, dy, &partial_g, &partial_b],
+        grid_for(slices * cols, WG),
+    )?);
+    dispatches.extend(prepare_reduce(ctx, &partial_g, 0, Reduction::Sum, dgamma)?);
+    dispatches.extend(prepare_reduce(ctx, &partial_b, 0, Reduction::Sum, dbeta)?);
+    Ok(dispatches)
 }
 
 /// Runs the forward now.

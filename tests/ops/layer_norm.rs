@@ -227,7 +227,9 @@ fn backward_matches_finite_differences() {
 
 #[test]
 fn backward_with_many_rows() {
-    // dgamma/dbeta loop over rows per column: check a tall case against the f64 sums.
+    // dgamma/dbeta loop over rows per column; a tall case takes the sliced two-pass path
+    // (5 slices of 256 rows, the last one row long). Checked against the f64 sums.
+    assert!(kiln::ops::reduce::col_slices(65, 1025) == 5);
     let mut rng = Rng::new(34);
     let k = case(&mut rng, 1025, 65, Some(7));
     let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
