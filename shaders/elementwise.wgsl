@@ -18,6 +18,11 @@
 // -|x|, so exp never overflows. erfc uses the Chebyshev fit of Numerical Recipes (erfcc,
 // fractional error < 1.2e-7 for every z >= 0), so Phi keeps that *relative* accuracy in the
 // negative tail (the exponent is split so that f32 rounding of -z² adds none; see normal_tail).
+// Measured on lavapipe against an f64 erfc: worst relative error of x·Phi(x) 1.2e-6 on [-5, 5],
+// 7.4e-6 on [-12, 12] (there the driver's exp of arguments near -72 dominates).
+// GELU's x is clamped to ±20 inside u and the derivatives, where both forms are already 0 or x
+// (and 0 or 1) to f32 precision, so x³ and x² stay finite for any finite x.
+// Entry points: <op>_forward; activation backwards <act>_backward_x; mul_backward_ab.
 // Grid: one element per invocation, index = flat_group * WG + local index, guarded by n; the
 // group count is folded into x and y (kernels::grid_for), so tensors over 65,535·WG elements work.
 // WG = 64: a multiple of common subgroup widths (8 on lavapipe, 32/64 on GPUs); an element-wise

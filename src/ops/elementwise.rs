@@ -37,7 +37,9 @@ pub enum Activation {
     /// `f'(x) = 0.5 (1 + tanh u) + 0.5 x (1 − tanh² u) √(2/π) (1 + 3·0.044715 x²)`.
     GeluTanh,
     /// `x Φ(x)`, `Φ(x) = (1 + erf(x/√2)) / 2`; `f'(x) = Φ(x) + x e^{−x²/2} / √(2π)`.
-    /// erf comes from a Chebyshev fit with relative error below 1.2e-7 (before f32 rounding).
+    /// erfc comes from a Chebyshev fit with relative error below 1.2e-7 (before f32 rounding);
+    /// measured on lavapipe, `x Φ(x)` is within 1.2e-6 relative on [-5, 5] and 7.4e-6 on
+    /// [-12, 12], tail included.
     GeluErf,
     /// `tanh x`; `f' = 1 − y²`.
     Tanh,
