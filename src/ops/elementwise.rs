@@ -144,6 +144,7 @@ pub fn prepare_add_backward(
     db: &Tensor,
 ) -> Result<Vec<Dispatch>> {
     shape("add_backward", &[dy.shape(), da.shape(), db.shape()])?;
+    check_f32("add_backward", &[dy, da, db])?;
     Ok(vec![
         prepare_scale(ctx, dy, 1.0, 0.0, da)?,
         prepare_scale(ctx, dy, 1.0, 0.0, db)?,
@@ -207,6 +208,7 @@ pub fn prepare_add_row_backward(
 ) -> Result<Vec<Dispatch>> {
     row_shape(dy.shape(), dbias.shape())?;
     shape("add_row_backward", &[dy.shape(), dx.shape()])?;
+    check_f32("add_row_backward", &[dy, dx, dbias])?;
     let cols = dbias.numel();
     let rows = dy.numel() / cols;
     let mut dispatches = vec![prepare_scale(ctx, dy, 1.0, 0.0, dx)?];
