@@ -1,1 +1,230 @@
-//! Placeholder: filled in by the layer_norm work.
+//! `layer_norm`: affine normalisation over the last axis, and its backward from the saved
+//! statistics.
+//!
+//! Dimension letters: R rows (every axis but the last, flattened), C the last axis.
+//! `x`, `y`, `dy`, `dx` are `[.., C]`; `gamma`, `beta`, `dgamma`, `dbeta` are `[C]`;
+//! `mean`, `rstd` are `[R]`.
+//! - forward: `mean = (1/C) Σ_c x`, `rstd = 1/√((1/C) Σ_c (x − mean)² + eps)`,
+//!   `x̂ = (x − mean)·rstd`, `y = x̂·gamma + beta`; `mean` and `rstd` are saved for the backward.
+//! - backward: with `g = dy·gamma`,
+//!   `dx = rstd·(g − mean_c(g) − x̂·mean_c(g·x̂))`, `dgamma = Σ_r dy·x̂`, `dbeta = Σ_r dy`.
+//!
+//! A constant row has zero variance: `rstd = 1/√eps`, `x̂ = 0`, `y = beta`, all finite.
+//!
+//! Kernels: `shaders/layer_norm.wgsl`; forward and `dx` one workgroup per row, `dgamma`/`dbeta`
+//! one invocation per column looping over the rows (no float atomics exist in WGSL). With many
+//! rows and few columns the rows are cut into slices, one partial each, which
+//! [`super::reduce`] then sums (the same rule as its column sums, [`col_slices`]).
+
+use crate::context::Context;
+use crate::error::{shape_error, Result};
+use crate::kernels::{grid_1d, grid_for, run, Dispatch, Kernel};
+use crate::tensor::{DType, Tensor};
+
+use super::check_f32;
+use super::reduce::{col_slices, prepare_reduce, Reduction, COL_CHUNK};
+
+/// The usual `eps`, PyTorch's default.
+pub const DEFAULT_EPS: f32 = 1e-5;
+
+/// Invocations per workgroup in `layer_norm.wgsl`.
+const WG: usize = 64;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    rows: u32,
+    cols: u32,
+    eps: f32,
+    chunk: u32,
+}
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
+
+/// Checks `x` `[.., C]` against `gamma` and `beta` `[C]`; returns `(R, C)`.
+pub fn shape(x: &[usize], gamma: &[usize], beta: &[usize]) -> Result<(usize, usize)> {
+    let n: usize = x.iter().product();
+    match (x.last(), gamma, beta) {
+        (Some(&c), &[g], &[b]) if c == g && c == b && n > 0 && n <= u32::MAX as usize => {
+            Ok((n / c, c))
+        }
+        _ => Err(shape_error(
+            "layer_norm",
+            "x [.., C] (non-empty) with gamma [C] and beta [C]",
+            &[x, gamma, beta],
+        )),
+    }
+}
+
+fn params(rows: usize, cols: usize, eps: f32) -> Params {
+    Params {
+        rows: rows as u32,
+        cols: cols as u32,
+        eps,
+        chunk: rows.max(1) as u32,
+    }
+}
+
+/// The saved outputs of the forward.
+#[derive(Clone, Debug)]
+pub struct LayerNormOutput {
+    /// `[.., C]`, shaped like the input.
+    pub y: Tensor,
+    /// `[R]`, each row's mean.
+    pub mean: Tensor,
+    /// `[R]`, each row's `1/√(var + eps)`.
+    pub rstd: Tensor,
+}
+
+/// Prepares the forward into `y` (`x`'s shape), `mean` and `rstd` (`[R]`).
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    ctx: &Context,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f32,
+    y: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+) -> Result<Dispatch> {
+    let (rows, cols) = shape(x.shape(), gamma.shape(), beta.shape())?;
+    if y.shape() != x.shape() || mean.shape() != [rows] || rstd.shape() != [rows] {
+        return Err(shape_error(
+            "layer_norm",
+            format!("y shaped like x, mean and rstd [{rows}]"),
+            &[x.shape(), y.shape(), mean.shape(), rstd.shape()],
+        ));
+    }
+    check_f32("layer_norm", &[x, gamma, beta, y, mean, rstd])?;
+    Kernel::new("layer_norm", "layer_norm_forward").dispatch(
+        ctx,
+        &params(rows, cols, eps),
+        &[x, gamma, beta, y, mean, rstd],
+        grid_1d(rows as u32),
+    )
+}
+
+/// Prepares the backward: `dx` (one kernel, per row) then `dgamma` and `dbeta` (one kernel,
+/// per column), from the forward's `x`, `gamma` and saved `mean`, `rstd`.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    ctx: &Context,
+    x: &Tensor,
+    gamma: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+    dgamma: &Tensor,
+    dbeta: &Tensor,
+) -> Result<Vec<Dispatch>> {
+    let (rows, cols) = shape(x.shape(), gamma.shape(), dgamma.shape())?;
+    if dy.shape() != x.shape()
+        || dx.shape() != x.shape()
+        || dbeta.shape() != [cols]
+        || mean.shape() != [rows]
+        || rstd.shape() != [rows]
+    {
+        return Err(shape_error(
+            "layer_norm_backward",
+            format!("x, dy, dx of one shape, gamma, dgamma, dbeta [{cols}], mean, rstd [{rows}]"),
+            &[
+                x.shape(),
+                dy.shape(),
+                dx.shape(),
+                mean.shape(),
+                rstd.shape(),
+            ],
+        ));
+    }
+    check_f32(
+        "layer_norm_backward",
+        &[x, gamma, mean, rstd, dy, dx, dgamma, dbeta],
+    )?;
+    let p = params(rows, cols, 0.0);
+    let mut dispatches = vec![Kernel::new("layer_norm", "layer_norm_backward_x").dispatch(
+        ctx,
+        &p,
+        &[x, gamma, mean, rstd, dy, dx],
+        grid_1d(rows as u32),
+    )?];
+    let gamma_beta = Kernel::new("layer_norm", "layer_norm_backward_gamma_beta");
+    let slices = col_slices(cols, rows);
+    if slices == 1 {
+        dispatches.push(gamma_beta.dispatch(
+            ctx,
+            &p,
+            &[x, mean, rstd, dy, dgamma, dbeta],
+            grid_for(cols, WG),
+        )?);
+        return Ok(dispatches);
+    }
+    // Partials per slice of rows, summed by the reduce op; allocated once here and kept alive
+    // by the dispatches that bind them.
+    let partial_g = Tensor::zeros(ctx, &[slices, cols], DType::F32)?;
+    let partial_b = Tensor::zeros(ctx, &[slices, cols], DType::F32)?;
+    let split = Params {
+        chunk: COL_CHUNK as u32,
+        ..p
+    };
+    dispatches.push(gamma_beta.dispatch(
+        ctx,
+        &split,
+        &[x, mean, rstd, dy, &partial_g, &partial_b],
+        grid_for(slices * cols, WG),
+    )?);
+    dispatches.extend(prepare_reduce(ctx, &partial_g, 0, Reduction::Sum, dgamma)?);
+    dispatches.extend(prepare_reduce(ctx, &partial_b, 0, Reduction::Sum, dbeta)?);
+    Ok(dispatches)
+}
+
+/// Runs the forward now.
+pub fn layer_norm(
+    ctx: &Context,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f32,
+) -> Result<LayerNormOutput> {
+    let (rows, _) = shape(x.shape(), gamma.shape(), beta.shape())?;
+    let out = LayerNormOutput {
+        y: Tensor::zeros(ctx, x.shape(), DType::F32)?,
+        mean: Tensor::zeros(ctx, &[rows], DType::F32)?,
+        rstd: Tensor::zeros(ctx, &[rows], DType::F32)?,
+    };
+    run(
+        ctx,
+        &[forward(
+            ctx, x, gamma, beta, eps, &out.y, &out.mean, &out.rstd,
+        )?],
+    )?;
+    Ok(out)
+}
+
+/// Runs the backward now; returns `(dx, dgamma, dbeta)`.
+pub fn layer_norm_backward(
+    ctx: &Context,
+    x: &Tensor,
+    gamma: &Tensor,
+    saved: &LayerNormOutput,
+    dy: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let dx = Tensor::zeros(ctx, x.shape(), DType::F32)?;
+    let dgamma = Tensor::zeros(ctx, gamma.shape(), DType::F32)?;
+    let dbeta = Tensor::zeros(ctx, gamma.shape(), DType::F32)?;
+    run(
+        ctx,
+        &backward(
+            ctx,
+            x,
+            gamma,
+            &saved.mean,
+            &saved.rstd,
+            dy,
+            &dx,
+            &dgamma,
+            &dbeta,
+        )?,
+    )?;
+    Ok((dx, dgamma, dbeta))
+}
