@@ -197,21 +197,28 @@ pub fn forward_with(
         _pad1: 0,
         _pad2: 0,
     };
-    match variant {
-        MatmulVariant::Naive | MatmulVariant::Register | MatmulVariant::Workgroup => {
-            let grid = [
-                d.n.div_ceil(16) as u32,
-                d.m.div_ceil(16) as u32,
-                d.batch as u32,
-            ];
-            Kernel::new("matmul_naive", "matmul_forward").dispatch(
-                ctx,
-                &p,
-                &[a, b, bias_t, c],
-                grid,
-            )
-        }
-    }
+    let (kernel, grid) = launch(variant, &d);
+    kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)
+}
+
+/// Rows and columns of C one workgroup of `register.wgsl` covers (its TM, and WG·TN).
+const REGISTER_TILE: (usize, usize) = (16, 64);
+/// Rows and columns of C one workgroup of `workgroup.wgsl` covers.
+const WORKGROUP_TILE: (usize, usize) = (64, 64);
+
+/// The kernel and grid of a forward matmul of `d` with `variant`.
+fn launch(variant: MatmulVariant, d: &MatmulDims) -> (Kernel, [u32; 3]) {
+    let (shader, (tm, tn)) = match variant {
+        MatmulVariant::Naive => ("matmul_naive", (16, 16)),
+        MatmulVariant::Register => ("matmul_register", REGISTER_TILE),
+        MatmulVariant::Workgroup => ("matmul_workgroup", WORKGROUP_TILE),
+    };
+    let grid = [
+        d.n.div_ceil(tn) as u32,
+        d.m.div_ceil(tm) as u32,
+        d.batch as u32,
+    ];
+    (Kernel::new(shader, "matmul_forward"), grid)
 }
 
 /// Runs `op(a)·op(b) (+ bias)` now.
