@@ -42,7 +42,7 @@ pub(crate) struct Params {
     pub _pad1: u32,
     pub _pad2: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// The sizes of one matmul, resolved from shapes.
 #[derive(Clone, Debug, PartialEq, Eq)]
