@@ -191,7 +191,7 @@ pub fn forward_with(
 }
 
 /// Rows and columns of C one workgroup of `register.wgsl` covers (its TM, and WG·TN).
-const REGISTER_TILE: (usize, usize) = (16, 64);
+const REGISTER_TILE: (usize, usize) = (32, 256);
 /// Rows and columns of C one workgroup of `workgroup.wgsl` covers.
 const WORKGROUP_TILE: (usize, usize) = (64, 64);
 
