@@ -4,6 +4,9 @@
 // A batch stride of 0 broadcasts a 2-D operand over the batch (a weight shared by every row).
 // Grid: x over N in 16s, y over M in 16s, z over the batch. 16x16 = 256 invocations, WebGPU's cap.
 // Bindings (group 0): 0 params, 1 a, 2 b, 3 bias (length N, or a dummy when has_bias = 0), 4 c.
+// Also the backward's helpers: matmul_backward_batch_sum (the gradient of an operand broadcast
+// over the batch: dA = Σ_b dC_b·op(B_b)ᵀ and the like) and matmul_backward_bias
+// (dbias = Σ_rows dC); their bindings are listed beside them.
 
 struct Params {
     batch: u32,

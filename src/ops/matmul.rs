@@ -190,24 +190,33 @@ pub fn forward_with(
     kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)
 }
 
-/// Rows and columns of C one workgroup of `register.wgsl` covers (its TM, and WG·TN).
+/// Rows and columns of C one workgroup of `register.wgsl`'s `matmul_forward` covers.
 const REGISTER_TILE: (usize, usize) = (32, 256);
+/// The same for its `matmul_forward_narrow`, used when N is at most [`NARROW_N`].
+const REGISTER_NARROW_TILE: (usize, usize) = (32, 64);
+/// Up to this N the wide register tile would mostly compute columns it then discards.
+const NARROW_N: usize = 128;
 /// Rows and columns of C one workgroup of `workgroup.wgsl` covers.
 const WORKGROUP_TILE: (usize, usize) = (64, 64);
 
 /// The kernel and grid of a forward matmul of `d` with `variant`.
 fn launch(variant: MatmulVariant, d: &MatmulDims) -> (Kernel, [u32; 3]) {
-    let (shader, (tm, tn)) = match variant {
-        MatmulVariant::Naive => ("matmul_naive", (16, 16)),
-        MatmulVariant::Register => ("matmul_register", REGISTER_TILE),
-        MatmulVariant::Workgroup => ("matmul_workgroup", WORKGROUP_TILE),
+    let (shader, entry, (tm, tn)) = match variant {
+        MatmulVariant::Naive => ("matmul_naive", "matmul_forward", (16, 16)),
+        MatmulVariant::Register if d.n <= NARROW_N => (
+            "matmul_register",
+            "matmul_forward_narrow",
+            REGISTER_NARROW_TILE,
+        ),
+        MatmulVariant::Register => ("matmul_register", "matmul_forward", REGISTER_TILE),
+        MatmulVariant::Workgroup => ("matmul_workgroup", "matmul_forward", WORKGROUP_TILE),
     };
     let grid = [
         d.n.div_ceil(tn) as u32,
         d.m.div_ceil(tm) as u32,
         d.batch as u32,
     ];
-    (Kernel::new(shader, "matmul_forward"), grid)
+    (Kernel::new(shader, entry), grid)
 }
 
 /// Runs `op(a)·op(b) (+ bias)` now.
