@@ -18,6 +18,8 @@
 // - vec4 loads (8 rows x 2 vec4 columns, K and N multiples of 4): 1.6, no better per load.
 // - 32x32 held in vec4 accumulators: 4.06 but ~4 s to compile (component writes: 60 s).
 // - 8x1 with the row uniform across the workgroup (uniform A loads): 0.51, no uniform fast path.
+// - 64x32 per invocation: about 50 s to compile the pipeline; not pursued.
+// - kept: 32x32, ~0.5 s to compile, 3.6 GFLOP/s at 256..2048 (examples/bench).
 // The workgroup-memory variant (workgroup.wgsl) measures 0.56 here; naive 0.14.
 struct Params {
     batch: u32,
