@@ -5,6 +5,7 @@
 
 mod attention;
 mod figure;
+mod matmul;
 
 use figure::Figure;
 
@@ -15,13 +16,17 @@ fn main() -> kiln::Result<()> {
         .position(|a| a == "--json")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    let quick = args.iter().any(|a| a == "--quick");
     let ctx = kiln::Context::new()?;
     println!("adapter: {}", ctx.adapter_summary());
     let mut figures: Vec<Figure> = Vec::new();
-    figures.extend(attention::run(&ctx)?);
-    for f in &figures {
+    // The matmul cases print each figure as it is measured (the slow variants take a while).
+    figures.extend(matmul::run(&ctx, quick)?);
+    let attention = attention::run(&ctx)?;
+    for f in &attention {
         println!("{}", f.line());
     }
+    figures.extend(attention);
     if let Some(path) = json {
         let body: Vec<String> = figures.iter().map(|f| format!("  {}", f.json())).collect();
         let text = format!("[\n{}\n]\n", body.join(",\n"));

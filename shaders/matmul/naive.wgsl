@@ -4,6 +4,9 @@
 // A batch stride of 0 broadcasts a 2-D operand over the batch (a weight shared by every row).
 // Grid: x over N in 16s, y over M in 16s, z over the batch. 16x16 = 256 invocations, WebGPU's cap.
 // Bindings (group 0): 0 params, 1 a, 2 b, 3 bias (length N, or a dummy when has_bias = 0), 4 c.
+// Also the backward's helpers: matmul_backward_batch_sum (the gradient of an operand broadcast
+// over the batch: dA = Σ_b dC_b·op(B_b)ᵀ and the like) and matmul_backward_bias
+// (dbias = Σ_rows dC); their bindings are listed beside them.
 
 struct Params {
     batch: u32,
@@ -57,4 +60,60 @@ fn matmul_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc += bias[col];
     }
     c[(bat * params.m + row) * params.n + col] = acc;
+}
+
+// matmul_backward_batch_sum: C = Σ_batch op(A)·op(B), for the gradient of an operand that was
+// broadcast over the batch when the layout does not let the batch fold into the contraction.
+// Same Params as the forward (has_bias ignored); grid x over N, y over M in 16s, z = 1.
+// Bindings: 0 params, 1 a, 2 b, 3 sum (the [M, N] output).
+@group(0) @binding(3) var<storage, read_write> sum: array<f32>;
+
+@compute @workgroup_size(16, 16, 1)
+fn matmul_backward_batch_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let col = gid.x;
+    let row = gid.y;
+    if col >= params.n || row >= params.m {
+        return;
+    }
+    var a_rs = params.k;
+    var a_ks = 1u;
+    if params.trans_a != 0u {
+        a_rs = 1u;
+        a_ks = params.m;
+    }
+    var b_cs = 1u;
+    var b_ks = params.n;
+    if params.trans_b != 0u {
+        b_cs = params.k;
+        b_ks = 1u;
+    }
+    var acc = 0.0;
+    for (var bat = 0u; bat < params.batch; bat++) {
+        let a_off = bat * params.a_batch_stride + row * a_rs;
+        let b_off = bat * params.b_batch_stride + col * b_cs;
+        for (var kk = 0u; kk < params.k; kk++) {
+            acc += a[a_off + kk * a_ks] * b[b_off + kk * b_ks];
+        }
+    }
+    sum[row * params.n + col] = acc;
+}
+
+// matmul_backward_bias: dbias[n] = Σ_rows dC[row, n] over all batch·M rows.
+// Params: m = batch·M rows, n = N columns (the rest unused). Grid: x over N in 64s.
+// 64 invocations: consecutive columns, so each row's reads are contiguous across invocations.
+// Bindings: 0 params, 1 dc, 2 dbias.
+@group(0) @binding(1) var<storage, read> dc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dbias: array<f32>;
+
+@compute @workgroup_size(64, 1, 1)
+fn matmul_backward_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let col = gid.x;
+    if col >= params.n {
+        return;
+    }
+    var acc = 0.0;
+    for (var row = 0u; row < params.m; row++) {
+        acc += dc[row * params.n + col];
+    }
+    dbias[col] = acc;
 }

@@ -8,7 +8,7 @@
 
 mod variants;
 
-pub use variants::MatmulVariant;
+pub use variants::{choose_matmul, parse_matmul_variant, MatmulVariant, ENV_MATMUL};
 
 use bytemuck::Pod;
 

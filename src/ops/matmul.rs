@@ -12,7 +12,7 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Result};
-use crate::kernels::{run, Dispatch, Kernel, MatmulVariant};
+use crate::kernels::{choose_matmul, run, Dispatch, Kernel, MatmulVariant};
 use crate::tensor::{DType, Tensor};
 
 use super::check_f32;
@@ -42,7 +42,7 @@ pub(crate) struct Params {
     pub _pad1: u32,
     pub _pad2: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// The sizes of one matmul, resolved from shapes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,8 +137,10 @@ pub fn dims(
 }
 
 /// The variant this context uses for matmuls.
-pub fn variant(_ctx: &Context) -> MatmulVariant {
-    MatmulVariant::Naive
+/// Measured once per adapter and process (see [`crate::kernels::choose_matmul`]);
+/// `KILN_MATMUL=naive|register|workgroup` overrides it.
+pub fn variant(ctx: &Context) -> MatmulVariant {
+    *ctx.matmul_variant.get_or_init(|| choose_matmul(ctx))
 }
 
 /// Prepares `c = op(a)·op(b) (+ bias)` into `c`, with the context's variant.
@@ -183,35 +185,38 @@ pub fn forward_with(
             &dummy
         }
     };
-    let p = Params {
-        batch: d.batch as u32,
-        m: d.m as u32,
-        n: d.n as u32,
-        k: d.k as u32,
-        a_batch_stride: if d.a_batched { (d.m * d.k) as u32 } else { 0 },
-        b_batch_stride: if d.b_batched { (d.k * d.n) as u32 } else { 0 },
-        trans_a: opts.trans_a as u32,
-        trans_b: opts.trans_b as u32,
-        has_bias: bias.is_some() as u32,
-        _pad0: 0,
-        _pad1: 0,
-        _pad2: 0,
+    let p = params(&d, opts, bias.is_some());
+    let (kernel, grid) = launch(variant, &d);
+    kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)
+}
+
+/// Rows and columns of C one workgroup of `register.wgsl`'s `matmul_forward` covers.
+const REGISTER_TILE: (usize, usize) = (32, 256);
+/// The same for its `matmul_forward_narrow`, used when N is at most [`NARROW_N`].
+const REGISTER_NARROW_TILE: (usize, usize) = (32, 64);
+/// Up to this N the wide register tile would mostly compute columns it then discards.
+const NARROW_N: usize = 128;
+/// Rows and columns of C one workgroup of `workgroup.wgsl` covers.
+const WORKGROUP_TILE: (usize, usize) = (64, 64);
+
+/// The kernel and grid of a forward matmul of `d` with `variant`.
+fn launch(variant: MatmulVariant, d: &MatmulDims) -> (Kernel, [u32; 3]) {
+    let (shader, entry, (tm, tn)) = match variant {
+        MatmulVariant::Naive => ("matmul_naive", "matmul_forward", (16, 16)),
+        MatmulVariant::Register if d.n <= NARROW_N => (
+            "matmul_register",
+            "matmul_forward_narrow",
+            REGISTER_NARROW_TILE,
+        ),
+        MatmulVariant::Register => ("matmul_register", "matmul_forward", REGISTER_TILE),
+        MatmulVariant::Workgroup => ("matmul_workgroup", "matmul_forward", WORKGROUP_TILE),
     };
-    match variant {
-        MatmulVariant::Naive | MatmulVariant::Register | MatmulVariant::Workgroup => {
-            let grid = [
-                d.n.div_ceil(16) as u32,
-                d.m.div_ceil(16) as u32,
-                d.batch as u32,
-            ];
-            Kernel::new("matmul_naive", "matmul_forward").dispatch(
-                ctx,
-                &p,
-                &[a, b, bias_t, c],
-                grid,
-            )
-        }
-    }
+    let grid = [
+        d.n.div_ceil(tn) as u32,
+        d.m.div_ceil(tm) as u32,
+        d.batch as u32,
+    ];
+    (Kernel::new(shader, entry), grid)
 }
 
 /// Runs `op(a)·op(b) (+ bias)` now.
@@ -226,4 +231,202 @@ pub fn matmul(
     let c = Tensor::zeros(ctx, &d.out_shape(), DType::F32)?;
     run(ctx, &[forward(ctx, a, b, bias, &c, opts)?])?;
     Ok(c)
+}
+
+/// Forward parameters of `op(a)·op(b)` for dims `d`.
+fn params(d: &MatmulDims, opts: MatmulOptions, has_bias: bool) -> Params {
+    Params {
+        batch: d.batch as u32,
+        m: d.m as u32,
+        n: d.n as u32,
+        k: d.k as u32,
+        a_batch_stride: if d.a_batched { (d.m * d.k) as u32 } else { 0 },
+        b_batch_stride: if d.b_batched { (d.k * d.n) as u32 } else { 0 },
+        trans_a: opts.trans_a as u32,
+        trans_b: opts.trans_b as u32,
+        has_bias: has_bias as u32,
+        _pad0: 0,
+        _pad1: 0,
+        _pad2: 0,
+    }
+}
+
+/// Prepares `out = Σ_batch op(x)·op(y)`: the gradient of an operand broadcast over the batch.
+fn batch_sum(
+    ctx: &Context,
+    x: &Tensor,
+    y: &Tensor,
+    out: &Tensor,
+    opts: MatmulOptions,
+) -> Result<Dispatch> {
+    let d = dims(x.shape(), y.shape(), None, opts)?;
+    if out.shape() != [d.m, d.n] {
+        return Err(shape_error(
+            "matmul_backward",
+            format!("a broadcast operand's gradient of shape [{}, {}]", d.m, d.n),
+            &[x.shape(), y.shape(), out.shape()],
+        ));
+    }
+    let grid = [d.n.div_ceil(16) as u32, d.m.div_ceil(16) as u32, 1];
+    Kernel::new("matmul_naive", "matmul_backward_batch_sum").dispatch(
+        ctx,
+        &params(&d, opts, false),
+        &[x, y, out],
+        grid,
+    )
+}
+
+/// Prepares the gradients of `c = op(a)·op(b) (+ bias)` from `dc` into whichever of `da`, `db`,
+/// `dbias` are given (each shaped like its input). Each gradient is a matmul laid out so that it
+/// comes out in its operand's stored layout; an operand broadcast over the batch gets the sum
+/// over the batch, folded into the contraction where the layout allows.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    ctx: &Context,
+    a: &Tensor,
+    b: &Tensor,
+    dc: &Tensor,
+    opts: MatmulOptions,
+    da: Option<&Tensor>,
+    db: Option<&Tensor>,
+    dbias: Option<&Tensor>,
+) -> Result<Vec<Dispatch>> {
+    let d = dims(a.shape(), b.shape(), None, opts)?;
+    let mut shapes_ok = dc.shape() == d.out_shape();
+    shapes_ok &= da.is_none_or(|t| t.shape() == a.shape());
+    shapes_ok &= db.is_none_or(|t| t.shape() == b.shape());
+    shapes_ok &= dbias.is_none_or(|t| t.shape() == [d.n]);
+    if !shapes_ok {
+        let mut got = vec![a.shape(), b.shape(), dc.shape()];
+        got.extend([da, db, dbias].into_iter().flatten().map(|t| t.shape()));
+        return Err(shape_error(
+            "matmul_backward",
+            format!(
+                "dc of shape {:?} and da, db, dbias shaped like a, b and [{}]",
+                d.out_shape(),
+                d.n
+            ),
+            &got,
+        ));
+    }
+    let v = variant(ctx);
+    let mut out = Vec::new();
+    if let Some(da) = da {
+        // dA = dC·op(B)ᵀ, or stored transposed: dAᵀ = op(B)·dCᵀ.
+        let (x, y, o) = if opts.trans_a {
+            (
+                b,
+                dc,
+                MatmulOptions {
+                    trans_a: opts.trans_b,
+                    trans_b: true,
+                },
+            )
+        } else {
+            (
+                dc,
+                b,
+                MatmulOptions {
+                    trans_a: false,
+                    trans_b: !opts.trans_b,
+                },
+            )
+        };
+        if !d.a_batched && d.b_batched {
+            out.push(batch_sum(ctx, x, y, da, o)?);
+        } else {
+            out.push(forward_with(ctx, v, x, y, None, da, o)?);
+        }
+    }
+    if let Some(db) = db {
+        // dB = op(A)ᵀ·dC, or stored transposed: dBᵀ = dCᵀ·op(A).
+        let (x, y, o) = if opts.trans_b {
+            (
+                dc,
+                a,
+                MatmulOptions {
+                    trans_a: true,
+                    trans_b: opts.trans_a,
+                },
+            )
+        } else {
+            (
+                a,
+                dc,
+                MatmulOptions {
+                    trans_a: !opts.trans_a,
+                    trans_b: false,
+                },
+            )
+        };
+        if !d.b_batched && d.a_batched {
+            if opts.trans_a {
+                out.push(batch_sum(ctx, x, y, db, o)?);
+            } else {
+                // A is [B·M, K] and dC is [B·M, N] in memory: the batch folds into the rows
+                // the product contracts over, which sums it for free.
+                let rows = d.batch * d.m;
+                let a2 = a.reshape(&[rows, d.k])?;
+                let dc2 = dc.reshape(&[rows, d.n])?;
+                let (x, y) = if opts.trans_b {
+                    (&dc2, &a2)
+                } else {
+                    (&a2, &dc2)
+                };
+                out.push(forward_with(ctx, v, x, y, None, db, o)?);
+            }
+        } else {
+            out.push(forward_with(ctx, v, x, y, None, db, o)?);
+        }
+    }
+    if let Some(dbias) = dbias {
+        check_f32("matmul_backward", &[dc, dbias])?;
+        let rows = d.batch * d.m;
+        let p = Params {
+            batch: 1,
+            m: rows as u32,
+            n: d.n as u32,
+            k: 0,
+            a_batch_stride: 0,
+            b_batch_stride: 0,
+            trans_a: 0,
+            trans_b: 0,
+            has_bias: 0,
+            _pad0: 0,
+            _pad1: 0,
+            _pad2: 0,
+        };
+        let grid = [d.n.div_ceil(64) as u32, 1, 1];
+        out.push(
+            Kernel::new("matmul_naive", "matmul_backward_bias").dispatch(
+                ctx,
+                &p,
+                &[dc, dbias],
+                grid,
+            )?,
+        );
+    }
+    Ok(out)
+}
+
+/// Runs the backward now: `(da, db, dbias)`, `dbias` only when `with_bias`.
+pub fn matmul_backward(
+    ctx: &Context,
+    a: &Tensor,
+    b: &Tensor,
+    dc: &Tensor,
+    opts: MatmulOptions,
+    with_bias: bool,
+) -> Result<(Tensor, Tensor, Option<Tensor>)> {
+    let d = dims(a.shape(), b.shape(), None, opts)?;
+    let da = Tensor::zeros(ctx, a.shape(), DType::F32)?;
+    let db = Tensor::zeros(ctx, b.shape(), DType::F32)?;
+    let dbias = if with_bias {
+        Some(Tensor::zeros(ctx, &[d.n], DType::F32)?)
+    } else {
+        None
+    };
+    let dispatches = backward(ctx, a, b, dc, opts, Some(&da), Some(&db), dbias.as_ref())?;
+    run(ctx, &dispatches)?;
+    Ok((da, db, dbias))
 }

@@ -1,6 +1,8 @@
-//! matmul tests (the faster variants and the backward are added with them).
+//! matmul tests: every variant against an f64 reference on awkward shapes, layouts, bias and
+//! batch broadcasting; the backward against finite differences; the variant choice; errors.
 
 use super::*;
+use kiln::kernels::{parse_matmul_variant, MatmulVariant};
 use kiln::ops::matmul::{self, MatmulOptions};
 
 /// f64 reference: c[b,i,j] = Σ_k op(a)[b,i,k]·op(b)[b,k,j] (+ bias[j]), with a or b broadcast
@@ -16,15 +18,36 @@ pub fn reference(
     n: usize,
     opts: MatmulOptions,
 ) -> Vec<f64> {
+    reference_with_bound(a, b, bias, batch, m, k, n, opts).0
+}
+
+/// The reference and, per element, the f32 error bound of a length-K dot product plus a bias:
+/// (K+1)·2⁻²⁴·(Σ_k |a_k·b_k| + |bias|) (the textbook γ_K bound, one more rounding for the bias),
+/// plus 1e-30 so that an exact 0 compares equal.
+#[allow(clippy::too_many_arguments)]
+pub fn reference_with_bound(
+    a: &[f64],
+    b: &[f64],
+    bias: Option<&[f64]>,
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    opts: MatmulOptions,
+) -> (Vec<f64>, Vec<f64>) {
     let a_batched = a.len() == batch * m * k && batch > 1;
     let b_batched = b.len() == batch * k * n && batch > 1;
     let mut c = vec![0.0; batch * m * n];
+    let mut bound = vec![0.0; batch * m * n];
+    let u = 2f64.powi(-24);
     for bi in 0..batch {
         let ao = if a_batched { bi * m * k } else { 0 };
         let bo = if b_batched { bi * k * n } else { 0 };
         for i in 0..m {
             for j in 0..n {
-                let mut acc = bias.map_or(0.0, |bs| bs[j]);
+                let bias_v = bias.map_or(0.0, |bs| bs[j]);
+                let mut acc = bias_v;
+                let mut mag = bias_v.abs();
                 for kk in 0..k {
                     let av = if opts.trans_a {
                         a[ao + kk * m + i]
@@ -37,46 +60,280 @@ pub fn reference(
                         b[bo + kk * n + j]
                     };
                     acc += av * bv;
+                    mag += (av * bv).abs();
                 }
                 c[(bi * m + i) * n + j] = acc;
+                bound[(bi * m + i) * n + j] = (k + 1) as f64 * u * mag + 1e-30;
             }
         }
     }
-    c
+    (c, bound)
+}
+
+/// One test problem: sizes, layout, bias, and which operands carry the batch of 3.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    m: usize,
+    k: usize,
+    n: usize,
+    opts: MatmulOptions,
+    bias: bool,
+    a_batched: bool,
+    b_batched: bool,
+}
+
+impl Case {
+    fn batch(&self) -> usize {
+        if self.a_batched || self.b_batched {
+            3
+        } else {
+            1
+        }
+    }
+    fn a_shape(&self) -> Vec<usize> {
+        let s = if self.opts.trans_a {
+            vec![self.k, self.m]
+        } else {
+            vec![self.m, self.k]
+        };
+        if self.a_batched {
+            [vec![3], s].concat()
+        } else {
+            s
+        }
+    }
+    fn b_shape(&self) -> Vec<usize> {
+        let s = if self.opts.trans_b {
+            vec![self.n, self.k]
+        } else {
+            vec![self.k, self.n]
+        };
+        if self.b_batched {
+            [vec![3], s].concat()
+        } else {
+            s
+        }
+    }
+}
+
+/// ~30 cases over the awkward sizes: every size in every position of (M, K, N), every layout,
+/// bias on and off, and the batch on both operands, on one (the other broadcast) or on neither.
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for i in 0..30 {
+        let (r, q) = (i % 6, i / 6);
+        let t = (i / 4) % 4;
+        let batching = i % 4;
+        out.push(Case {
+            m: AWKWARD[r],
+            k: AWKWARD[(r + q) % 6],
+            n: AWKWARD[(r + 2 * q + 1) % 6],
+            opts: MatmulOptions {
+                trans_a: t & 1 != 0,
+                trans_b: t & 2 != 0,
+            },
+            bias: (i / 3) % 2 == 1,
+            a_batched: batching == 1 || batching == 3,
+            b_batched: batching == 1 || batching == 2,
+        });
+    }
+    out
+}
+
+fn check_forward(variant: MatmulVariant, case: Case, rng: &mut Rng) {
+    let (a_shape, b_shape) = (case.a_shape(), case.b_shape());
+    let a = rng.vec(a_shape.iter().product());
+    let b = rng.vec(b_shape.iter().product());
+    let bias = rng.vec(case.n);
+    let bias_t = upload(&[case.n], &bias);
+    let batch = case.batch();
+    let mut c_shape = vec![case.m, case.n];
+    if batch > 1 {
+        c_shape.insert(0, batch);
+    }
+    let c = kiln::Tensor::zeros(ctx(), &c_shape, kiln::DType::F32).unwrap();
+    let d = matmul::forward_with(
+        ctx(),
+        variant,
+        &upload(&a_shape, &a),
+        &upload(&b_shape, &b),
+        case.bias.then_some(&bias_t),
+        &c,
+        case.opts,
+    )
+    .unwrap();
+    kiln::kernels::run(ctx(), &[d]).unwrap();
+    let bias64 = f64s(&bias);
+    let (want, tol) = reference_with_bound(
+        &f64s(&a),
+        &f64s(&b),
+        case.bias.then_some(&bias64[..]),
+        batch,
+        case.m,
+        case.k,
+        case.n,
+        case.opts,
+    );
+    assert_close_each(&download(&c), &want, &tol, &format!("{variant:?} {case:?}"));
 }
 
 #[test]
-fn naive_matches_reference() {
+fn every_variant_matches_reference() {
+    for variant in MatmulVariant::ALL {
+        let mut rng = Rng::new(11);
+        for case in cases() {
+            check_forward(variant, case, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn every_variant_matches_reference_on_a_bigger_case() {
+    for variant in MatmulVariant::ALL {
+        let mut rng = Rng::new(12);
+        for t in 0..4 {
+            let case = Case {
+                m: 129,
+                k: 257,
+                n: 65,
+                opts: MatmulOptions {
+                    trans_a: t & 1 != 0,
+                    trans_b: t & 2 != 0,
+                },
+                bias: t == 1,
+                a_batched: false,
+                b_batched: false,
+            };
+            check_forward(variant, case, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn eager_matmul_uses_a_real_variant() {
     let mut rng = Rng::new(10);
     for &(m, k, n) in &[(1, 1, 1), (3, 7, 33), (65, 3, 7), (33, 129, 1)] {
         let a = rng.vec(m * k);
         let b = rng.vec(k * n);
+        let opts = MatmulOptions::default();
         let c = matmul::matmul(
             ctx(),
             &upload(&[m, k], &a),
             &upload(&[k, n], &b),
             None,
-            MatmulOptions::default(),
+            opts,
         )
         .unwrap();
-        let want = reference(
-            &f64s(&a),
-            &f64s(&b),
-            None,
-            1,
+        let (want, tol) = reference_with_bound(&f64s(&a), &f64s(&b), None, 1, m, k, n, opts);
+        assert_close_each(&download(&c), &want, &tol, &format!("matmul {m}x{k}x{n}"));
+    }
+}
+
+#[test]
+fn backward_matches_finite_differences() {
+    let mut rng = Rng::new(13);
+    let (m, k, n) = (3, 7, 5);
+    for i in 0..16 {
+        let batching = i % 4;
+        let case = Case {
             m,
             k,
             n,
-            MatmulOptions::default(),
-        );
-        // Inputs in [-1, 1): |error| <= K·2⁻²⁴·Σ|a·b| <= K²·2⁻²⁴ (the textbook dot-product bound).
-        let atol = (k * k) as f64 * 2f64.powi(-24) + 1e-7;
-        assert_close(
-            &download(&c),
-            &want,
-            atol,
-            0.0,
-            &format!("matmul {m}x{k}x{n}"),
-        );
+            opts: MatmulOptions {
+                trans_a: (i / 4) & 1 != 0,
+                trans_b: (i / 4) & 2 != 0,
+            },
+            bias: i % 2 == 1 || i % 3 == 0,
+            a_batched: batching == 1 || batching == 3,
+            b_batched: batching == 1 || batching == 2,
+        };
+        let batch = case.batch();
+        let (a_shape, b_shape) = (case.a_shape(), case.b_shape());
+        let a = rng.vec(a_shape.iter().product());
+        let b = rng.vec(b_shape.iter().product());
+        let bias = rng.vec(n);
+        let w = rng.vec(batch * m * n);
+        let mut c_shape = vec![m, n];
+        if batch > 1 {
+            c_shape.insert(0, batch);
+        }
+        let (da, db, dbias) = matmul::matmul_backward(
+            ctx(),
+            &upload(&a_shape, &a),
+            &upload(&b_shape, &b),
+            &upload(&c_shape, &w),
+            case.opts,
+            case.bias,
+        )
+        .unwrap();
+        let (a64, b64, bias64, w64) = (f64s(&a), f64s(&b), f64s(&bias), f64s(&w));
+        let opts = case.opts;
+        let loss = |a: &[f64], b: &[f64], bias: &[f64]| {
+            dot(&reference(a, b, Some(bias), batch, m, k, n, opts), &w64)
+        };
+        let want_da = numeric_grad(&a64, |x| loss(x, &b64, &bias64));
+        let want_db = numeric_grad(&b64, |x| loss(&a64, x, &bias64));
+        let want_dbias = numeric_grad(&bias64, |x| loss(&a64, &b64, x));
+        // Each gradient element is an f32 sum of at most batch·max(M, N, K) = 21 products of
+        // values in [-1, 1): |error| <= 21·2⁻²⁴·21 ≈ 2.6e-5. The loss is bilinear, so central
+        // differences have no truncation error, only rounding ≈ 1e-16·|loss|/h ≈ 1e-9.
+        let terms = (batch * m.max(n).max(k)) as f64;
+        let atol = terms * terms * 2f64.powi(-24) + 1e-7;
+        let what = format!("{case:?}");
+        assert_close(&download(&da), &want_da, atol, 0.0, &format!("dA {what}"));
+        assert_close(&download(&db), &want_db, atol, 0.0, &format!("dB {what}"));
+        match dbias {
+            Some(t) => assert_close(
+                &download(&t),
+                &want_dbias,
+                atol,
+                0.0,
+                &format!("dbias {what}"),
+            ),
+            None => assert!(!case.bias, "dbias missing for {what}"),
+        }
     }
+}
+
+#[test]
+fn variant_override_parses_and_choice_is_real() {
+    assert_eq!(parse_matmul_variant("naive"), Some(MatmulVariant::Naive));
+    assert_eq!(
+        parse_matmul_variant(" Register "),
+        Some(MatmulVariant::Register)
+    );
+    assert_eq!(
+        parse_matmul_variant("WORKGROUP"),
+        Some(MatmulVariant::Workgroup)
+    );
+    assert_eq!(parse_matmul_variant("tiled"), None);
+    assert_eq!(parse_matmul_variant(""), None);
+    let v = matmul::variant(ctx());
+    assert!(MatmulVariant::ALL.contains(&v));
+    // Without the override the choice is a measured, fast one; with it, the named one.
+    match std::env::var(kiln::kernels::ENV_MATMUL)
+        .ok()
+        .as_deref()
+        .and_then(parse_matmul_variant)
+    {
+        Some(forced) => assert_eq!(v, forced),
+        None => assert_ne!(v, MatmulVariant::Naive),
+    }
+    assert_eq!(matmul::variant(ctx()), v, "the choice is cached");
+}
+
+#[test]
+fn bad_shapes_name_op_and_shapes() {
+    let a = upload(&[3, 4], &[0.0; 12]);
+    let b = upload(&[5, 6], &[0.0; 30]);
+    let err = matmul::matmul(ctx(), &a, &b, None, MatmulOptions::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("matmul") && msg.contains("[3, 4]") && msg.contains("[5, 6]"),
+        "{msg}"
+    );
+    let b3 = upload(&[2, 4, 6], &[0.0; 48]);
+    let a3 = upload(&[3, 3, 4], &[0.0; 36]);
+    let err = matmul::matmul(ctx(), &a3, &b3, None, MatmulOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("[3, 3, 4]"), "{err}");
 }
