@@ -98,3 +98,58 @@ fn softmax_backward(
         dx[base + c] = y_in[base + c] * (dy[base + c] - dot);
     }
 }
+
+// ---- Row-per-invocation variant ----
+// The same math with one invocation owning a whole row: no workgroup memory and no barriers.
+// On lavapipe a barrier suspends and resumes every SIMD group of the workgroup, and a row of
+// 512 needs seven of them in the tree reduction above, so this variant wins there even though
+// neighbouring lanes read addresses a row apart. On a GPU the workgroup-per-row kernel keeps
+// loads coalesced and wins instead; src/ops/softmax.rs picks per adapter type.
+// Grid: ROWS_WG rows per workgroup, folded 2-D grid; bindings as for the kernels above.
+
+const ROWS_WG: u32 = 64u;
+
+@compute @workgroup_size(ROWS_WG)
+fn softmax_forward_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num) * ROWS_WG + lid;
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var m = NEG_LARGE;
+    var s = 0.0;
+    for (var c = 0u; c < params.cols; c++) {
+        let v = x[base + c];
+        let m_new = max(m, v);
+        s = s * exp(m - m_new) + exp(v - m_new);
+        m = m_new;
+    }
+    let inv_sum = 1.0 / s;
+    for (var c = 0u; c < params.cols; c++) {
+        y[base + c] = exp(x[base + c] - m) * inv_sum;
+    }
+}
+
+@compute @workgroup_size(ROWS_WG)
+fn softmax_backward_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num) * ROWS_WG + lid;
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var dot = 0.0;
+    for (var c = 0u; c < params.cols; c++) {
+        dot += dy[base + c] * y_in[base + c];
+    }
+    for (var c = 0u; c < params.cols; c++) {
+        dx[base + c] = y_in[base + c] * (dy[base + c] - dot);
+    }
+}

@@ -5,7 +5,8 @@
 //! - backward: `dx[r,c] = y[r,c] * (dy[r,c] - sum_c' dy[r,c'] y[r,c'])`, from the saved output,
 //!   so the forward's statistics need not be kept.
 //!
-//! Kernel: `shaders/softmax.wgsl`, one workgroup per row.
+//! Kernel: `shaders/softmax.wgsl`, in two variants ([`SoftmaxVariant`]): a workgroup per row
+//! (GPUs) or an invocation per row (CPU drivers, where barriers are expensive).
 
 use crate::context::Context;
 use crate::error::{shape_error, Result};
@@ -36,7 +37,28 @@ pub fn shape(x: &[usize]) -> Result<Vec<usize>> {
     Ok(x.to_vec())
 }
 
-fn params(shape: &[usize]) -> (Params, [u32; 3]) {
+/// How a softmax kernel maps rows onto invocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SoftmaxVariant {
+    /// One workgroup per row, reducing in workgroup memory: coalesced loads on a GPU.
+    Workgroup,
+    /// One invocation per row, no barriers: faster on CPU drivers such as lavapipe, where the
+    /// bench measured it several times faster at 64x512x512.
+    Rows,
+}
+
+/// Rows handled by one workgroup of the `Rows` variant (`ROWS_WG` in the shader).
+const ROWS_WG: usize = 64;
+
+/// The variant for this context's adapter: `Rows` on CPU drivers, `Workgroup` elsewhere.
+pub fn variant(ctx: &Context) -> SoftmaxVariant {
+    match ctx.adapter_info().device_type {
+        wgpu::DeviceType::Cpu => SoftmaxVariant::Rows,
+        _ => SoftmaxVariant::Workgroup,
+    }
+}
+
+fn params(shape: &[usize], variant: SoftmaxVariant) -> (Params, [u32; 3]) {
     let cols = shape.last().copied().unwrap_or(1);
     let rows = shape.iter().product::<usize>() / cols.max(1);
     let p = Params {
@@ -45,11 +67,25 @@ fn params(shape: &[usize]) -> (Params, [u32; 3]) {
         _pad0: 0,
         _pad1: 0,
     };
-    (p, grid_1d(rows as u32))
+    let grid = match variant {
+        SoftmaxVariant::Workgroup => grid_1d(rows as u32),
+        SoftmaxVariant::Rows => grid_1d(rows.div_ceil(ROWS_WG) as u32),
+    };
+    (p, grid)
 }
 
 /// Prepares `y = softmax(x)` into an existing tensor of the same shape.
 pub fn forward(ctx: &Context, x: &Tensor, y: &Tensor) -> Result<Dispatch> {
+    forward_with(ctx, variant(ctx), x, y)
+}
+
+/// [`forward`] with an explicit variant (tests and the benchmark run both).
+pub fn forward_with(
+    ctx: &Context,
+    variant: SoftmaxVariant,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<Dispatch> {
     shape(x.shape())?;
     if x.shape() != y.shape() {
         return Err(shape_error(
@@ -59,12 +95,27 @@ pub fn forward(ctx: &Context, x: &Tensor, y: &Tensor) -> Result<Dispatch> {
         ));
     }
     check_f32("softmax", &[x, y])?;
-    let (p, grid) = params(x.shape());
-    Kernel::new("softmax", "softmax_forward").dispatch(ctx, &p, &[x, y], grid)
+    let (p, grid) = params(x.shape(), variant);
+    let entry = match variant {
+        SoftmaxVariant::Workgroup => "softmax_forward",
+        SoftmaxVariant::Rows => "softmax_forward_rows",
+    };
+    Kernel::new("softmax", entry).dispatch(ctx, &p, &[x, y], grid)
 }
 
 /// Prepares `dx` from the forward output `y` and the output gradient `dy`.
 pub fn backward(ctx: &Context, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Result<Dispatch> {
+    backward_with(ctx, variant(ctx), y, dy, dx)
+}
+
+/// [`backward`] with an explicit variant.
+pub fn backward_with(
+    ctx: &Context,
+    variant: SoftmaxVariant,
+    y: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+) -> Result<Dispatch> {
     shape(y.shape())?;
     if y.shape() != dy.shape() || y.shape() != dx.shape() {
         return Err(shape_error(
@@ -74,8 +125,12 @@ pub fn backward(ctx: &Context, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Result<D
         ));
     }
     check_f32("softmax_backward", &[y, dy, dx])?;
-    let (p, grid) = params(y.shape());
-    Kernel::new("softmax", "softmax_backward").dispatch(ctx, &p, &[y, dy, dx], grid)
+    let (p, grid) = params(y.shape(), variant);
+    let entry = match variant {
+        SoftmaxVariant::Workgroup => "softmax_backward",
+        SoftmaxVariant::Rows => "softmax_backward_rows",
+    };
+    Kernel::new("softmax", entry).dispatch(ctx, &p, &[y, dy, dx], grid)
 }
 
 /// Runs `softmax(x)` now and returns the result.

@@ -182,5 +182,8 @@ fn recording_prepared_dispatches_creates_nothing() {
     c.wait(None).unwrap();
     assert_eq!(c.pipelines_created(), compiled);
     let got = y.to_vec_f32(&c).unwrap();
-    assert!(got.iter().all(|&v| (v - 1.0 / 33.0).abs() < 1e-6), "{got:?}");
+    assert!(
+        got.iter().all(|&v| (v - 1.0 / 33.0).abs() < 1e-6),
+        "{got:?}"
+    );
 }

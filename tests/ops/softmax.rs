@@ -1,7 +1,27 @@
 //! softmax: forward against an f64 reference, backward against finite differences.
 
 use super::*;
-use kiln::ops::softmax;
+use kiln::kernels::run;
+use kiln::ops::softmax::{self, SoftmaxVariant};
+use kiln::{DType, Tensor};
+
+const VARIANTS: [SoftmaxVariant; 2] = [SoftmaxVariant::Workgroup, SoftmaxVariant::Rows];
+
+fn forward(v: SoftmaxVariant, x: &Tensor) -> Tensor {
+    let y = Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap();
+    run(ctx(), &[softmax::forward_with(ctx(), v, x, &y).unwrap()]).unwrap();
+    y
+}
+
+fn backward(v: SoftmaxVariant, y: &Tensor, dy: &Tensor) -> Tensor {
+    let dx = Tensor::zeros(ctx(), y.shape(), DType::F32).unwrap();
+    run(
+        ctx(),
+        &[softmax::backward_with(ctx(), v, y, dy, &dx).unwrap()],
+    )
+    .unwrap();
+    dx
+}
 
 /// f64 reference, row-wise over the last axis of `cols`.
 fn reference(x: &[f64], cols: usize) -> Vec<f64> {
@@ -58,9 +78,11 @@ fn forward_is_stable_for_large_inputs() {
             }
         })
         .collect();
-    let y = download(&softmax::softmax(ctx(), &upload(&[3, 7], &x)).unwrap());
-    assert!(y.iter().all(|v| v.is_finite()), "{y:?}");
-    assert_close(&y, &reference(&f64s(&x), 7), 1e-7, tol(7), "softmax ±1000");
+    for v in VARIANTS {
+        let y = download(&forward(v, &upload(&[3, 7], &x)));
+        assert!(y.iter().all(|v| v.is_finite()), "{y:?}");
+        assert_close(&y, &reference(&f64s(&x), 7), 1e-7, tol(7), "softmax ±1000");
+    }
 }
 
 #[test]
@@ -81,14 +103,18 @@ fn forward_over_last_axis_of_3d() {
 #[test]
 fn backward_matches_finite_differences() {
     let mut rng = Rng::new(3);
-    for &(rows, cols) in &[(1, 1), (3, 7), (7, 33), (2, 65), (1, 129)] {
+    for (v, &(rows, cols)) in VARIANTS.iter().flat_map(|v| {
+        [(1, 1), (3, 7), (7, 33), (2, 65), (1, 129), (65, 3)]
+            .iter()
+            .map(move |s| (*v, s))
+    }) {
         let x = rng.vec(rows * cols);
         // Loss ⟨y, w⟩ with a random w: with w = 1 the gradient is identically zero (rows of y
         // sum to one), which would pass a broken kernel.
         let w = f64s(&rng.vec(rows * cols));
-        let y = softmax::softmax(ctx(), &upload(&[rows, cols], &x)).unwrap();
+        let y = forward(v, &upload(&[rows, cols], &x));
         let dy: Vec<f32> = w.iter().map(|&v| v as f32).collect();
-        let dx = softmax::softmax_backward(ctx(), &y, &upload(&[rows, cols], &dy)).unwrap();
+        let dx = backward(v, &y, &upload(&[rows, cols], &dy));
         let want = numeric_grad(&f64s(&x), |xs| dot(&reference(xs, cols), &w));
         // dx is a difference of O(|w|·y) terms; same budget as the forward, in absolute terms.
         assert_close(
@@ -96,7 +122,7 @@ fn backward_matches_finite_differences() {
             &want,
             1e-6,
             tol(cols),
-            &format!("softmax dx [{rows},{cols}]"),
+            &format!("softmax {v:?} dx [{rows},{cols}]"),
         );
     }
 }
@@ -104,7 +130,7 @@ fn backward_matches_finite_differences() {
 #[test]
 fn shape_errors_name_the_op() {
     let x = upload(&[2, 3], &[0.0; 6]);
-    let y = kiln::Tensor::zeros(ctx(), &[3, 2], kiln::DType::F32).unwrap();
+    let y = Tensor::zeros(ctx(), &[3, 2], DType::F32).unwrap();
     let err = softmax::forward(ctx(), &x, &y).unwrap_err();
     let msg = err.to_string();
     assert!(
