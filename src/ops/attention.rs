@@ -53,7 +53,7 @@ struct Params {
     causal: u32,
     mask_kind: u32,
 }
-const _: () = assert!(std::mem::size_of::<Params>() % 16 == 0);
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// The sizes of one attention call, resolved from shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -155,7 +155,7 @@ fn run_forward(c: Case, seed: u64, amp: f32, mask: Option<&[f64]>, what: &str) {
         .map(|x| x * amp)
         .collect();
     let v = rng.vec(c.b * c.h * c.tk * c.d);
-    let mask_t = mask.map(|m| upload_mask(c, m, seed % 2 == 0));
+    let mask_t = mask.map(|m| upload_mask(c, m, seed.is_multiple_of(2)));
     let opts = AttentionOptions {
         causal: c.causal,
         scale: None,
@@ -250,10 +250,11 @@ fn forward_with_padding_mask() {
         let mut rng = Rng::new(200 + i as u64);
         let mut mask = vec![0.0; c.b * tk];
         // Batch 0: random padding with at least one kept key; batch 1: all but one key
-        // padded (the last, which every causal query sees); batch 2: every key padded, so
-        // every row of batch 2 must give o = 0 and no NaN.
-        for j in 0..tk {
-            mask[j] = if j == 0 || rng.unit() < 0.6 { 1.0 } else { 0.0 };
+        // padded (the last; under the causal mask only the last query sees it, so the other
+        // rows of batch 1 are fully masked too); batch 2: every key padded, so every row of
+        // batch 2 must give o = 0 and no NaN.
+        for (j, m) in mask[..tk].iter_mut().enumerate() {
+            *m = if j == 0 || rng.unit() < 0.6 { 1.0 } else { 0.0 };
         }
         mask[tk + tk - 1] = 1.0;
         run_forward(c, 200 + i as u64, 1.0, Some(&mask), "forward mask");
