@@ -85,15 +85,12 @@ fn query_start(j: u32) -> u32 {
     return j + params.tq - params.tk;
 }
 
-// (b·h, row) of this invocation, or row = n_rows when it has none.
-fn row_of(wid: vec3<u32>, num: vec3<u32>, lid: u32, n_rows: u32) -> vec2<u32> {
+// The workgroup's (b·h, first row), from the workgroup id alone so that it is uniform; bh is
+// params.bh past the end of the grid.
+fn block_of(wid: vec3<u32>, num: vec3<u32>, n_rows: u32) -> vec2<u32> {
     let g = flat_group(wid, num);
     let blocks = (n_rows + WG - 1u) / WG;
-    let bh = g / blocks;
-    if bh >= params.bh {
-        return vec2<u32>(0u, n_rows);
-    }
-    return vec2<u32>(bh, (g % blocks) * WG + lid);
+    return vec2<u32>(min(g / blocks, params.bh), (g % blocks) * WG);
 }
 
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;
@@ -105,13 +102,15 @@ fn attention_forward(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let r = row_of(wid, num, lid, params.tq);
-    let bh = r.x;
-    let i = r.y;
-    // No barriers in this kernel, so idle lanes may leave early.
-    if i >= params.tq {
+    let blk = block_of(wid, num, params.tq);
+    let bh = blk.x;
+    if bh >= params.bh {
         return;
     }
+    // Lanes past the end compute the last row again and do not write it, so that every
+    // loop bound and load address below stays uniform across the workgroup.
+    let live = blk.y + lid < params.tq;
+    let i = min(blk.y + lid, params.tq - 1u);
     let dim = params.d;
     let b = bh / params.heads;
     let q_base = (bh * params.tq + i) * dim;
@@ -124,45 +123,51 @@ fn attention_forward(
     }
     var m = NEG_LARGE;
     var l = 0.0;
+    var s: array<f32, KB>;
     let j_end = key_end(i);
-    for (var j0 = 0u; j0 < j_end; j0 += KB) {
-        let n = min(KB, j_end - j0);
-        var s: array<f32, KB>;
+    // key_end grows with i, so the block's last row bounds every lane's keys.
+    let j_end_block = key_end(min(blk.y + WG, params.tq) - 1u);
+    for (var j0 = 0u; j0 < j_end_block; j0 += KB) {
+        let n = min(KB, j_end_block - j0);
         var kept = 0u;
         var block_max = NEG_LARGE;
         for (var c = 0u; c < n; c++) {
-            if key_kept(b, j0 + c) {
-                let k_row = kv_base + (j0 + c) * dim;
+            let j = j0 + c;
+            if key_kept(b, j) {
+                let k_row = kv_base + j * dim;
                 var qk = 0.0;
                 for (var d = 0u; d < dim; d++) {
                     qk += qr[d] * k[k_row + d];
                 }
                 s[c] = qk;
-                kept |= 1u << c;
-                block_max = max(block_max, qk);
+                let visible = j < j_end;
+                kept = select(kept, kept | (1u << c), visible);
+                block_max = select(block_max, max(block_max, qk), visible);
             }
         }
-        if kept == 0u {
-            continue;
-        }
-        let m_new = max(m, block_max);
+        // With nothing kept in this block m_new = m and alpha = 1; from m = NEG_LARGE,
         // exp(NEG_LARGE - finite) is exactly 0, so the first kept block starts cleanly.
+        let m_new = max(m, block_max);
         let alpha = exp(m - m_new);
         l *= alpha;
         for (var d = 0u; d < dim; d++) {
             acc[d] *= alpha;
         }
         for (var c = 0u; c < n; c++) {
-            if (kept & (1u << c)) != 0u {
-                let p = exp(s[c] - m_new);
+            let j = j0 + c;
+            if key_kept(b, j) {
+                let p = select(0.0, exp(s[c] - m_new), (kept & (1u << c)) != 0u);
                 l += p;
-                let v_row = kv_base + (j0 + c) * dim;
+                let v_row = kv_base + j * dim;
                 for (var d = 0u; d < dim; d++) {
                     acc[d] += p * v[v_row + d];
                 }
             }
         }
         m = m_new;
+    }
+    if !live {
+        return;
     }
     if l > 0.0 {
         let inv = 1.0 / l;
@@ -189,11 +194,11 @@ fn attention_backward_preprocess(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let r = row_of(wid, num, lid, params.tq);
-    if r.y >= params.tq {
+    let blk = block_of(wid, num, params.tq);
+    if blk.x >= params.bh || blk.y + lid >= params.tq {
         return;
     }
-    let row = r.x * params.tq + r.y;
+    let row = blk.x * params.tq + blk.y + lid;
     let base = row * params.d;
     var delta = 0.0;
     for (var d = 0u; d < params.d; d++) {
@@ -214,12 +219,13 @@ fn attention_backward_dkdv(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let r = row_of(wid, num, lid, params.tk);
-    let bh = r.x;
-    let j = r.y;
-    if j >= params.tk {
+    let blk = block_of(wid, num, params.tk);
+    let bh = blk.x;
+    if bh >= params.bh {
         return;
     }
+    let live = blk.y + lid < params.tk;
+    let j = min(blk.y + lid, params.tk - 1u);
     let dim = params.d;
     let b = bh / params.heads;
     let kv_row = (bh * params.tk + j) * dim;
@@ -235,29 +241,33 @@ fn attention_backward_dkdv(
         dv_acc[d] = 0.0;
     }
     // A padded key is seen by no query: its gradients stay 0.
-    if key_kept(b, j) {
-        for (var i = query_start(j); i < params.tq; i++) {
-            let row = bh * params.tq + i;
-            let row_lse = stats[2u * row];
-            // Unreachable for a visible key (its query sees at least this key); kept so that
-            // a NEG_LARGE lse can never make exp overflow.
-            if row_lse == NEG_LARGE {
-                continue;
-            }
-            let q_row = q_base + i * dim;
-            var s = 0.0;
-            var dp = 0.0;
-            for (var d = 0u; d < dim; d++) {
-                s += q[q_row + d] * kr[d];
-                dp += dout[q_row + d] * vr[d];
-            }
-            let p = exp(s - row_lse);
-            let ds = p * (dp - stats[2u * row + 1u]);
-            for (var d = 0u; d < dim; d++) {
-                dv_acc[d] += p * dout[q_row + d];
-                dk_acc[d] += ds * q[q_row + d];
-            }
+    let kept = key_kept(b, j);
+    let i_start = query_start(j);
+    // query_start grows with j, so the block's first key's start bounds every lane's.
+    for (var i = query_start(blk.y); i < params.tq; i++) {
+        let row = bh * params.tq + i;
+        let row_lse = stats[2u * row];
+        // A query with no visible key (lse = NEG_LARGE) contributes nothing; skipping it
+        // also keeps exp(s - lse) from overflowing.
+        if row_lse == NEG_LARGE {
+            continue;
         }
+        let q_row = q_base + i * dim;
+        var s = 0.0;
+        var dp = 0.0;
+        for (var d = 0u; d < dim; d++) {
+            s += q[q_row + d] * kr[d];
+            dp += dout[q_row + d] * vr[d];
+        }
+        let p = select(0.0, exp(s - row_lse), kept && i >= i_start);
+        let ds = p * (dp - stats[2u * row + 1u]);
+        for (var d = 0u; d < dim; d++) {
+            dv_acc[d] += p * dout[q_row + d];
+            dk_acc[d] += ds * q[q_row + d];
+        }
+    }
+    if !live {
+        return;
     }
     for (var d = 0u; d < dim; d++) {
         dk[kv_row + d] = dk_acc[d] * params.scale;
@@ -273,12 +283,13 @@ fn attention_backward_dq(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let r = row_of(wid, num, lid, params.tq);
-    let bh = r.x;
-    let i = r.y;
-    if i >= params.tq {
+    let blk = block_of(wid, num, params.tq);
+    let bh = blk.x;
+    if bh >= params.bh {
         return;
     }
+    let live = blk.y + lid < params.tq;
+    let i = min(blk.y + lid, params.tq - 1u);
     let dim = params.d;
     let b = bh / params.heads;
     let row = bh * params.tq + i;
@@ -294,9 +305,11 @@ fn attention_backward_dq(
     }
     let row_lse = stats[2u * row];
     let delta = stats[2u * row + 1u];
-    // A query with no visible key has lse = NEG_LARGE and a zero gradient.
-    let j_end = select(key_end(i), 0u, row_lse == NEG_LARGE);
-    for (var j = 0u; j < j_end; j++) {
+    let j_end = key_end(i);
+    // A query with no visible key (lse = NEG_LARGE) keeps a zero gradient.
+    let any_key = row_lse != NEG_LARGE;
+    let j_end_block = key_end(min(blk.y + WG, params.tq) - 1u);
+    for (var j = 0u; j < j_end_block; j++) {
         if !key_kept(b, j) {
             continue;
         }
@@ -307,10 +320,13 @@ fn attention_backward_dq(
             s += qr[d] * k[kv_row + d];
             dp += dor[d] * v[kv_row + d];
         }
-        let ds = exp(s - row_lse) * (dp - delta);
+        let ds = select(0.0, exp(s - row_lse), any_key && j < j_end) * (dp - delta);
         for (var d = 0u; d < dim; d++) {
             dq_acc[d] += ds * k[kv_row + d];
         }
+    }
+    if !live {
+        return;
     }
     for (var d = 0u; d < dim; d++) {
         dq[q_row + d] = dq_acc[d] * params.scale;

@@ -18,7 +18,7 @@ const B: usize = 8;
 const H: usize = 8;
 const T: usize = 256;
 const D: usize = 64;
-const RUNS: usize = 7;
+const RUNS: usize = 1;
 
 fn random(ctx: &Context, shape: &[usize], seed: u64) -> Result<Tensor> {
     let n: usize = shape.iter().product();
@@ -129,8 +129,11 @@ pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
     let shape = format!("B{B} H{H} T{T} D{D}");
     let ms = 1e3;
     let fwd = time(ctx, &fused_fwd)? * ms;
+    eprintln!("fused fwd {fwd}");
     let fwd_base = time(ctx, &unfused_fwd)? * ms;
+    eprintln!("unfused fwd {fwd_base}");
     let all = time(ctx, &fused_all)? * ms;
+    eprintln!("fused all {all}");
     let all_base = time(ctx, &unfused_all)? * ms;
     // Memory beyond inputs and input gradients: fused keeps O, lse and the (lse, D) pairs;
     // the composition keeps O and the four Tq×Tk matrices S, P, dP, dS.
