@@ -45,6 +45,7 @@ struct Params {
 
 override WG: u32 = 64u;
 const MAX_D: u32 = 128u;
+const MAX_D4: u32 = MAX_D / 4u;
 const KB: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -112,14 +113,24 @@ fn attention_forward(
     let live = blk.y + lid < params.tq;
     let i = min(blk.y + lid, params.tq - 1u);
     let dim = params.d;
+    let dim4 = (dim + 3u) / 4u;
     let b = bh / params.heads;
     let q_base = (bh * params.tq + i) * dim;
     let kv_base = bh * params.tk * dim;
-    var qr: array<f32, MAX_D>;
-    var acc: array<f32, MAX_D>;
-    for (var d = 0u; d < dim; d++) {
-        qr[d] = q[q_base + d] * params.scale;
-        acc[d] = 0.0;
+    // vec4 chunks over a constant trip count, so the compiler can unroll the d loops and keep
+    // qr and acc in registers; q's tail past D is 0, so clamped k/v reads there drop out.
+    var qr: array<vec4<f32>, MAX_D4>;
+    var acc: array<vec4<f32>, MAX_D4>;
+    for (var d4 = 0u; d4 < MAX_D4; d4++) {
+        let e = 4u * d4;
+        var qv = vec4<f32>(0.0);
+        for (var t = 0u; t < 4u; t++) {
+            if e + t < dim {
+                qv[t] = q[q_base + e + t] * params.scale;
+            }
+        }
+        qr[d4] = qv;
+        acc[d4] = vec4<f32>(0.0);
     }
     var m = NEG_LARGE;
     var l = 0.0;
@@ -135,9 +146,14 @@ fn attention_forward(
             let j = j0 + c;
             if key_kept(b, j) {
                 let k_row = kv_base + j * dim;
+                let last = k_row + dim - 1u;
                 var qk = 0.0;
-                for (var d = 0u; d < dim; d++) {
-                    qk += qr[d] * k[k_row + d];
+                for (var d4 = 0u; d4 < MAX_D4; d4++) {
+                    if d4 < dim4 {
+                        let e = k_row + 4u * d4;
+                        let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
+                        qk += dot(qr[d4], kv);
+                    }
                 }
                 s[c] = qk;
                 let visible = j < j_end;
@@ -150,8 +166,8 @@ fn attention_forward(
         let m_new = max(m, block_max);
         let alpha = exp(m - m_new);
         l *= alpha;
-        for (var d = 0u; d < dim; d++) {
-            acc[d] *= alpha;
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            acc[d4] *= alpha;
         }
         for (var c = 0u; c < n; c++) {
             let j = j0 + c;
@@ -159,8 +175,13 @@ fn attention_forward(
                 let p = select(0.0, exp(s[c] - m_new), (kept & (1u << c)) != 0u);
                 l += p;
                 let v_row = kv_base + j * dim;
-                for (var d = 0u; d < dim; d++) {
-                    acc[d] += p * v[v_row + d];
+                let last = v_row + dim - 1u;
+                for (var d4 = 0u; d4 < MAX_D4; d4++) {
+                    if d4 < dim4 {
+                        let e = v_row + 4u * d4;
+                        let vv = vec4<f32>(v[e], v[min(e + 1u, last)], v[min(e + 2u, last)], v[min(e + 3u, last)]);
+                        acc[d4] += p * vv;
+                    }
                 }
             }
         }
@@ -172,7 +193,7 @@ fn attention_forward(
     if l > 0.0 {
         let inv = 1.0 / l;
         for (var d = 0u; d < dim; d++) {
-            o[q_base + d] = acc[d] * inv;
+            o[q_base + d] = acc[d / 4u][d % 4u] * inv;
         }
         lse[bh * params.tq + i] = m + log(l);
     } else {
