@@ -251,15 +251,27 @@ fn attention_backward_dkdv(
     let b = bh / params.heads;
     let kv_row = (bh * params.tk + j) * dim;
     let q_base = bh * params.tq * dim;
-    var kr: array<f32, MAX_D>;
-    var vr: array<f32, MAX_D>;
-    var dk_acc: array<f32, MAX_D>;
-    var dv_acc: array<f32, MAX_D>;
-    for (var d = 0u; d < dim; d++) {
-        kr[d] = k[kv_row + d] * params.scale;
-        vr[d] = v[kv_row + d];
-        dk_acc[d] = 0.0;
-        dv_acc[d] = 0.0;
+    let dim4 = (dim + 3u) / 4u;
+    // As in the forward: vec4 chunks over a constant trip count; k's and v's tails past D are
+    // 0, so clamped q/dout reads there drop out of the dots.
+    var kr: array<vec4<f32>, MAX_D4>;
+    var vr: array<vec4<f32>, MAX_D4>;
+    var dk_acc: array<vec4<f32>, MAX_D4>;
+    var dv_acc: array<vec4<f32>, MAX_D4>;
+    for (var d4 = 0u; d4 < MAX_D4; d4++) {
+        let e = 4u * d4;
+        var kv = vec4<f32>(0.0);
+        var vv = vec4<f32>(0.0);
+        for (var t = 0u; t < 4u; t++) {
+            if e + t < dim {
+                kv[t] = k[kv_row + e + t] * params.scale;
+                vv[t] = v[kv_row + e + t];
+            }
+        }
+        kr[d4] = kv;
+        vr[d4] = vv;
+        dk_acc[d4] = vec4<f32>(0.0);
+        dv_acc[d4] = vec4<f32>(0.0);
     }
     // A padded key is seen by no query: its gradients stay 0.
     let kept = key_kept(b, j);
@@ -274,25 +286,36 @@ fn attention_backward_dkdv(
             continue;
         }
         let q_row = q_base + i * dim;
+        let last = q_row + dim - 1u;
         var s = 0.0;
         var dp = 0.0;
-        for (var d = 0u; d < dim; d++) {
-            s += q[q_row + d] * kr[d];
-            dp += dout[q_row + d] * vr[d];
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = q_row + 4u * d4;
+                let qv = vec4<f32>(q[e], q[min(e + 1u, last)], q[min(e + 2u, last)], q[min(e + 3u, last)]);
+                let dov = vec4<f32>(dout[e], dout[min(e + 1u, last)], dout[min(e + 2u, last)], dout[min(e + 3u, last)]);
+                s += dot(qv, kr[d4]);
+                dp += dot(dov, vr[d4]);
+            }
         }
         let p = select(0.0, exp(s - row_lse), kept && i >= i_start);
         let ds = p * (dp - stats[2u * row + 1u]);
-        for (var d = 0u; d < dim; d++) {
-            dv_acc[d] += p * dout[q_row + d];
-            dk_acc[d] += ds * q[q_row + d];
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = q_row + 4u * d4;
+                let qv = vec4<f32>(q[e], q[min(e + 1u, last)], q[min(e + 2u, last)], q[min(e + 3u, last)]);
+                let dov = vec4<f32>(dout[e], dout[min(e + 1u, last)], dout[min(e + 2u, last)], dout[min(e + 3u, last)]);
+                dv_acc[d4] += p * dov;
+                dk_acc[d4] += ds * qv;
+            }
         }
     }
     if !live {
         return;
     }
     for (var d = 0u; d < dim; d++) {
-        dk[kv_row + d] = dk_acc[d] * params.scale;
-        dv[kv_row + d] = dv_acc[d];
+        dk[kv_row + d] = dk_acc[d / 4u][d % 4u] * params.scale;
+        dv[kv_row + d] = dv_acc[d / 4u][d % 4u];
     }
 }
 
@@ -316,13 +339,24 @@ fn attention_backward_dq(
     let row = bh * params.tq + i;
     let q_row = row * dim;
     let kv_base = bh * params.tk * dim;
-    var qr: array<f32, MAX_D>;
-    var dor: array<f32, MAX_D>;
-    var dq_acc: array<f32, MAX_D>;
-    for (var d = 0u; d < dim; d++) {
-        qr[d] = q[q_row + d] * params.scale;
-        dor[d] = dout[q_row + d];
-        dq_acc[d] = 0.0;
+    let dim4 = (dim + 3u) / 4u;
+    // As in the forward: vec4 chunks over a constant trip count, q's and dout's tails are 0.
+    var qr: array<vec4<f32>, MAX_D4>;
+    var dor: array<vec4<f32>, MAX_D4>;
+    var dq_acc: array<vec4<f32>, MAX_D4>;
+    for (var d4 = 0u; d4 < MAX_D4; d4++) {
+        let e = 4u * d4;
+        var qv = vec4<f32>(0.0);
+        var dov = vec4<f32>(0.0);
+        for (var t = 0u; t < 4u; t++) {
+            if e + t < dim {
+                qv[t] = q[q_row + e + t] * params.scale;
+                dov[t] = dout[q_row + e + t];
+            }
+        }
+        qr[d4] = qv;
+        dor[d4] = dov;
+        dq_acc[d4] = vec4<f32>(0.0);
     }
     let row_lse = stats[2u * row];
     let delta = stats[2u * row + 1u];
@@ -335,21 +369,31 @@ fn attention_backward_dq(
             continue;
         }
         let kv_row = kv_base + j * dim;
+        let last = kv_row + dim - 1u;
         var s = 0.0;
         var dp = 0.0;
-        for (var d = 0u; d < dim; d++) {
-            s += qr[d] * k[kv_row + d];
-            dp += dor[d] * v[kv_row + d];
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = kv_row + 4u * d4;
+                let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
+                let vv = vec4<f32>(v[e], v[min(e + 1u, last)], v[min(e + 2u, last)], v[min(e + 3u, last)]);
+                s += dot(qr[d4], kv);
+                dp += dot(dor[d4], vv);
+            }
         }
         let ds = select(0.0, exp(s - row_lse), any_key && j < j_end) * (dp - delta);
-        for (var d = 0u; d < dim; d++) {
-            dq_acc[d] += ds * k[kv_row + d];
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = kv_row + 4u * d4;
+                let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
+                dq_acc[d4] += ds * kv;
+            }
         }
     }
     if !live {
         return;
     }
     for (var d = 0u; d < dim; d++) {
-        dq[q_row + d] = dq_acc[d] * params.scale;
+        dq[q_row + d] = dq_acc[d / 4u][d % 4u] * params.scale;
     }
 }
