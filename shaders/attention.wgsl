@@ -14,13 +14,18 @@
 //   visible key keeps l = 0 and writes o = 0, lse = NEG_LARGE, and zero gradients.
 // Grid: one invocation per output row (query row for forward, preprocess and dq; key row for
 //   dkdv), WG consecutive rows of one (b,h) per workgroup, workgroups folded by grid_1d. The
-//   row's vectors and accumulators live in private arrays of MAX_D floats.
+//   row's vectors and accumulators live in private arrays of MAX_D / 4 vec4s.
 // Why this layout (lavapipe): neighbouring lanes share (b,h) and walk the same key (or query)
-//   in lockstep, so every k/v/q load of the inner loops is one address for all lanes; there is
-//   no workgroup memory and no barrier, which lavapipe makes expensive. A workgroup-per-block
-//   design staging K/V in workgroup memory was the alternative; with no barriers to amortise it
-//   only adds copies on a CPU, where the per-lane L1 already holds the shared K/V rows. On a
-//   real GPU the same kernel is valid (broadcast loads hit the cache).
+//   in lockstep: loop bounds come from the workgroup id only (lanes past their causal end or
+//   past the last row compute masked, unwritten work), so every k/v/q load of the inner loops
+//   has one address for the whole workgroup, and there is no workgroup memory and no barrier,
+//   which lavapipe makes expensive. On a real GPU the same kernel is valid (broadcast loads).
+// Tried, at B8 H8 T256 D64 on llvmpipe (noisy: the machine was shared): per-lane loop bounds
+//   with early exits (divergent loads) 6.2 s forward; uniform bounds 4.2 s; plus vec4 chunks
+//   over a constant trip count MAX_D4 (unrollable, so private arrays can stay in registers)
+//   2.3-4.6 s depending on the load from other processes.
+//   Not tried for lack of time: K/V blocks staged in workgroup memory (costs barriers), two
+//   query rows per invocation (halves loads per FMA), a vec4-typed binding when D % 4 == 0.
 // WG = 64 (override): a multiple of lavapipe's 8 lanes and of GPU subgroup widths; a query
 //   block of 64 rows keeps each key row reused 64 times per load. KB = 16 keys per online-
 //   softmax step: one rescale of the accumulator per 16 keys instead of per key.
