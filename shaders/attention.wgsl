@@ -51,6 +51,8 @@ struct Params {
 override WG: u32 = 64u;
 const MAX_D: u32 = 128u;
 const MAX_D4: u32 = MAX_D / 4u;
+// Query rows per invocation in the forward.
+const R: u32 = 4u;
 const KB: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -108,104 +110,132 @@ fn attention_forward(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let blk = block_of(wid, num, params.tq);
-    let bh = blk.x;
+    // Each invocation owns R query rows, lid + r·WG of a block of R·WG rows, so that every
+    // k and v load feeds R rows.
+    let g = flat_group(wid, num);
+    let blocks = (params.tq + R * WG - 1u) / (R * WG);
+    let bh = g / blocks;
     if bh >= params.bh {
         return;
     }
-    // Lanes past the end compute the last row again and do not write it, so that every
-    // loop bound and load address below stays uniform across the workgroup.
-    let live = blk.y + lid < params.tq;
-    let i = min(blk.y + lid, params.tq - 1u);
+    let row0 = (g % blocks) * R * WG;
     let dim = params.d;
     let dim4 = (dim + 3u) / 4u;
     let b = bh / params.heads;
-    let q_base = (bh * params.tq + i) * dim;
     let kv_base = bh * params.tk * dim;
     // vec4 chunks over a constant trip count, so the compiler can unroll the d loops and keep
     // qr and acc in registers; q's tail past D is 0, so clamped k/v reads there drop out.
-    var qr: array<vec4<f32>, MAX_D4>;
-    var acc: array<vec4<f32>, MAX_D4>;
-    for (var d4 = 0u; d4 < MAX_D4; d4++) {
-        let e = 4u * d4;
-        var qv = vec4<f32>(0.0);
-        for (var t = 0u; t < 4u; t++) {
-            if e + t < dim {
-                qv[t] = q[q_base + e + t] * params.scale;
+    var qr: array<array<vec4<f32>, MAX_D4>, R>;
+    var acc: array<array<vec4<f32>, MAX_D4>, R>;
+    var m: array<f32, R>;
+    var l: array<f32, R>;
+    var j_end: array<u32, R>;
+    for (var r = 0u; r < R; r++) {
+        // Rows past the end compute the last row again and are not written, so that every
+        // loop bound and load address below stays uniform across the workgroup.
+        let i = min(row0 + r * WG + lid, params.tq - 1u);
+        let q_base = (bh * params.tq + i) * dim;
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            let e = 4u * d4;
+            var qv = vec4<f32>(0.0);
+            for (var t = 0u; t < 4u; t++) {
+                if e + t < dim {
+                    qv[t] = q[q_base + e + t] * params.scale;
+                }
             }
+            qr[r][d4] = qv;
+            acc[r][d4] = vec4<f32>(0.0);
         }
-        qr[d4] = qv;
-        acc[d4] = vec4<f32>(0.0);
+        m[r] = NEG_LARGE;
+        l[r] = 0.0;
+        j_end[r] = key_end(i);
     }
-    var m = NEG_LARGE;
-    var l = 0.0;
-    var s: array<f32, KB>;
-    let j_end = key_end(i);
+    var s: array<array<f32, KB>, R>;
     // key_end grows with i, so the block's last row bounds every lane's keys.
-    let j_end_block = key_end(min(blk.y + WG, params.tq) - 1u);
+    let j_end_block = key_end(min(row0 + R * WG, params.tq) - 1u);
     for (var j0 = 0u; j0 < j_end_block; j0 += KB) {
         let n = min(KB, j_end_block - j0);
-        var kept = 0u;
-        var block_max = NEG_LARGE;
+        var kept: array<u32, R>;
+        var block_max: array<f32, R>;
+        for (var r = 0u; r < R; r++) {
+            kept[r] = 0u;
+            block_max[r] = NEG_LARGE;
+        }
         for (var c = 0u; c < n; c++) {
             let j = j0 + c;
             if key_kept(b, j) {
                 let k_row = kv_base + j * dim;
                 let last = k_row + dim - 1u;
-                var qk = 0.0;
+                var qk: array<f32, R>;
                 for (var d4 = 0u; d4 < MAX_D4; d4++) {
                     if d4 < dim4 {
                         let e = k_row + 4u * d4;
                         let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
-                        qk += dot(qr[d4], kv);
+                        for (var r = 0u; r < R; r++) {
+                            qk[r] += dot(qr[r][d4], kv);
+                        }
                     }
                 }
-                s[c] = qk;
-                let visible = j < j_end;
-                kept = select(kept, kept | (1u << c), visible);
-                block_max = select(block_max, max(block_max, qk), visible);
+                for (var r = 0u; r < R; r++) {
+                    s[r][c] = qk[r];
+                    let visible = j < j_end[r];
+                    kept[r] = select(kept[r], kept[r] | (1u << c), visible);
+                    block_max[r] = select(block_max[r], max(block_max[r], qk[r]), visible);
+                }
             }
         }
         // With nothing kept in this block m_new = m and alpha = 1; from m = NEG_LARGE,
         // exp(NEG_LARGE - finite) is exactly 0, so the first kept block starts cleanly.
-        let m_new = max(m, block_max);
-        let alpha = exp(m - m_new);
-        l *= alpha;
-        for (var d4 = 0u; d4 < MAX_D4; d4++) {
-            acc[d4] *= alpha;
+        var m_new: array<f32, R>;
+        for (var r = 0u; r < R; r++) {
+            m_new[r] = max(m[r], block_max[r]);
+            let alpha = exp(m[r] - m_new[r]);
+            l[r] *= alpha;
+            for (var d4 = 0u; d4 < MAX_D4; d4++) {
+                acc[r][d4] *= alpha;
+            }
+            m[r] = m_new[r];
         }
         for (var c = 0u; c < n; c++) {
             let j = j0 + c;
             if key_kept(b, j) {
-                let p = select(0.0, exp(s[c] - m_new), (kept & (1u << c)) != 0u);
-                l += p;
+                var p: array<f32, R>;
+                for (var r = 0u; r < R; r++) {
+                    p[r] = select(0.0, exp(s[r][c] - m_new[r]), (kept[r] & (1u << c)) != 0u);
+                    l[r] += p[r];
+                }
                 let v_row = kv_base + j * dim;
                 let last = v_row + dim - 1u;
                 for (var d4 = 0u; d4 < MAX_D4; d4++) {
                     if d4 < dim4 {
                         let e = v_row + 4u * d4;
                         let vv = vec4<f32>(v[e], v[min(e + 1u, last)], v[min(e + 2u, last)], v[min(e + 3u, last)]);
-                        acc[d4] += p * vv;
+                        for (var r = 0u; r < R; r++) {
+                            acc[r][d4] += p[r] * vv;
+                        }
                     }
                 }
             }
         }
-        m = m_new;
     }
-    if !live {
-        return;
-    }
-    if l > 0.0 {
-        let inv = 1.0 / l;
-        for (var d = 0u; d < dim; d++) {
-            o[q_base + d] = acc[d / 4u][d % 4u] * inv;
+    for (var r = 0u; r < R; r++) {
+        let i = row0 + r * WG + lid;
+        if i >= params.tq {
+            break;
         }
-        lse[bh * params.tq + i] = m + log(l);
-    } else {
-        for (var d = 0u; d < dim; d++) {
-            o[q_base + d] = 0.0;
+        let q_base = (bh * params.tq + i) * dim;
+        if l[r] > 0.0 {
+            let inv = 1.0 / l[r];
+            for (var d = 0u; d < dim; d++) {
+                o[q_base + d] = acc[r][d / 4u][d % 4u] * inv;
+            }
+            lse[bh * params.tq + i] = m[r] + log(l[r]);
+        } else {
+            for (var d = 0u; d < dim; d++) {
+                o[q_base + d] = 0.0;
+            }
+            lse[bh * params.tq + i] = NEG_LARGE;
         }
-        lse[bh * params.tq + i] = NEG_LARGE;
     }
 }
 

@@ -32,6 +32,9 @@ pub const MAX_HEAD_DIM: usize = 128;
 /// Rows per workgroup (`WG` in the shader).
 const WG: usize = 64;
 
+/// Query rows per invocation in the forward (`R` in the shader).
+const FORWARD_ROWS: usize = 4;
+
 /// Options of an attention call.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AttentionOptions {
@@ -198,7 +201,7 @@ pub fn forward(
         ctx,
         &p,
         &[q, k, v, mask_t, o, lse],
-        grid(dims, dims.tq),
+        grid(dims, dims.tq.div_ceil(FORWARD_ROWS)),
     )?])
 }
 
