@@ -23,9 +23,11 @@
 // Tried, at B8 H8 T256 D64 on llvmpipe (noisy: the machine was shared): per-lane loop bounds
 //   with early exits (divergent loads) 6.2 s forward; uniform bounds 4.2 s; plus vec4 chunks
 //   over a constant trip count MAX_D4 (unrollable, so private arrays can stay in registers)
-//   2.3-4.6 s depending on the load from other processes.
-//   Not tried for lack of time: K/V blocks staged in workgroup memory (costs barriers), two
-//   query rows per invocation (halves loads per FMA), a vec4-typed binding when D % 4 == 0.
+//   2.3-4.6 s depending on the load from other processes. R query rows per invocation in the
+//   forward (each k/v load feeds R rows), side by side in one run: R=1 4.6 s, R=2 3.0 s,
+//   R=4 2.4 s; R=2 is kept because R=4 takes lavapipe ~40 s to compile cold (R=2: ~15 s).
+//   Not tried for lack of time: K/V blocks staged in workgroup memory (costs barriers), R rows
+//   per invocation in the backward, a vec4-typed binding when D % 4 == 0.
 // WG = 64 (override): a multiple of lavapipe's 8 lanes and of GPU subgroup widths; a query
 //   block of 64 rows keeps each key row reused 64 times per load. KB = 16 keys per online-
 //   softmax step: one rescale of the accumulator per 16 keys instead of per key.
@@ -52,7 +54,7 @@ override WG: u32 = 64u;
 const MAX_D: u32 = 128u;
 const MAX_D4: u32 = MAX_D / 4u;
 // Query rows per invocation in the forward.
-const R: u32 = 4u;
+const R: u32 = 2u;
 const KB: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -33,7 +33,7 @@ pub const MAX_HEAD_DIM: usize = 128;
 const WG: usize = 64;
 
 /// Query rows per invocation in the forward (`R` in the shader).
-const FORWARD_ROWS: usize = 4;
+const FORWARD_ROWS: usize = 2;
 
 /// Options of an attention call.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
