@@ -1,3 +1,436 @@
-// attention.wgsl: placeholder.
-@compute @workgroup_size(1)
-fn placeholder() {}
+// attention.wgsl: fused scaled dot-product attention (flash-style forward, FlashAttention-2
+// style backward). Shapes: q [B,H,Tq,D], k and v [B,H,Tk,D], o [B,H,Tq,D], lse [B,H,Tq].
+// forward:  s[i,j] = scale * q_i·k_j (masked keys drop out), lse_i = log Σ_j exp(s[i,j]),
+//           o_i = Σ_j exp(s[i,j] - lse_i) v_j. Online softmax over blocks of KB keys: a running
+//           max m and sum l, the accumulator rescaled by exp(m_old - m_new) when m grows; the
+//           Tq×Tk score matrix never leaves registers.
+// backward: P = exp(S - lse) recomputed; D_i = Σ_d dO[i,d] O[i,d] (preprocess);
+//           dV_j = Σ_i P[i,j] dO_i;  dP[i,j] = dO_i·v_j;  dS = P ∘ (dP - D);
+//           dK_j = scale Σ_i dS[i,j] q_i;  dQ_i = scale Σ_j dS[i,j] k_j.
+//           Each output row is owned by one invocation, so no atomics are needed.
+// Masks: causal keeps j <= i + (Tk - Tq) (bottom-right aligned: the last query sees every key);
+//   the key-padding mask [B,Tk] (u32, or f32 read through its bits) drops key j where it is 0.
+//   Masked keys are skipped, never given NEG_LARGE scores and exponentiated, so a query with no
+//   visible key keeps l = 0 and writes o = 0, lse = NEG_LARGE, and zero gradients.
+// Grid: one invocation per output row (query row for forward, preprocess and dq; key row for
+//   dkdv), WG consecutive rows of one (b,h) per workgroup, workgroups folded by grid_1d. The
+//   row's vectors and accumulators live in private arrays of MAX_D / 4 vec4s.
+// Why this layout (lavapipe): neighbouring lanes share (b,h) and walk the same key (or query)
+//   in lockstep: loop bounds come from the workgroup id only (lanes past their causal end or
+//   past the last row compute masked, unwritten work), so every k/v/q load of the inner loops
+//   has one address for the whole workgroup, and there is no workgroup memory and no barrier,
+//   which lavapipe makes expensive. On a real GPU the same kernel is valid (broadcast loads).
+// Tried, at B8 H8 T256 D64 on llvmpipe (noisy: the machine was shared): per-lane loop bounds
+//   with early exits (divergent loads) 6.2 s forward; uniform bounds 4.2 s; plus vec4 chunks
+//   over a constant trip count MAX_D4 (unrollable, so private arrays can stay in registers)
+//   2.3-4.6 s depending on the load from other processes. R query rows per invocation in the
+//   forward (each k/v load feeds R rows), side by side in one run: R=1 4.6 s, R=2 3.0 s,
+//   R=4 2.4 s; R=2 is kept because R=4 takes lavapipe ~40 s to compile cold (R=2: ~15 s).
+//   Not tried for lack of time: K/V blocks staged in workgroup memory (costs barriers), R rows
+//   per invocation in the backward, a vec4-typed binding when D % 4 == 0.
+// WG = 64 (override): a multiple of lavapipe's 8 lanes and of GPU subgroup widths; a query
+//   block of 64 rows keeps each key row reused 64 times per load. KB = 16 keys per online-
+//   softmax step: one rescale of the accumulator per 16 keys instead of per key.
+// Bindings (group 0): forward 0 params, 1 q, 2 k, 3 v, 4 mask, 5 o, 6 lse;
+//   preprocess 0 params, 1 o, 2 dout, 3 lse, 4 stats ([B,H,Tq,2] = (lse_i, D_i), packed so that
+//   dkdv stays within 8 storage buffers); dkdv 0 params, 1 q, 2 k, 3 v, 4 mask, 5 dout,
+//   6 stats, 7 dk, 8 dv; dq 0 params, 1 q, 2 k, 3 v, 4 mask, 5 dout, 6 stats, 7 dq.
+//   With no padding mask, mask is a 1-element dummy and mask_kind = 0.
+// No workgroup memory is used.
+
+struct Params {
+    bh: u32,
+    heads: u32,
+    tq: u32,
+    tk: u32,
+    d: u32,
+    scale: f32,
+    causal: u32,
+    // 0 no mask, 1 u32 mask, 2 f32 mask.
+    mask_kind: u32,
+}
+
+override WG: u32 = 64u;
+const MAX_D: u32 = 128u;
+const MAX_D4: u32 = MAX_D / 4u;
+// Query rows per invocation in the forward.
+const R: u32 = 2u;
+const KB: u32 = 16u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<u32>;
+
+// Whether batch b's key j is not padded.
+fn key_kept(b: u32, j: u32) -> bool {
+    if params.mask_kind == 0u {
+        return true;
+    }
+    let bits = mask[b * params.tk + j];
+    if params.mask_kind == 2u {
+        return bitcast<f32>(bits) != 0.0;
+    }
+    return bits != 0u;
+}
+
+// One past the last key query i sees under the causal mask: i + Tk - Tq + 1, clamped to
+// [0, Tk], written without u32 underflow.
+fn key_end(i: u32) -> u32 {
+    if params.causal == 0u {
+        return params.tk;
+    }
+    if i + params.tk + 1u <= params.tq {
+        return 0u;
+    }
+    return min(params.tk, i + params.tk + 1u - params.tq);
+}
+
+// First query that sees key j under the causal mask: max(0, j + Tq - Tk).
+fn query_start(j: u32) -> u32 {
+    if params.causal == 0u || j + params.tq <= params.tk {
+        return 0u;
+    }
+    return j + params.tq - params.tk;
+}
+
+// The workgroup's (b·h, first row), from the workgroup id alone so that it is uniform; bh is
+// params.bh past the end of the grid.
+fn block_of(wid: vec3<u32>, num: vec3<u32>, n_rows: u32) -> vec2<u32> {
+    let g = flat_group(wid, num);
+    let blocks = (n_rows + WG - 1u) / WG;
+    return vec2<u32>(min(g / blocks, params.bh), (g % blocks) * WG);
+}
+
+@group(0) @binding(5) var<storage, read_write> o: array<f32>;
+@group(0) @binding(6) var<storage, read_write> lse: array<f32>;
+
+@compute @workgroup_size(WG)
+fn attention_forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    // Each invocation owns R query rows, lid + r·WG of a block of R·WG rows, so that every
+    // k and v load feeds R rows.
+    let g = flat_group(wid, num);
+    let blocks = (params.tq + R * WG - 1u) / (R * WG);
+    let bh = g / blocks;
+    if bh >= params.bh {
+        return;
+    }
+    let row0 = (g % blocks) * R * WG;
+    let dim = params.d;
+    let dim4 = (dim + 3u) / 4u;
+    let b = bh / params.heads;
+    let kv_base = bh * params.tk * dim;
+    // vec4 chunks over a constant trip count, so the compiler can unroll the d loops and keep
+    // qr and acc in registers; q's tail past D is 0, so clamped k/v reads there drop out.
+    var qr: array<array<vec4<f32>, MAX_D4>, R>;
+    var acc: array<array<vec4<f32>, MAX_D4>, R>;
+    var m: array<f32, R>;
+    var l: array<f32, R>;
+    var j_end: array<u32, R>;
+    for (var r = 0u; r < R; r++) {
+        // Rows past the end compute the last row again and are not written, so that every
+        // loop bound and load address below stays uniform across the workgroup.
+        let i = min(row0 + r * WG + lid, params.tq - 1u);
+        let q_base = (bh * params.tq + i) * dim;
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            let e = 4u * d4;
+            var qv = vec4<f32>(0.0);
+            for (var t = 0u; t < 4u; t++) {
+                if e + t < dim {
+                    qv[t] = q[q_base + e + t] * params.scale;
+                }
+            }
+            qr[r][d4] = qv;
+            acc[r][d4] = vec4<f32>(0.0);
+        }
+        m[r] = NEG_LARGE;
+        l[r] = 0.0;
+        j_end[r] = key_end(i);
+    }
+    var s: array<array<f32, KB>, R>;
+    // key_end grows with i, so the block's last row bounds every lane's keys.
+    let j_end_block = key_end(min(row0 + R * WG, params.tq) - 1u);
+    for (var j0 = 0u; j0 < j_end_block; j0 += KB) {
+        let n = min(KB, j_end_block - j0);
+        var kept: array<u32, R>;
+        var block_max: array<f32, R>;
+        for (var r = 0u; r < R; r++) {
+            kept[r] = 0u;
+            block_max[r] = NEG_LARGE;
+        }
+        for (var c = 0u; c < n; c++) {
+            let j = j0 + c;
+            if key_kept(b, j) {
+                let k_row = kv_base + j * dim;
+                let last = k_row + dim - 1u;
+                var qk: array<f32, R>;
+                for (var d4 = 0u; d4 < MAX_D4; d4++) {
+                    if d4 < dim4 {
+                        let e = k_row + 4u * d4;
+                        let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
+                        for (var r = 0u; r < R; r++) {
+                            qk[r] += dot(qr[r][d4], kv);
+                        }
+                    }
+                }
+                for (var r = 0u; r < R; r++) {
+                    s[r][c] = qk[r];
+                    let visible = j < j_end[r];
+                    kept[r] = select(kept[r], kept[r] | (1u << c), visible);
+                    block_max[r] = select(block_max[r], max(block_max[r], qk[r]), visible);
+                }
+            }
+        }
+        // With nothing kept in this block m_new = m and alpha = 1; from m = NEG_LARGE,
+        // exp(NEG_LARGE - finite) is exactly 0, so the first kept block starts cleanly.
+        var m_new: array<f32, R>;
+        for (var r = 0u; r < R; r++) {
+            m_new[r] = max(m[r], block_max[r]);
+            let alpha = exp(m[r] - m_new[r]);
+            l[r] *= alpha;
+            for (var d4 = 0u; d4 < MAX_D4; d4++) {
+                acc[r][d4] *= alpha;
+            }
+            m[r] = m_new[r];
+        }
+        for (var c = 0u; c < n; c++) {
+            let j = j0 + c;
+            if key_kept(b, j) {
+                var p: array<f32, R>;
+                for (var r = 0u; r < R; r++) {
+                    p[r] = select(0.0, exp(s[r][c] - m_new[r]), (kept[r] & (1u << c)) != 0u);
+                    l[r] += p[r];
+                }
+                let v_row = kv_base + j * dim;
+                let last = v_row + dim - 1u;
+                for (var d4 = 0u; d4 < MAX_D4; d4++) {
+                    if d4 < dim4 {
+                        let e = v_row + 4u * d4;
+                        let vv = vec4<f32>(v[e], v[min(e + 1u, last)], v[min(e + 2u, last)], v[min(e + 3u, last)]);
+                        for (var r = 0u; r < R; r++) {
+                            acc[r][d4] += p[r] * vv;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (var r = 0u; r < R; r++) {
+        let i = row0 + r * WG + lid;
+        if i >= params.tq {
+            break;
+        }
+        let q_base = (bh * params.tq + i) * dim;
+        if l[r] > 0.0 {
+            let inv = 1.0 / l[r];
+            for (var d = 0u; d < dim; d++) {
+                o[q_base + d] = acc[r][d / 4u][d % 4u] * inv;
+            }
+            lse[bh * params.tq + i] = m[r] + log(l[r]);
+        } else {
+            for (var d = 0u; d < dim; d++) {
+                o[q_base + d] = 0.0;
+            }
+            lse[bh * params.tq + i] = NEG_LARGE;
+        }
+    }
+}
+
+@group(0) @binding(1) var<storage, read> pre_o: array<f32>;
+@group(0) @binding(2) var<storage, read> pre_dout: array<f32>;
+@group(0) @binding(3) var<storage, read> pre_lse: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn attention_backward_preprocess(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let blk = block_of(wid, num, params.tq);
+    if blk.x >= params.bh || blk.y + lid >= params.tq {
+        return;
+    }
+    let row = blk.x * params.tq + blk.y + lid;
+    let base = row * params.d;
+    var delta = 0.0;
+    for (var d = 0u; d < params.d; d++) {
+        delta += pre_dout[base + d] * pre_o[base + d];
+    }
+    stats_out[2u * row] = pre_lse[row];
+    stats_out[2u * row + 1u] = delta;
+}
+
+@group(0) @binding(5) var<storage, read> dout: array<f32>;
+@group(0) @binding(6) var<storage, read> stats: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dk: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dv: array<f32>;
+
+@compute @workgroup_size(WG)
+fn attention_backward_dkdv(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let blk = block_of(wid, num, params.tk);
+    let bh = blk.x;
+    if bh >= params.bh {
+        return;
+    }
+    let live = blk.y + lid < params.tk;
+    let j = min(blk.y + lid, params.tk - 1u);
+    let dim = params.d;
+    let b = bh / params.heads;
+    let kv_row = (bh * params.tk + j) * dim;
+    let q_base = bh * params.tq * dim;
+    let dim4 = (dim + 3u) / 4u;
+    // As in the forward: vec4 chunks over a constant trip count; k's and v's tails past D are
+    // 0, so clamped q/dout reads there drop out of the dots.
+    var kr: array<vec4<f32>, MAX_D4>;
+    var vr: array<vec4<f32>, MAX_D4>;
+    var dk_acc: array<vec4<f32>, MAX_D4>;
+    var dv_acc: array<vec4<f32>, MAX_D4>;
+    for (var d4 = 0u; d4 < MAX_D4; d4++) {
+        let e = 4u * d4;
+        var kv = vec4<f32>(0.0);
+        var vv = vec4<f32>(0.0);
+        for (var t = 0u; t < 4u; t++) {
+            if e + t < dim {
+                kv[t] = k[kv_row + e + t] * params.scale;
+                vv[t] = v[kv_row + e + t];
+            }
+        }
+        kr[d4] = kv;
+        vr[d4] = vv;
+        dk_acc[d4] = vec4<f32>(0.0);
+        dv_acc[d4] = vec4<f32>(0.0);
+    }
+    // A padded key is seen by no query: its gradients stay 0.
+    let kept = key_kept(b, j);
+    let i_start = query_start(j);
+    // query_start grows with j, so the block's first key's start bounds every lane's.
+    for (var i = query_start(blk.y); i < params.tq; i++) {
+        let row = bh * params.tq + i;
+        let row_lse = stats[2u * row];
+        // A query with no visible key (lse = NEG_LARGE) contributes nothing; skipping it
+        // also keeps exp(s - lse) from overflowing.
+        if row_lse == NEG_LARGE {
+            continue;
+        }
+        let q_row = q_base + i * dim;
+        let last = q_row + dim - 1u;
+        var s = 0.0;
+        var dp = 0.0;
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = q_row + 4u * d4;
+                let qv = vec4<f32>(q[e], q[min(e + 1u, last)], q[min(e + 2u, last)], q[min(e + 3u, last)]);
+                let dov = vec4<f32>(dout[e], dout[min(e + 1u, last)], dout[min(e + 2u, last)], dout[min(e + 3u, last)]);
+                s += dot(qv, kr[d4]);
+                dp += dot(dov, vr[d4]);
+            }
+        }
+        let p = select(0.0, exp(s - row_lse), kept && i >= i_start);
+        let ds = p * (dp - stats[2u * row + 1u]);
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = q_row + 4u * d4;
+                let qv = vec4<f32>(q[e], q[min(e + 1u, last)], q[min(e + 2u, last)], q[min(e + 3u, last)]);
+                let dov = vec4<f32>(dout[e], dout[min(e + 1u, last)], dout[min(e + 2u, last)], dout[min(e + 3u, last)]);
+                dv_acc[d4] += p * dov;
+                dk_acc[d4] += ds * qv;
+            }
+        }
+    }
+    if !live {
+        return;
+    }
+    for (var d = 0u; d < dim; d++) {
+        dk[kv_row + d] = dk_acc[d / 4u][d % 4u] * params.scale;
+        dv[kv_row + d] = dv_acc[d / 4u][d % 4u];
+    }
+}
+
+@group(0) @binding(7) var<storage, read_write> dq: array<f32>;
+
+@compute @workgroup_size(WG)
+fn attention_backward_dq(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let blk = block_of(wid, num, params.tq);
+    let bh = blk.x;
+    if bh >= params.bh {
+        return;
+    }
+    let live = blk.y + lid < params.tq;
+    let i = min(blk.y + lid, params.tq - 1u);
+    let dim = params.d;
+    let b = bh / params.heads;
+    let row = bh * params.tq + i;
+    let q_row = row * dim;
+    let kv_base = bh * params.tk * dim;
+    let dim4 = (dim + 3u) / 4u;
+    // As in the forward: vec4 chunks over a constant trip count, q's and dout's tails are 0.
+    var qr: array<vec4<f32>, MAX_D4>;
+    var dor: array<vec4<f32>, MAX_D4>;
+    var dq_acc: array<vec4<f32>, MAX_D4>;
+    for (var d4 = 0u; d4 < MAX_D4; d4++) {
+        let e = 4u * d4;
+        var qv = vec4<f32>(0.0);
+        var dov = vec4<f32>(0.0);
+        for (var t = 0u; t < 4u; t++) {
+            if e + t < dim {
+                qv[t] = q[q_row + e + t] * params.scale;
+                dov[t] = dout[q_row + e + t];
+            }
+        }
+        qr[d4] = qv;
+        dor[d4] = dov;
+        dq_acc[d4] = vec4<f32>(0.0);
+    }
+    let row_lse = stats[2u * row];
+    let delta = stats[2u * row + 1u];
+    let j_end = key_end(i);
+    // A query with no visible key (lse = NEG_LARGE) keeps a zero gradient.
+    let any_key = row_lse != NEG_LARGE;
+    let j_end_block = key_end(min(blk.y + WG, params.tq) - 1u);
+    for (var j = 0u; j < j_end_block; j++) {
+        if !key_kept(b, j) {
+            continue;
+        }
+        let kv_row = kv_base + j * dim;
+        let last = kv_row + dim - 1u;
+        var s = 0.0;
+        var dp = 0.0;
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = kv_row + 4u * d4;
+                let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
+                let vv = vec4<f32>(v[e], v[min(e + 1u, last)], v[min(e + 2u, last)], v[min(e + 3u, last)]);
+                s += dot(qr[d4], kv);
+                dp += dot(dor[d4], vv);
+            }
+        }
+        let ds = select(0.0, exp(s - row_lse), any_key && j < j_end) * (dp - delta);
+        for (var d4 = 0u; d4 < MAX_D4; d4++) {
+            if d4 < dim4 {
+                let e = kv_row + 4u * d4;
+                let kv = vec4<f32>(k[e], k[min(e + 1u, last)], k[min(e + 2u, last)], k[min(e + 3u, last)]);
+                dq_acc[d4] += ds * kv;
+            }
+        }
+    }
+    if !live {
+        return;
+    }
+    for (var d = 0u; d < dim; d++) {
+        dq[q_row + d] = dq_acc[d / 4u][d % 4u] * params.scale;
+    }
+}

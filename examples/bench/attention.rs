@@ -1,8 +1,173 @@
-//! Attention cases of the benchmark (filled in with the attention kernels).
+//! Attention cases of the benchmark: the fused kernels against the unfused composition of
+//! kiln's own matmul and softmax ops, in time and in intermediate memory.
+//!
+//! Unfused forward: `S = (scale q) kᵀ`, `P = softmax(S)`, `O = P v`; backward `dP = dO vᵀ`,
+//! `dS = softmax_backward(P, dP)`, `dq = dS (scale k)`, `dk = dSᵀ (scale q)`, `dv = Pᵀ dO`.
+//! The scale is folded into copies of q and k made once on the host, so the composition pays
+//! nothing for it.
 
-use crate::figure::Figure;
+use kiln::kernels::{run as submit, Dispatch};
+use kiln::ops::attention::{self, AttentionOptions};
+use kiln::ops::matmul::{self, MatmulOptions};
+use kiln::ops::softmax;
+use kiln::{Context, DType, Result, Tensor};
+
+use crate::figure::{median_seconds, Figure};
+
+const B: usize = 8;
+const H: usize = 8;
+const T: usize = 256;
+const D: usize = 64;
+// Few runs: on lavapipe one fused forward+backward takes seconds.
+const RUNS: usize = 3;
+
+fn random(ctx: &Context, shape: &[usize], seed: u64) -> Result<Tensor> {
+    let n: usize = shape.iter().product();
+    let mut state = seed;
+    let data: Vec<f32> = (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect();
+    Tensor::from_f32(ctx, shape, &data)
+}
+
+/// Median seconds of recording, submitting and waiting for `dispatches`.
+fn time(ctx: &Context, dispatches: &[Dispatch]) -> Result<f64> {
+    let mut err = None;
+    let t = median_seconds(RUNS, || {
+        let r = submit(ctx, dispatches).and_then(|_| ctx.wait(None));
+        if let Err(e) = r {
+            err = Some(e);
+        }
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(t),
+    }
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
 
 /// Runs the attention cases.
-pub fn run(_ctx: &kiln::Context) -> kiln::Result<Vec<Figure>> {
-    Ok(Vec::new())
+pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
+    let shape4 = [B, H, T, D];
+    let shape3 = [B * H, T, D];
+    let scale = 1.0 / (D as f32).sqrt();
+    let q = random(ctx, &shape4, 1)?;
+    let k = random(ctx, &shape4, 2)?;
+    let v = random(ctx, &shape4, 3)?;
+    let dout = random(ctx, &shape4, 4)?;
+    let zeros = |s: &[usize]| Tensor::zeros(ctx, s, DType::F32);
+
+    // Fused.
+    let opts = AttentionOptions::default();
+    let o = zeros(&shape4)?;
+    let lse = zeros(&[B, H, T])?;
+    let dims = attention::shape(q.shape(), k.shape(), v.shape(), None)?;
+    let stats = zeros(&attention::stats_shape(dims))?;
+    let (dq, dk, dv) = (zeros(&shape4)?, zeros(&shape4)?, zeros(&shape4)?);
+    let fused_fwd = attention::forward(ctx, &q, &k, &v, None, opts, &o, &lse)?;
+    let mut fused_all = fused_fwd.clone();
+    fused_all.extend(attention::backward(
+        ctx, &q, &k, &v, None, &o, &lse, &dout, opts, &stats, &dq, &dk, &dv,
+    )?);
+
+    // Unfused, on [B·H, T, D] views, with the scale folded into host-made copies of q and k.
+    let host = |t: &Tensor| t.to_vec_f32(ctx);
+    let qs = Tensor::from_f32(
+        ctx,
+        &shape3,
+        &host(&q)?.iter().map(|x| x * scale).collect::<Vec<_>>(),
+    )?;
+    let ks = Tensor::from_f32(
+        ctx,
+        &shape3,
+        &host(&k)?.iter().map(|x| x * scale).collect::<Vec<_>>(),
+    )?;
+    let (k3, v3, do3) = (
+        k.reshape(&shape3)?,
+        v.reshape(&shape3)?,
+        dout.reshape(&shape3)?,
+    );
+    let scores_shape = [B * H, T, T];
+    let (s, p, dp, ds) = (
+        zeros(&scores_shape)?,
+        zeros(&scores_shape)?,
+        zeros(&scores_shape)?,
+        zeros(&scores_shape)?,
+    );
+    let o3 = zeros(&shape3)?;
+    let (dq3, dk3, dv3) = (zeros(&shape3)?, zeros(&shape3)?, zeros(&shape3)?);
+    let nn = MatmulOptions::default();
+    let nt = MatmulOptions {
+        trans_a: false,
+        trans_b: true,
+    };
+    let tn = MatmulOptions {
+        trans_a: true,
+        trans_b: false,
+    };
+    let unfused_fwd = vec![
+        matmul::forward(ctx, &qs, &k3, None, &s, nt)?,
+        softmax::forward(ctx, &s, &p)?,
+        matmul::forward(ctx, &p, &v3, None, &o3, nn)?,
+    ];
+    let mut unfused_all = unfused_fwd.clone();
+    unfused_all.extend([
+        matmul::forward(ctx, &do3, &v3, None, &dp, nt)?,
+        softmax::backward(ctx, &p, &dp, &ds)?,
+        matmul::forward(ctx, &ds, &ks, None, &dq3, nn)?,
+        matmul::forward(ctx, &ds, &qs, None, &dk3, tn)?,
+        matmul::forward(ctx, &p, &do3, None, &dv3, tn)?,
+    ]);
+
+    let shape = format!("B{B} H{H} T{T} D{D}");
+    let ms = 1e3;
+    let fwd = time(ctx, &fused_fwd)? * ms;
+    let fwd_base = time(ctx, &unfused_fwd)? * ms;
+    let all = time(ctx, &fused_all)? * ms;
+    let all_base = time(ctx, &unfused_all)? * ms;
+    // Memory beyond inputs and input gradients: fused keeps O, lse and the (lse, D) pairs;
+    // the composition keeps O and the four Tq×Tk matrices S, P, dP, dS.
+    let fused_bytes = o.byte_size() + lse.byte_size() + stats.byte_size();
+    let unfused_bytes =
+        o3.byte_size() + s.byte_size() + p.byte_size() + dp.byte_size() + ds.byte_size();
+    let fig = |name: &str, kiln: f64, base: f64, unit: &'static str, baseline_name: &str| Figure {
+        name: name.into(),
+        shape: shape.clone(),
+        kiln,
+        unit,
+        baseline: Some(base),
+        baseline_name: baseline_name.into(),
+        higher_is_better: false,
+    };
+    Ok(vec![
+        fig(
+            "attention_fwd",
+            fwd,
+            fwd_base,
+            "ms",
+            "unfused matmul+softmax+matmul",
+        ),
+        fig(
+            "attention_fwd_bwd",
+            all,
+            all_base,
+            "ms",
+            "unfused matmuls+softmax(+backward)",
+        ),
+        fig(
+            "attention_memory",
+            mib(fused_bytes),
+            mib(unfused_bytes),
+            "MiB",
+            "unfused O+S+P+dP+dS",
+        ),
+    ])
 }

@@ -1,1 +1,309 @@
-//! Placeholder: filled in by the attention work.
+//! `attention`: fused scaled dot-product attention, flash-style forward (online softmax, no
+//! score matrix in memory) and a FlashAttention-2 style backward from the saved log-sum-exp.
+//!
+//! Dimension letters: B batch, H heads, Tq query length, Tk key length, D head dimension.
+//! - inputs: `q [B,H,Tq,D]`, `k [B,H,Tk,D]`, `v [B,H,Tk,D]`, optional key-padding `mask [B,Tk]`
+//!   (u32 or f32; a 0 masks the key, anything else keeps it).
+//! - forward: `s[i,j] = scale · q_i·k_j` over visible keys, `lse_i = log Σ_j exp(s[i,j])`,
+//!   `o_i = Σ_j exp(s[i,j] - lse_i) v_j`; outputs `o [B,H,Tq,D]` and `lse [B,H,Tq]`.
+//!   `scale` defaults to `1/sqrt(D)`.
+//! - causal: query i sees keys `j <= i + (Tk - Tq)`, bottom-right aligned (the last query sees
+//!   every key, as when new queries are appended after a cache of keys); with Tq = Tk this is
+//!   the usual `j <= i`. With Tq > Tk the first `Tq - Tk` queries see no key.
+//! - a query with no visible key gets `o = 0`, `lse = -1e30` (NEG_LARGE, standing in for
+//!   log 0) and zero gradients, never NaN.
+//! - backward: `P = exp(S - lse)`, `D_i = Σ_d dO[i,d] O[i,d]`, `dP = dO Vᵀ`, `dS = P ∘ (dP - D)`,
+//!   `dV = Pᵀ dO`, `dK = scale · dSᵀ Q`, `dQ = scale · dS K` (masked entries of P are 0).
+//! - D is at most [`MAX_HEAD_DIM`] (the size of the kernels' private row arrays).
+//!
+//! Kernel: `shaders/attention.wgsl`, one invocation per output row; the backward is three
+//! passes (preprocess D, then dK/dV per key row, then dQ per query row), so no float atomics.
+
+use crate::context::Context;
+use crate::error::{shape_error, Error, Result};
+use crate::kernels::{grid_1d, run, Dispatch, Kernel};
+use crate::tensor::{DType, Tensor};
+
+use super::check_f32;
+
+/// The largest head dimension the kernels take (their private arrays are this long).
+pub const MAX_HEAD_DIM: usize = 128;
+
+/// Rows per workgroup (`WG` in the shader).
+const WG: usize = 64;
+
+/// Query rows per invocation in the forward (`R` in the shader).
+const FORWARD_ROWS: usize = 2;
+
+/// Options of an attention call.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AttentionOptions {
+    /// Apply the bottom-right aligned causal mask `j <= i + (Tk - Tq)`.
+    pub causal: bool,
+    /// Score scale; `None` means `1/sqrt(D)`.
+    pub scale: Option<f32>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    bh: u32,
+    heads: u32,
+    tq: u32,
+    tk: u32,
+    d: u32,
+    scale: f32,
+    causal: u32,
+    mask_kind: u32,
+}
+const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
+
+/// The sizes of one attention call, resolved from shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionDims {
+    /// Batch.
+    pub b: usize,
+    /// Heads.
+    pub h: usize,
+    /// Query length.
+    pub tq: usize,
+    /// Key (and value) length.
+    pub tk: usize,
+    /// Head dimension.
+    pub d: usize,
+}
+
+/// Checks `q [B,H,Tq,D]`, `k [B,H,Tk,D]`, `v [B,H,Tk,D]` and `mask [B,Tk]`, and resolves sizes.
+pub fn shape(
+    q: &[usize],
+    k: &[usize],
+    v: &[usize],
+    mask: Option<&[usize]>,
+) -> Result<AttentionDims> {
+    let all: Vec<&[usize]> = [Some(q), Some(k), Some(v), mask]
+        .into_iter()
+        .flatten()
+        .collect();
+    let err = |what: String| shape_error("attention", what, &all);
+    if q.len() != 4 || k.len() != 4 || v.len() != 4 {
+        return Err(err(
+            "q [B,H,Tq,D], k [B,H,Tk,D], v [B,H,Tk,D] (4 axes each)".into(),
+        ));
+    }
+    if q.iter().chain(k).chain(v).any(|&x| x == 0) {
+        return Err(err("non-empty q, k and v".into()));
+    }
+    let (b, h, tq, d) = (q[0], q[1], q[2], q[3]);
+    let tk = k[2];
+    if k[0] != b || v[0] != b {
+        return Err(err(format!("q, k and v to share the batch B = {b}")));
+    }
+    if k[1] != h || v[1] != h {
+        return Err(err(format!("q, k and v to share the heads H = {h}")));
+    }
+    if k[3] != d || v[3] != d {
+        return Err(err(format!(
+            "q, k and v to share the head dimension D = {d}"
+        )));
+    }
+    if v[2] != tk {
+        return Err(err(format!("k and v of one length Tk = {tk}")));
+    }
+    if d > MAX_HEAD_DIM {
+        return Err(err(format!(
+            "a head dimension D <= {MAX_HEAD_DIM} (the kernels' limit), got {d}"
+        )));
+    }
+    if let Some(m) = mask {
+        if m != [b, tk] {
+            return Err(err(format!("a key-padding mask of shape [{b}, {tk}]")));
+        }
+    }
+    // Flat indices in the shaders are u32.
+    if b * h * tq.max(tk) * d >= u32::MAX as usize {
+        return Err(err("fewer than 2^32 elements per tensor".into()));
+    }
+    Ok(AttentionDims { b, h, tq, tk, d })
+}
+
+fn check_out(
+    name: &'static str,
+    what: &str,
+    want: &[usize],
+    got: &Tensor,
+    all: &[&[usize]],
+) -> Result<()> {
+    if got.shape() != want {
+        let mut shapes = all.to_vec();
+        shapes.push(got.shape());
+        return Err(shape_error(
+            name,
+            format!("{what} of shape {want:?}"),
+            &shapes,
+        ));
+    }
+    Ok(())
+}
+
+fn params(
+    ctx: &Context,
+    dims: AttentionDims,
+    mask: Option<&Tensor>,
+    opts: AttentionOptions,
+) -> Result<(Params, Option<Tensor>)> {
+    let (mask_kind, dummy) = match mask {
+        None => (0, Some(Tensor::zeros(ctx, &[1], DType::U32)?)),
+        Some(m) => (if m.dtype() == DType::F32 { 2 } else { 1 }, None),
+    };
+    let p = Params {
+        bh: (dims.b * dims.h) as u32,
+        heads: dims.h as u32,
+        tq: dims.tq as u32,
+        tk: dims.tk as u32,
+        d: dims.d as u32,
+        scale: opts.scale.unwrap_or(1.0 / (dims.d as f32).sqrt()),
+        causal: opts.causal as u32,
+        mask_kind,
+    };
+    Ok((p, dummy))
+}
+
+fn grid(dims: AttentionDims, rows: usize) -> [u32; 3] {
+    grid_1d((dims.b * dims.h * rows.div_ceil(WG)) as u32)
+}
+
+fn kernel(entry: &'static str) -> Kernel {
+    Kernel::new("attention", entry).with("WG", WG as f64)
+}
+
+/// Prepares the forward into `o [B,H,Tq,D]` and `lse [B,H,Tq]`.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    ctx: &Context,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    opts: AttentionOptions,
+    o: &Tensor,
+    lse: &Tensor,
+) -> Result<Vec<Dispatch>> {
+    let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    let all = [q.shape(), k.shape(), v.shape()];
+    check_out("attention", "o", q.shape(), o, &all)?;
+    check_out("attention", "lse", &[dims.b, dims.h, dims.tq], lse, &all)?;
+    check_f32("attention", &[q, k, v, o, lse])?;
+    let (p, dummy) = params(ctx, dims, mask, opts)?;
+    let mask_t = mask
+        .or(dummy.as_ref())
+        .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
+    Ok(vec![kernel("attention_forward").dispatch(
+        ctx,
+        &p,
+        &[q, k, v, mask_t, o, lse],
+        grid(dims, dims.tq.div_ceil(FORWARD_ROWS)),
+    )?])
+}
+
+/// Prepares the backward: `dq`, `dk`, `dv` (shaped like `q`, `k`, `v`) from the forward's
+/// inputs, its outputs `o` and `lse`, and the output gradient `do_`. `stats_scratch` is
+/// `[B,H,Tq,2]` f32 scratch, written with the pairs `(lse_i, D_i)` by the first pass (packing
+/// them keeps the dK/dV pass within 8 storage buffers).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    ctx: &Context,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    o: &Tensor,
+    lse: &Tensor,
+    do_: &Tensor,
+    opts: AttentionOptions,
+    stats_scratch: &Tensor,
+    dq: &Tensor,
+    dk: &Tensor,
+    dv: &Tensor,
+) -> Result<Vec<Dispatch>> {
+    const OP: &str = "attention_backward";
+    let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    let all = [q.shape(), k.shape(), v.shape()];
+    check_out(OP, "o", q.shape(), o, &all)?;
+    check_out(OP, "do", q.shape(), do_, &all)?;
+    check_out(OP, "lse", &[dims.b, dims.h, dims.tq], lse, &all)?;
+    check_out(OP, "the scratch", &stats_shape(dims), stats_scratch, &all)?;
+    check_out(OP, "dq", q.shape(), dq, &all)?;
+    check_out(OP, "dk", k.shape(), dk, &all)?;
+    check_out(OP, "dv", v.shape(), dv, &all)?;
+    check_f32(OP, &[q, k, v, o, lse, do_, stats_scratch, dq, dk, dv])?;
+    let (p, dummy) = params(ctx, dims, mask, opts)?;
+    let mask_t = mask
+        .or(dummy.as_ref())
+        .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
+    Ok(vec![
+        kernel("attention_backward_preprocess").dispatch(
+            ctx,
+            &p,
+            &[o, do_, lse, stats_scratch],
+            grid(dims, dims.tq),
+        )?,
+        kernel("attention_backward_dkdv").dispatch(
+            ctx,
+            &p,
+            &[q, k, v, mask_t, do_, stats_scratch, dk, dv],
+            grid(dims, dims.tk),
+        )?,
+        kernel("attention_backward_dq").dispatch(
+            ctx,
+            &p,
+            &[q, k, v, mask_t, do_, stats_scratch, dq],
+            grid(dims, dims.tq),
+        )?,
+    ])
+}
+
+/// Shape of the backward's scratch: `[B,H,Tq,2]`.
+pub fn stats_shape(dims: AttentionDims) -> Vec<usize> {
+    vec![dims.b, dims.h, dims.tq, 2]
+}
+
+/// Runs the forward now and returns `(o, lse)`.
+pub fn attention(
+    ctx: &Context,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    opts: AttentionOptions,
+) -> Result<(Tensor, Tensor)> {
+    let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    let o = Tensor::zeros(ctx, q.shape(), DType::F32)?;
+    let lse = Tensor::zeros(ctx, &[dims.b, dims.h, dims.tq], DType::F32)?;
+    run(ctx, &forward(ctx, q, k, v, mask, opts, &o, &lse)?)?;
+    Ok((o, lse))
+}
+
+/// Runs the backward now and returns `(dq, dk, dv)`.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward(
+    ctx: &Context,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    o: &Tensor,
+    lse: &Tensor,
+    do_: &Tensor,
+    opts: AttentionOptions,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    let stats = Tensor::zeros(ctx, &stats_shape(dims), DType::F32)?;
+    let dq = Tensor::zeros(ctx, q.shape(), DType::F32)?;
+    let dk = Tensor::zeros(ctx, k.shape(), DType::F32)?;
+    let dv = Tensor::zeros(ctx, v.shape(), DType::F32)?;
+    run(
+        ctx,
+        &backward(ctx, q, k, v, mask, o, lse, do_, opts, &stats, &dq, &dk, &dv)?,
+    )?;
+    Ok((dq, dk, dv))
+}
