@@ -83,6 +83,8 @@ pub fn download(t: &Tensor) -> Vec<f32> {
     }
 }
 
+// `!(err <= allowed)` rather than `err > allowed`, in both comparisons below: a NaN must fail.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 /// Passes when every element satisfies |got - want| <= atol + rtol * |want|. On failure, reports
 /// the worst element, how many failed and the first few pairs.
 pub fn assert_close(got: &[f32], want: &[f64], atol: f64, rtol: f64, what: &str) {
@@ -129,6 +131,7 @@ pub fn assert_close(got: &[f32], want: &[f64], atol: f64, rtol: f64, what: &str)
     }
 }
 
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 /// Same, with a tolerance per element (for bounds that scale with each element's own terms).
 pub fn assert_close_each(got: &[f32], want: &[f64], tol: &[f64], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length mismatch");
