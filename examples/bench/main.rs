@@ -1,11 +1,12 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention]`
 
 mod attention;
 mod figure;
 mod matmul;
+mod softmax;
 
 use figure::Figure;
 
@@ -17,16 +18,30 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
+    // `--only matmul|softmax|attention` runs one group of cases.
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let wanted = |group: &str| only.as_deref().is_none_or(|o| o == group);
     let ctx = kiln::Context::new()?;
     println!("adapter: {}", ctx.adapter_summary());
     let mut figures: Vec<Figure> = Vec::new();
     // The matmul cases print each figure as it is measured (the slow variants take a while).
-    figures.extend(matmul::run(&ctx, quick)?);
-    let attention = attention::run(&ctx)?;
-    for f in &attention {
-        println!("{}", f.line());
+    if wanted("matmul") {
+        figures.extend(matmul::run(&ctx, quick)?);
     }
-    figures.extend(attention);
+    if wanted("softmax") {
+        figures.extend(softmax::run(&ctx)?);
+    }
+    if wanted("attention") {
+        let attention = attention::run(&ctx)?;
+        for f in &attention {
+            println!("{}", f.line());
+        }
+        figures.extend(attention);
+    }
     if let Some(path) = json {
         let body: Vec<String> = figures.iter().map(|f| format!("  {}", f.json())).collect();
         let text = format!("[\n{}\n]\n", body.join(",\n"));

@@ -1,16 +1,15 @@
-//! matmul and softmax cases of the benchmark, each beside a CPU baseline run in the same process:
-//! `matrixmultiply`'s SGEMM on every core for matmul, a plain Rust loop for softmax.
+//! matmul cases of the benchmark, each beside `matrixmultiply`'s SGEMM on every core, run in
+//! the same process.
 
 use kiln::kernels::{record_all, Dispatch, MatmulVariant};
 use kiln::ops::matmul::{self, MatmulOptions};
-use kiln::ops::softmax;
 use kiln::{Context, DType, Result, Tensor};
 
 use crate::figure::{median_seconds, Figure};
 
 /// Seconds of one run of `dispatches`: record, submit, wait. Pipelines and bind groups were made
 /// beforehand, so this is the GPU's time plus one submission.
-fn gpu_seconds(ctx: &Context, dispatches: &[Dispatch]) -> Result<f64> {
+pub fn gpu_seconds(ctx: &Context, dispatches: &[Dispatch]) -> Result<f64> {
     let mut err = None;
     let mut once = || {
         let mut enc = ctx
@@ -88,7 +87,7 @@ fn kiln_gflops(
     Ok(2.0 * (batch * m * k * n) as f64 / t / 1e9)
 }
 
-/// Runs the matmul cases (2048 skipped when `quick`) and the softmax case.
+/// Runs the matmul cases (2048 skipped when `quick`).
 pub fn run(ctx: &Context, quick: bool) -> Result<Vec<Figure>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // matrixmultiply reads this once, at its first threaded call; its default counts physical
@@ -143,43 +142,5 @@ pub fn run(ctx: &Context, quick: bool) -> Result<Vec<Figure>> {
         println!("{}", f.line());
         figures.push(f);
     }
-    let f = softmax_case(ctx)?;
-    println!("{}", f.line());
-    figures.push(f);
     Ok(figures)
-}
-
-/// Softmax over the last axis of a [64, 512, 512] tensor, in GB/s of the minimum traffic (read x
-/// once, write y once: 2·4·N bytes), beside a plain single-threaded Rust softmax.
-fn softmax_case(ctx: &Context) -> Result<Figure> {
-    let (rows, cols) = (64 * 512, 512);
-    let n = rows * cols;
-    let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 * 0.01).collect();
-    let x = Tensor::from_f32(ctx, &[64, 512, 512], &data)?;
-    let y = Tensor::zeros(ctx, &[64, 512, 512], DType::F32)?;
-    let d = softmax::forward(ctx, &x, &y)?;
-    let t = gpu_seconds(ctx, &[d])?;
-    let mut out = vec![0.0f32; n];
-    let t_cpu = median_seconds(3, || {
-        for (xr, yr) in data.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
-            let m = xr.iter().fold(f32::MIN, |a, &b| a.max(b));
-            let mut s = 0.0;
-            for (yv, &xv) in yr.iter_mut().zip(xr) {
-                *yv = (xv - m).exp();
-                s += *yv;
-            }
-            let inv = 1.0 / s;
-            yr.iter_mut().for_each(|v| *v *= inv);
-        }
-    });
-    let bytes = 2.0 * 4.0 * n as f64;
-    Ok(Figure {
-        name: "softmax".into(),
-        shape: "64x512x512".into(),
-        kiln: bytes / t / 1e9,
-        unit: "GB/s",
-        baseline: Some(bytes / t_cpu / 1e9),
-        baseline_name: "plain Rust loop, 1 thread".into(),
-        higher_is_better: true,
-    })
 }

@@ -42,10 +42,13 @@ pub fn shape(x: &[usize]) -> Result<Vec<usize>> {
 pub enum SoftmaxVariant {
     /// One workgroup per row, reducing in workgroup memory: coalesced loads on a GPU.
     Workgroup,
-    /// One invocation per row, no barriers: faster on CPU drivers such as lavapipe, where the
-    /// bench measured it several times faster at 64x512x512.
+    /// One invocation per row, no barriers, vec4 accesses when the row length is a multiple of
+    /// 4: faster on CPU drivers such as lavapipe (see the bench's softmax figures).
     Rows,
 }
+
+/// Longest row the cached forward keeps in private memory (`CACHED_QUADS * 4` in the shader).
+const CACHED_COLS: u32 = 512;
 
 /// Rows handled by one workgroup of the `Rows` variant (`ROWS_WG` in the shader).
 const ROWS_WG: usize = 64;
@@ -98,6 +101,10 @@ pub fn forward_with(
     let (p, grid) = params(x.shape(), variant);
     let entry = match variant {
         SoftmaxVariant::Workgroup => "softmax_forward",
+        SoftmaxVariant::Rows if p.cols % 4 == 0 && p.cols <= CACHED_COLS => {
+            "softmax_forward_rows4_cached"
+        }
+        SoftmaxVariant::Rows if p.cols % 4 == 0 => "softmax_forward_rows4",
         SoftmaxVariant::Rows => "softmax_forward_rows",
     };
     Kernel::new("softmax", entry).dispatch(ctx, &p, &[x, y], grid)
@@ -128,6 +135,7 @@ pub fn backward_with(
     let (p, grid) = params(y.shape(), variant);
     let entry = match variant {
         SoftmaxVariant::Workgroup => "softmax_backward",
+        SoftmaxVariant::Rows if p.cols % 4 == 0 => "softmax_backward_rows4",
         SoftmaxVariant::Rows => "softmax_backward_rows",
     };
     Kernel::new("softmax", entry).dispatch(ctx, &p, &[y, dy, dx], grid)
