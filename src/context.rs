@@ -14,7 +14,7 @@ use crate::kernels::{self, MatmulVariant};
 
 /// How long a sync point waits, in total, before declaring the GPU hung. The CPU driver runs a
 /// 2048³ matmul in about a second, so a minute is far beyond any single kiln submission.
-const WAIT_LIMIT: Duration = Duration::from_secs(120);
+pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(120);
 /// Waits are taken in slices so that device loss is noticed while waiting.
 const WAIT_SLICE: Duration = Duration::from_millis(500);
 

@@ -273,24 +273,32 @@ impl Tensor {
             let _ = tx.send(r);
         });
         ctx.wait(Some(index))?;
-        match rx.try_recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                return Err(Error::Wgpu {
-                    during: "mapping a readback buffer".into(),
-                    message: e.to_string(),
-                })
-            }
-            Err(_) => {
-                ctx.wait(None)?;
-                match rx.try_recv() {
-                    Ok(Ok(())) => {}
-                    _ => {
-                        return Err(Error::Wgpu {
+        // Another thread polling the same device may be the one that runs the callback, a
+        // moment after our wait returns: keep polling until it has, within the wait limit.
+        let start = std::time::Instant::now();
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(2)) {
+                Ok(Ok(())) => break,
+                Ok(Err(e)) => {
+                    return Err(Error::Wgpu {
+                        during: "mapping a readback buffer".into(),
+                        message: e.to_string(),
+                    })
+                }
+                Err(_) if start.elapsed() < crate::context::WAIT_LIMIT => {
+                    ctx.device()
+                        .poll(wgpu::PollType::Poll)
+                        .map_err(|e| Error::Wgpu {
                             during: "mapping a readback buffer".into(),
-                            message: "the map callback never ran".into(),
-                        })
-                    }
+                            message: e.to_string(),
+                        })?;
+                    ctx.check()?;
+                }
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        during: "mapping a readback buffer".into(),
+                        seconds: start.elapsed().as_secs_f64(),
+                    })
                 }
             }
         }
