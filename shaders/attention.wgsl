@@ -128,8 +128,9 @@ fn attention_forward(
     let dim4 = (dim + 3u) / 4u;
     let b = bh / params.heads;
     let kv_base = bh * params.tk * dim;
-    // vec4 chunks over a constant trip count, so the compiler can unroll the d loops and keep
-    // qr and acc in registers; q's tail past D is 0, so clamped k/v reads there drop out.
+    // Private arrays sized for MAX_D, walked in vec4 chunks over ceil(D/4) only (a constant
+    // MAX_D/4 trip count let LLVM unroll, but did twice the work at D = 64 and measured slower);
+    // q's tail past D is 0, so clamped k/v reads there drop out.
     var qr: array<array<vec4<f32>, MAX_D4>, R>;
     var acc: array<array<vec4<f32>, MAX_D4>, R>;
     var m: array<f32, R>;
@@ -380,7 +381,7 @@ fn attention_backward_dq(
     let q_row = row * dim;
     let kv_base = bh * params.tk * dim;
     let dim4 = (dim + 3u) / 4u;
-    // As in the forward: vec4 chunks over a constant trip count, q's and dout's tails are 0.
+    // As in the forward: vec4 chunks over ceil(D/4); q's and dout's tails past D are 0.
     var qr: array<vec4<f32>, MAX_D4>;
     var dor: array<vec4<f32>, MAX_D4>;
     var dq_acc: array<vec4<f32>, MAX_D4>;
