@@ -80,6 +80,7 @@ pub struct Context {
     pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
     pipelines_created: Mutex<u64>,
     pub(crate) matmul_variant: OnceLock<MatmulVariant>,
+    placeholder: OnceLock<Arc<wgpu::Buffer>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -236,6 +237,7 @@ impl Context {
             pipelines: Mutex::new(HashMap::new()),
             pipelines_created: Mutex::new(0),
             matmul_variant: OnceLock::new(),
+            placeholder: OnceLock::new(),
         }
     }
 
@@ -344,6 +346,25 @@ impl Context {
                 }
             }
         }
+    }
+
+    /// One small zeroed buffer per context, bound where a kernel declares an optional input that
+    /// a call does not have (a bias, a mask); kernels never read it then, and sharing it keeps
+    /// such calls from allocating.
+    pub(crate) fn placeholder(&self) -> Result<Arc<wgpu::Buffer>> {
+        if let Some(b) = self.placeholder.get() {
+            return Ok(Arc::clone(b));
+        }
+        let buffer = self.scoped("allocating the placeholder buffer", || {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kiln.placeholder"),
+                // 16 bytes: one element of any binding, vec4 arrays included.
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            })
+        })?;
+        Ok(Arc::clone(self.placeholder.get_or_init(|| Arc::new(buffer))))
     }
 
     /// The compiled pipeline for `key`, compiling it on first use.

@@ -62,6 +62,17 @@ impl Tensor {
         })
     }
 
+    /// A one-element tensor over the context's shared placeholder buffer, bound for an optional
+    /// input that is absent (the kernel is told not to read it).
+    pub(crate) fn placeholder(ctx: &Context, dtype: DType) -> Result<Tensor> {
+        Ok(Tensor {
+            buffer: ctx.placeholder()?,
+            offset: 0,
+            shape: vec![1],
+            dtype,
+        })
+    }
+
     /// Uploads f32 data.
     pub fn from_f32(ctx: &Context, shape: &[usize], data: &[f32]) -> Result<Tensor> {
         Tensor::upload(

@@ -152,7 +152,7 @@ fn params(
     opts: AttentionOptions,
 ) -> Result<(Params, Option<Tensor>)> {
     let (mask_kind, dummy) = match mask {
-        None => (0, Some(Tensor::zeros(ctx, &[1], DType::U32)?)),
+        None => (0, Some(Tensor::placeholder(ctx, DType::U32)?)),
         Some(m) => (if m.dtype() == DType::F32 { 2 } else { 1 }, None),
     };
     let p = Params {

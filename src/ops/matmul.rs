@@ -181,7 +181,7 @@ pub fn forward_with(
             t
         }
         None => {
-            dummy = Tensor::zeros(ctx, &[1], DType::F32)?;
+            dummy = Tensor::placeholder(ctx, DType::F32)?;
             &dummy
         }
     };
