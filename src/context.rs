@@ -364,7 +364,9 @@ impl Context {
                 mapped_at_creation: false,
             })
         })?;
-        Ok(Arc::clone(self.placeholder.get_or_init(|| Arc::new(buffer))))
+        Ok(Arc::clone(
+            self.placeholder.get_or_init(|| Arc::new(buffer)),
+        ))
     }
 
     /// The compiled pipeline for `key`, compiling it on first use.

@@ -134,7 +134,7 @@ fn check_forward(c: Case, want: &Reference, o: &[f32], lse: &[f32], what: &str) 
 fn upload_mask(c: Case, mask: &[f64], as_u32: bool) -> kiln::Tensor {
     if as_u32 {
         let m: Vec<u32> = mask.iter().map(|&x| x as u32).collect();
-        kiln::Tensor::from_u32(ctx(), &[c.b, c.tk], &m).unwrap()
+        upload_u32(&[c.b, c.tk], &m)
     } else {
         let m: Vec<f32> = mask.iter().map(|&x| x as f32).collect();
         upload(&[c.b, c.tk], &m)

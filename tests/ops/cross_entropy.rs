@@ -148,10 +148,6 @@ fn grad_tol(
     tol
 }
 
-fn upload_targets(shape: &[usize], t: &[u32]) -> kiln::Tensor {
-    kiln::Tensor::from_u32(ctx(), shape, t).unwrap()
-}
-
 /// Runs forward and backward on the GPU and checks both against the references.
 fn check_case(
     x: &[f32],
@@ -165,7 +161,7 @@ fn check_case(
     let mut lshape = rows_shape.to_vec();
     lshape.push(vocab);
     let t_x = upload(&lshape, x);
-    let t_t = upload_targets(rows_shape, targets);
+    let t_t = upload_u32(rows_shape, targets);
     let out = cross_entropy::cross_entropy(ctx(), &t_x, &t_t, &opts).unwrap();
     assert_eq!(out.losses.shape(), rows_shape);
     let xs = f64s(x);
@@ -298,7 +294,7 @@ fn all_rows_ignored_give_zero_not_nan() {
         label_smoothing: 0.1,
     };
     let t_x = upload(&[rows, vocab], &x);
-    let t_t = upload_targets(&[rows], &targets);
+    let t_t = upload_u32(&[rows], &targets);
     let out = cross_entropy::cross_entropy(ctx(), &t_x, &t_t, &opts).unwrap();
     assert_eq!(download(&out.mean), vec![0.0]);
     assert_eq!(download(&out.count), vec![0.0]);
@@ -368,7 +364,7 @@ fn backward_matches_finite_differences_of_the_mean() {
             label_smoothing: eps as f32,
         };
         let t_x = upload(&[rows, vocab], &x);
-        let t_t = upload_targets(&[rows], &targets);
+        let t_t = upload_u32(&[rows], &targets);
         let out = cross_entropy::cross_entropy(ctx(), &t_x, &t_t, &opts).unwrap();
         let dx = cross_entropy::cross_entropy_backward(
             ctx(),
@@ -397,7 +393,7 @@ fn backward_matches_finite_differences_of_the_mean() {
 #[test]
 fn shape_errors_name_the_op() {
     let x = upload(&[2, 3], &[0.0; 6]);
-    let t = upload_targets(&[3], &[0, 1, 2]);
+    let t = upload_u32(&[3], &[0, 1, 2]);
     let opts = CrossEntropyOptions::default();
     let msg = cross_entropy::cross_entropy(ctx(), &x, &t, &opts)
         .unwrap_err()
@@ -406,7 +402,7 @@ fn shape_errors_name_the_op() {
         msg.contains("cross_entropy") && msg.contains("[2, 3]") && msg.contains("[3]"),
         "{msg}"
     );
-    let t = upload_targets(&[2], &[0, 1]);
+    let t = upload_u32(&[2], &[0, 1]);
     let count = upload(&[1], &[2.0]);
     let dmean = upload(&[2], &[1.0, 1.0]);
     let msg = cross_entropy::cross_entropy_backward(ctx(), &x, &t, &count, &dmean, &opts)

@@ -30,10 +30,6 @@ fn reference_backward(ids: &[u32], dout: &[f64], vocab: usize, channels: usize) 
     dtable
 }
 
-fn upload_ids(shape: &[usize], ids: &[u32]) -> kiln::Tensor {
-    kiln::Tensor::from_u32(ctx(), shape, ids).unwrap()
-}
-
 // Tolerance of the backward: each dtable element is an f32 sum of k = (count of its id) terms
 // of |dout| <= 1, added in order; the rounding error is at most k·2⁻²⁴·Σ|terms|, so
 // tol = (k + 1)·2⁻²⁴·Σ|dout| per element (computed in the reference's pass), plus 1e-30 for
@@ -65,7 +61,7 @@ fn forward_matches_reference_on_awkward_shapes() {
                 let table = rng.vec(vocab * channels);
                 let out = embedding::embedding(
                     ctx(),
-                    &upload_ids(&ids_shape, &ids),
+                    &upload_u32(&ids_shape, &ids),
                     &upload(&[vocab, channels], &table),
                 )
                 .unwrap();
@@ -91,7 +87,7 @@ fn out_of_range_ids_give_zeros_and_no_gradient() {
     let (vocab, channels) = (5, 33);
     let ids = [0u32, 5, 4, 1_000_000, u32::MAX, 2];
     let table = rng.vec(vocab * channels);
-    let t_ids = upload_ids(&[ids.len()], &ids);
+    let t_ids = upload_u32(&[ids.len()], &ids);
     let out = download(
         &embedding::embedding(ctx(), &t_ids, &upload(&[vocab, channels], &table)).unwrap(),
     );
@@ -133,7 +129,7 @@ fn backward_accumulates_repeated_ids() {
         let dout = rng.vec(ids.len() * channels);
         let dtable = embedding::embedding_backward(
             ctx(),
-            &upload_ids(&[ids.len()], &ids),
+            &upload_u32(&[ids.len()], &ids),
             &upload(&[ids.len(), channels], &dout),
             vocab,
         )
@@ -152,7 +148,7 @@ fn backward_is_deterministic() {
     let mut rng = Rng::new(14);
     let ids: Vec<u32> = (0..1000).map(|_| rng.below(3) as u32).collect();
     let dout = rng.vec(1000 * 7);
-    let t_ids = upload_ids(&[1000], &ids);
+    let t_ids = upload_u32(&[1000], &ids);
     let t_dout = upload(&[1000, 7], &dout);
     let first = download(&embedding::embedding_backward(ctx(), &t_ids, &t_dout, 3).unwrap());
     for _ in 0..3 {
@@ -178,7 +174,7 @@ fn backward_matches_finite_differences() {
     let dout: Vec<f32> = w.iter().map(|&v| v as f32).collect();
     let dtable = embedding::embedding_backward(
         ctx(),
-        &upload_ids(&[ids.len()], &ids),
+        &upload_u32(&[ids.len()], &ids),
         &upload(&[ids.len(), channels], &dout),
         vocab,
     )
@@ -193,7 +189,7 @@ fn backward_matches_finite_differences() {
 
 #[test]
 fn shape_errors_name_the_op() {
-    let ids = upload_ids(&[3], &[0, 1, 2]);
+    let ids = upload_u32(&[3], &[0, 1, 2]);
     let table = upload(&[4, 2, 1], &[0.0; 8]);
     let out = kiln::Tensor::zeros(ctx(), &[3, 1], kiln::DType::F32).unwrap();
     let msg = embedding::forward(ctx(), &ids, &table, &out)

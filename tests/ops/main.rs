@@ -75,6 +75,14 @@ pub fn upload(shape: &[usize], data: &[f32]) -> Tensor {
     }
 }
 
+/// Uploads u32 data (ids, targets, masks).
+pub fn upload_u32(shape: &[usize], data: &[u32]) -> Tensor {
+    match Tensor::from_u32(ctx(), shape, data) {
+        Ok(t) => t,
+        Err(e) => panic!("upload {shape:?}: {e}"),
+    }
+}
+
 /// Downloads f32 data.
 pub fn download(t: &Tensor) -> Vec<f32> {
     match t.to_vec_f32(ctx()) {
