@@ -5,6 +5,8 @@
 // scale:    y = alpha * x + beta            backward: dx = alpha * dy (scale_forward, beta = 0)
 // relu:       y = max(x, 0)                 dx = dy * [x > 0]
 // leaky_relu: y = x > 0 ? x : alpha * x     dx = dy * (x > 0 ? 1 : alpha)
+//             (both backwards may be given y in place of x: y > 0 exactly where x > 0 for
+//             alpha > 0, and the graph passes y so that x can die after the forward)
 // gelu_tanh:  y = x * sigmoid(2u), u = k (x + 0.044715 x³), k = sqrt(2/pi)
 //             (= 0.5 x (1 + tanh u), written with a stable sigmoid so the negative tail keeps
 //             its relative accuracy instead of cancelling in 1 + tanh u)

@@ -23,6 +23,8 @@ pub enum Error {
         expected: String,
         /// The shapes it was given, in argument order.
         got: Vec<Vec<usize>>,
+        /// Where the graph was built with this op (the user's call site), when known.
+        at: Option<&'static std::panic::Location<'static>>,
     },
     /// A tensor of the wrong element type was passed.
     DType {
@@ -33,8 +35,8 @@ pub enum Error {
     },
     /// Host data of the wrong length for a tensor.
     Length {
-        /// What was being done.
-        during: &'static str,
+        /// What was being done (naming the input, for a plan's inputs).
+        during: String,
         /// Elements the tensor holds.
         expected: usize,
         /// Elements supplied.
@@ -56,6 +58,9 @@ pub enum Error {
         /// How long kiln waited.
         seconds: f64,
     },
+    /// A graph was used wrongly: an unknown input name, a value from another graph, a gradient
+    /// that does not exist. The message names what and how to fix it.
+    Graph(String),
     /// A WGSL shader failed to parse or validate (a bug in kiln, reported with its file).
     Shader {
         /// The shader's file stem.
@@ -70,13 +75,22 @@ impl fmt::Display for Error {
         match self {
             Error::NoAdapter(msg) => write!(f, "no GPU adapter: {msg}"),
             Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
-            Error::Shape { op, expected, got } => {
+            Error::Shape {
+                op,
+                expected,
+                got,
+                at,
+            } => {
                 let shapes: Vec<String> = got.iter().map(|s| format!("{s:?}")).collect();
                 write!(
                     f,
                     "{op}: expected {expected}, got shapes {}",
                     shapes.join(" and ")
-                )
+                )?;
+                match at {
+                    Some(at) => write!(f, " (at {at})"),
+                    None => Ok(()),
+                }
             }
             Error::DType { op, message } => write!(f, "{op}: {message}"),
             Error::Length {
@@ -89,6 +103,7 @@ impl fmt::Display for Error {
             Error::Timeout { during, seconds } => {
                 write!(f, "the GPU did not finish {during} within {seconds:.0} s")
             }
+            Error::Graph(msg) => write!(f, "graph: {msg}"),
             Error::Shader { name, message } => write!(f, "shader {name}.wgsl: {message}"),
         }
     }
@@ -106,5 +121,26 @@ pub(crate) fn shape_error(
         op,
         expected: expected.into(),
         got: got.iter().map(|s| s.to_vec()).collect(),
+        at: None,
+    }
+}
+
+impl Error {
+    /// Attaches the graph-building call site to a shape error; other errors pass unchanged.
+    pub(crate) fn at(self, location: &'static std::panic::Location<'static>) -> Error {
+        match self {
+            Error::Shape {
+                op,
+                expected,
+                got,
+                at: None,
+            } => Error::Shape {
+                op,
+                expected,
+                got,
+                at: Some(location),
+            },
+            other => other,
+        }
     }
 }

@@ -23,12 +23,16 @@
 
 pub mod context;
 pub mod error;
+pub mod graph;
 pub mod kernels;
 pub mod ops;
 pub mod tensor;
+pub mod train;
 
 pub use context::Context;
 pub use error::{Error, Result};
+pub use graph::{Graph, Init, Mode, ParamStore, Plan, PlanSpec, Var};
 pub use tensor::{DType, Tensor};
+pub use train::{Optimizer, Schedule, Training};
 /// The wgpu kiln is built on, so hosts use the very same version.
 pub use wgpu;

@@ -73,6 +73,16 @@ impl Tensor {
         })
     }
 
+    /// A tensor at the start of a buffer kiln allocated (a plan's pooled memory).
+    pub(crate) fn in_buffer(buffer: Arc<wgpu::Buffer>, shape: &[usize], dtype: DType) -> Tensor {
+        Tensor {
+            buffer,
+            offset: 0,
+            shape: shape.to_vec(),
+            dtype,
+        }
+    }
+
     /// Uploads f32 data.
     pub fn from_f32(ctx: &Context, shape: &[usize], data: &[f32]) -> Result<Tensor> {
         Tensor::upload(
@@ -104,7 +114,7 @@ impl Tensor {
     ) -> Result<Tensor> {
         if len != numel(shape) {
             return Err(Error::Length {
-                during: "uploading a tensor",
+                during: "uploading a tensor".into(),
                 expected: numel(shape),
                 got: len,
             });
@@ -225,7 +235,7 @@ impl Tensor {
     fn write_bytes(&self, ctx: &Context, bytes: &[u8], len: usize) -> Result<()> {
         if len != self.numel() {
             return Err(Error::Length {
-                during: "writing a tensor",
+                during: "writing a tensor".into(),
                 expected: self.numel(),
                 got: len,
             });

@@ -21,10 +21,11 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_1d, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// The largest head dimension the kernels take (their private arrays are this long).
 pub const MAX_HEAD_DIM: usize = 128;
@@ -306,4 +307,104 @@ pub fn attention_backward(
         &backward(ctx, q, k, v, mask, o, lse, do_, opts, &stats, &dq, &dk, &dv)?,
     )?;
     Ok((dq, dk, dv))
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// Fused attention `softmax(scale · q kᵀ + masks) v` over `q [B,H,Tq,D]`, `k`, `v`
+    /// `[B,H,Tk,D]` and an optional key-padding `mask [B,Tk]` (u32 or f32, 0 masks a key).
+    #[track_caller]
+    pub fn attention(
+        &mut self,
+        q: Var,
+        k: Var,
+        v: Var,
+        mask: Option<Var>,
+        opts: AttentionOptions,
+    ) -> Result<Var> {
+        let mut inputs = vec![q, k, v];
+        inputs.extend(mask);
+        let op = Op::Attention {
+            opts,
+            mask: mask.is_some(),
+        };
+        Ok(self.push(op, &inputs)?[0])
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let name = op.name();
+    let mask = match op {
+        Op::Attention { mask, .. } | Op::AttentionBackward { mask, .. } => *mask,
+        _ => return Err(Error::Graph(format!("{name} is not attention"))),
+    };
+    let m = mask as usize;
+    let forward = matches!(op, Op::Attention { .. });
+    check_arity(name, x, if forward { 3 + m } else { 6 + m })?;
+    check_f32_meta(name, &x[..3])?;
+    let mask_shape = mask.then(|| x[3].shape.as_slice());
+    let dims = shape(&x[0].shape, &x[1].shape, &x[2].shape, mask_shape)?;
+    let lse = [dims.b, dims.h, dims.tq];
+    if forward {
+        return Ok(vec![Meta::f32(&x[0].shape), Meta::f32(&lse)]);
+    }
+    // (q, k, v, [mask], o, lse, do)
+    let rest = &x[3 + m..];
+    check_f32_meta(name, rest)?;
+    if rest[0].shape != x[0].shape || rest[1].shape != lse || rest[2].shape != x[0].shape {
+        let all: Vec<&[usize]> = x.iter().map(|m| m.shape.as_slice()).collect();
+        return Err(shape_error(
+            name,
+            "o and do shaped like q, lse [B,H,Tq]",
+            &all,
+        ));
+    }
+    Ok(vec![
+        Meta::f32(&x[0].shape),
+        Meta::f32(&x[1].shape),
+        Meta::f32(&x[2].shape),
+        Meta::f32(&stats_shape(dims)),
+    ])
+}
+
+/// FlashAttention-2's backward from the saved log-sum-exp; the mask and lse get no gradient.
+pub(crate) fn grad(
+    g: &mut Graph,
+    opts: AttentionOptions,
+    mask: bool,
+    a: &GradArgs,
+) -> Result<Vec<Option<Var>>> {
+    let Some(dout) = a.douts[0] else {
+        return Ok(vec![None; a.inputs.len()]);
+    };
+    let mut inputs = a.inputs.to_vec();
+    inputs.extend([a.outputs[0], a.outputs[1], dout]);
+    let d = g.push(Op::AttentionBackward { opts, mask }, &inputs)?;
+    let mut grads: Vec<Option<Var>> = d[..3].iter().copied().map(Some).collect();
+    if mask {
+        grads.push(None);
+    }
+    Ok(grads)
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    match op {
+        Op::Attention { opts, mask } => {
+            let m = *mask as usize;
+            let (i, o) = io_tensors("attention", io, 3 + m, 2)?;
+            let mask_t = mask.then(|| i[3]);
+            forward(ctx, i[0], i[1], i[2], mask_t, *opts, o[0], o[1])
+        }
+        Op::AttentionBackward { opts, mask } => {
+            let m = *mask as usize;
+            let (i, o) = io_tensors("attention_backward", io, 6 + m, 4)?;
+            let mask_t = mask.then(|| i[3]);
+            let (out, lse, dout) = (i[3 + m], i[4 + m], i[5 + m]);
+            backward(
+                ctx, i[0], i[1], i[2], mask_t, out, lse, dout, *opts, o[3], o[0], o[1], o[2],
+            )
+        }
+        _ => Err(Error::Graph(format!("{} is not attention", op.name()))),
+    }
 }

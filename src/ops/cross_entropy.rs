@@ -19,10 +19,11 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_1d, run, Dispatch, Kernel};
 use crate::tensor::{numel, DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -252,4 +253,106 @@ pub fn cross_entropy_backward(
         )?],
     )?;
     Ok(dlogits)
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// Mean cross-entropy of `logits [.., V]` against u32 `targets [..]`, shape `[1]`.
+    #[track_caller]
+    pub fn cross_entropy(
+        &mut self,
+        logits: Var,
+        targets: Var,
+        opts: CrossEntropyOptions,
+    ) -> Result<Var> {
+        Ok(self.push(Op::CrossEntropy(opts), &[logits, targets])?[1])
+    }
+}
+
+fn targets_meta(op: &'static str, t: &Meta) -> Result<()> {
+    if t.dtype != DType::U32 {
+        return Err(Error::DType {
+            op,
+            message: format!("targets must be u32, got {:?}", t.dtype),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let name = op.name();
+    match op {
+        Op::CrossEntropy(_) => {
+            check_arity(name, x, 2)?;
+            check_f32_meta(name, &x[..1])?;
+            targets_meta(name, x[1])?;
+            shape(&x[0].shape, &x[1].shape)?;
+            Ok(vec![
+                Meta::f32(&x[1].shape),
+                Meta::f32(&[1]),
+                Meta::f32(&[1]),
+            ])
+        }
+        _ => {
+            // (logits, targets, count, dmean) -> dlogits
+            check_arity(name, x, 4)?;
+            targets_meta(name, x[1])?;
+            check_f32_meta(name, &[x[0], x[2], x[3]])?;
+            shape(&x[0].shape, &x[1].shape)?;
+            if x[2].shape != [1] || x[3].shape != [1] {
+                let all: Vec<&[usize]> = x.iter().map(|m| m.shape.as_slice()).collect();
+                return Err(shape_error(name, "count and dmean shaped [1]", &all));
+            }
+            Ok(vec![Meta::f32(&x[0].shape)])
+        }
+    }
+}
+
+/// The gradient flows through the mean (output 1); the per-row losses (output 0) are for
+/// reading, and a gradient arriving there is refused rather than dropped.
+pub(crate) fn grad(
+    g: &mut Graph,
+    opts: CrossEntropyOptions,
+    a: &GradArgs,
+) -> Result<Vec<Option<Var>>> {
+    if a.douts[0].is_some() {
+        return Err(Error::Graph(
+            "cross_entropy: gradients flow only through the mean loss, not the per-row losses"
+                .into(),
+        ));
+    }
+    let Some(dmean) = a.douts[1] else {
+        return Ok(vec![None, None]);
+    };
+    let (logits, targets, count) = (a.inputs[0], a.inputs[1], a.outputs[2]);
+    let d = g.push1(
+        Op::CrossEntropyBackward(opts),
+        &[logits, targets, count, dmean],
+    )?;
+    Ok(vec![Some(d), None])
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    match op {
+        Op::CrossEntropy(opts) => {
+            let (i, o) = io_tensors("cross_entropy", io, 2, 3)?;
+            let out = CrossEntropy {
+                losses: o[0].clone(),
+                mean: o[1].clone(),
+                count: o[2].clone(),
+            };
+            forward(ctx, i[0], i[1], opts, &out)
+        }
+        Op::CrossEntropyBackward(opts) => {
+            let (i, o) = io_tensors("cross_entropy_backward", io, 4, 1)?;
+            Ok(vec![backward_logits(
+                ctx, i[0], i[1], i[2], i[3], opts, o[0],
+            )?])
+        }
+        _ => Err(Error::Graph(format!(
+            "{} is not a cross-entropy",
+            op.name()
+        ))),
+    }
 }

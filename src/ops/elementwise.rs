@@ -7,8 +7,9 @@
 //! - `add_row`: `y[r,c] = x[r,c] + bias[c]`, `x` `[.., C]`, `bias` `[C]`; backward `dx = dy`,
 //!   `dbias[c] = Σ_r dy[r,c]` (a column sum by [`super::reduce`])
 //! - `scale`: `y = α x + β`; backward `dx = α dy`
-//! - activations (derivatives in [`Activation`]): `y = f(x)`, backward `dx = f'(x) ⊙ dy`; tanh
-//!   and sigmoid take `f'` from the saved output `y`, the others from `x`.
+//! - activations (derivatives in [`Activation`]): `y = f(x)`, backward `dx = f'(x) ⊙ dy`; tanh,
+//!   sigmoid, ReLU and LeakyReLU (positive slope) take `f'` from the saved output `y` (see
+//!   [`Activation::backward_uses_output`]), the GELUs from `x`.
 //!
 //! Naming: `prepare_*` functions build the [`Dispatch`]es into caller-owned outputs (for a
 //! plan); the plain names (`add`, `add_backward`, ...) allocate, run now and return tensors.
@@ -16,12 +17,13 @@
 //! Kernel: `shaders/elementwise.wgsl`, one element per invocation, one entry point per op.
 
 use crate::context::Context;
-use crate::error::{shape_error, Result};
+use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_for, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
 use super::reduce::{prepare_reduce, Reduction};
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Invocations per workgroup in `elementwise.wgsl` (its `WG` override's default).
 const WG: usize = 64;
@@ -66,9 +68,15 @@ impl Activation {
         }
     }
 
-    /// Whether the backward reads the forward's output `y` (else its input `x`).
+    /// Whether the backward reads the forward's output `y` (else its input `x`). ReLU and a
+    /// LeakyReLU of positive slope have `y > 0` exactly where `x > 0`, so they test `y`: a plan
+    /// then keeps only the output alive for the backward, not both.
     pub fn backward_uses_output(self) -> bool {
-        matches!(self, Activation::Tanh | Activation::Sigmoid)
+        match self {
+            Activation::Tanh | Activation::Sigmoid | Activation::Relu => true,
+            Activation::LeakyRelu(slope) => slope > 0.0,
+            Activation::GeluTanh | Activation::GeluErf => false,
+        }
     }
 }
 
@@ -369,4 +377,154 @@ pub fn activation_backward(
         &[prepare_activation_backward(ctx, x, y, dy, act, &dx)?],
     )?;
     Ok(dx)
+}
+
+// ---- graph: builders, shape rules, chain rules, lowering ----
+
+impl Graph {
+    /// `a + b` (same shape).
+    #[track_caller]
+    pub fn add(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.push1(Op::Add, &[a, b])
+    }
+
+    /// `a ⊙ b` (same shape).
+    #[track_caller]
+    pub fn mul(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.push1(Op::Mul, &[a, b])
+    }
+
+    /// `x [.., C] + bias [C]`, the bias broadcast over rows.
+    #[track_caller]
+    pub fn add_row(&mut self, x: Var, bias: Var) -> Result<Var> {
+        self.push1(Op::AddRow, &[x, bias])
+    }
+
+    /// `alpha · x + beta`.
+    #[track_caller]
+    pub fn scale(&mut self, x: Var, alpha: f32, beta: f32) -> Result<Var> {
+        self.push1(Op::Scale { alpha, beta }, &[x])
+    }
+
+    /// `f(x)` for an [`Activation`].
+    #[track_caller]
+    pub fn activation(&mut self, x: Var, act: Activation) -> Result<Var> {
+        self.push1(Op::Activation(act), &[x])
+    }
+
+    /// `max(x, 0)`.
+    #[track_caller]
+    pub fn relu(&mut self, x: Var) -> Result<Var> {
+        self.activation(x, Activation::Relu)
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let name = op.name();
+    check_f32_meta(name, x)?;
+    let shapes: Vec<&[usize]> = x.iter().map(|m| m.shape.as_slice()).collect();
+    match op {
+        Op::Add | Op::Mul => {
+            check_arity(name, x, 2)?;
+            Ok(vec![Meta::f32(&shape(name, &shapes)?)])
+        }
+        Op::MulBackward => {
+            check_arity(name, x, 3)?;
+            let s = shape(name, &shapes)?;
+            Ok(vec![Meta::f32(&s), Meta::f32(&s)])
+        }
+        Op::AddRow => {
+            check_arity(name, x, 2)?;
+            Ok(vec![Meta::f32(&row_shape(shapes[0], shapes[1])?)])
+        }
+        Op::Scale { .. } | Op::Activation(_) => {
+            check_arity(name, x, 1)?;
+            Ok(vec![Meta::f32(&shape(name, &shapes)?)])
+        }
+        Op::ActivationBackward(_) => {
+            check_arity(name, x, 2)?;
+            Ok(vec![Meta::f32(&shape(name, &shapes)?)])
+        }
+        _ => Err(Error::Graph(format!("{name} is not element-wise"))),
+    }
+}
+
+pub(crate) fn grad(op: &Op, g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    let Some(dy) = a.douts[0] else {
+        return Ok(vec![None; a.inputs.len()]);
+    };
+    match op {
+        // The same gradient value flows to both: no copy, the graph is functional.
+        Op::Add => Ok(vec![Some(dy), Some(dy)]),
+        Op::Mul => {
+            let d = g.push(Op::MulBackward, &[a.inputs[0], a.inputs[1], dy])?;
+            Ok(d.into_iter().map(Some).collect())
+        }
+        Op::AddRow => {
+            let dbias = if a.wants[1] {
+                let cols = g.shape(a.inputs[1])?[0];
+                let rows = g.shape(dy)?.iter().product::<usize>() / cols;
+                let dy2 = g.reshape(dy, &[rows, cols])?;
+                Some(g.push1(
+                    Op::Reduce {
+                        axis: 0,
+                        kind: Reduction::Sum,
+                    },
+                    &[dy2],
+                )?)
+            } else {
+                None
+            };
+            Ok(vec![Some(dy), dbias])
+        }
+        Op::Scale { alpha, .. } => Ok(vec![Some(g.scale(dy, *alpha, 0.0)?)]),
+        // Only the saved value the derivative reads is an input, so the other can die early.
+        Op::Activation(act) => {
+            let saved = if act.backward_uses_output() {
+                a.outputs[0]
+            } else {
+                a.inputs[0]
+            };
+            Ok(vec![Some(
+                g.push1(Op::ActivationBackward(*act), &[saved, dy])?,
+            )])
+        }
+        _ => Err(Error::Graph(format!("{} has no gradient rule", op.name()))),
+    }
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    let name = op.name();
+    Ok(vec![match op {
+        Op::Add => {
+            let (i, o) = io_tensors(name, io, 2, 1)?;
+            prepare_add(ctx, i[0], i[1], o[0])?
+        }
+        Op::Mul => {
+            let (i, o) = io_tensors(name, io, 2, 1)?;
+            prepare_mul(ctx, i[0], i[1], o[0])?
+        }
+        Op::MulBackward => {
+            let (i, o) = io_tensors(name, io, 3, 2)?;
+            prepare_mul_backward(ctx, i[0], i[1], i[2], o[0], o[1])?
+        }
+        Op::AddRow => {
+            let (i, o) = io_tensors(name, io, 2, 1)?;
+            prepare_add_row(ctx, i[0], i[1], o[0])?
+        }
+        Op::Scale { alpha, beta } => {
+            let (i, o) = io_tensors(name, io, 1, 1)?;
+            prepare_scale(ctx, i[0], *alpha, *beta, o[0])?
+        }
+        Op::Activation(act) => {
+            let (i, o) = io_tensors(name, io, 1, 1)?;
+            prepare_activation(ctx, i[0], *act, o[0])?
+        }
+        Op::ActivationBackward(act) => {
+            // (saved, dy): the saved value stands in for whichever of x, y the kernel reads.
+            let (i, o) = io_tensors(name, io, 2, 1)?;
+            prepare_activation_backward(ctx, i[0], i[0], i[1], *act, o[0])?
+        }
+        _ => return Err(Error::Graph(format!("{name} is not element-wise"))),
+    }])
 }

@@ -13,10 +13,11 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_1d, grid_for, run, Dispatch, Kernel};
 use crate::tensor::{numel, DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Invocations per workgroup in `shaders/embedding.wgsl`.
 const WG: usize = 64;
@@ -149,4 +150,65 @@ pub fn embedding_backward(
     let dtable = Tensor::zeros(ctx, &[vocab, channels], DType::F32)?;
     run(ctx, &[backward_table(ctx, ids, dout, &dtable)?])?;
     Ok(dtable)
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// `table[ids]`: `ids [..]` u32, `table [V, C]`, out `[.., C]`.
+    #[track_caller]
+    pub fn embedding(&mut self, ids: Var, table: Var) -> Result<Var> {
+        self.push1(Op::Embedding, &[ids, table])
+    }
+}
+
+fn ids_meta(op: &'static str, ids: &Meta) -> Result<()> {
+    if ids.dtype != DType::U32 {
+        return Err(Error::DType {
+            op,
+            message: format!("ids must be u32, got {:?}", ids.dtype),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let name = op.name();
+    check_arity(name, x, 2)?;
+    ids_meta(name, x[0])?;
+    check_f32_meta(name, &x[1..])?;
+    match op {
+        Op::Embedding => Ok(vec![Meta::f32(&shape(&x[0].shape, &x[1].shape)?)]),
+        Op::EmbeddingBackward { vocab } => {
+            let c = x[1].shape.last().copied().unwrap_or(0);
+            let want = shape(&x[0].shape, &[*vocab, c])?;
+            if x[1].shape != want {
+                return Err(shape_error(
+                    name,
+                    format!("dout shaped {want:?}"),
+                    &[&x[0].shape, &x[1].shape],
+                ));
+            }
+            Ok(vec![Meta::f32(&[*vocab, c])])
+        }
+        _ => Err(Error::Graph(format!("{name} is not an embedding"))),
+    }
+}
+
+/// `dtable` by a deterministic scatter-add; ids get no gradient.
+pub(crate) fn grad(g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    let Some(dout) = a.douts[0] else {
+        return Ok(vec![None, None]);
+    };
+    let vocab = g.shape(a.inputs[1])?[0];
+    let dtable = g.push1(Op::EmbeddingBackward { vocab }, &[a.inputs[0], dout])?;
+    Ok(vec![None, Some(dtable)])
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    let (i, o) = io_tensors(op.name(), io, 2, 1)?;
+    Ok(vec![match op {
+        Op::Embedding => forward(ctx, i[0], i[1], o[0])?,
+        _ => backward_table(ctx, i[0], i[1], o[0])?,
+    }])
 }

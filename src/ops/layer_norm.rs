@@ -18,11 +18,12 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_1d, grid_for, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
 use super::reduce::{col_slices, prepare_reduce, Reduction, COL_CHUNK};
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// The usual `eps`, PyTorch's default.
 pub const DEFAULT_EPS: f32 = 1e-5;
@@ -227,4 +228,72 @@ pub fn layer_norm_backward(
         )?,
     )?;
     Ok((dx, dgamma, dbeta))
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// Layer norm over the last axis of `x [.., C]` with `gamma`, `beta` `[C]`.
+    #[track_caller]
+    pub fn layer_norm(&mut self, x: Var, gamma: Var, beta: Var, eps: f32) -> Result<Var> {
+        Ok(self.push(Op::LayerNorm { eps }, &[x, gamma, beta])?[0])
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let name = op.name();
+    match op {
+        Op::LayerNorm { .. } => {
+            check_arity(name, x, 3)?;
+            check_f32_meta(name, x)?;
+            let (rows, _) = shape(&x[0].shape, &x[1].shape, &x[2].shape)?;
+            Ok(vec![
+                Meta::f32(&x[0].shape),
+                Meta::f32(&[rows]),
+                Meta::f32(&[rows]),
+            ])
+        }
+        _ => {
+            // (x, gamma, mean, rstd, dy) -> (dx, dgamma, dbeta)
+            check_arity(name, x, 5)?;
+            check_f32_meta(name, x)?;
+            let (rows, cols) = shape(&x[0].shape, &x[1].shape, &x[1].shape)?;
+            let ok = x[2].shape == [rows] && x[3].shape == [rows] && x[4].shape == x[0].shape;
+            if !ok {
+                let all: Vec<&[usize]> = x.iter().map(|m| m.shape.as_slice()).collect();
+                return Err(shape_error(name, "x, gamma, mean, rstd, dy", &all));
+            }
+            Ok(vec![
+                Meta::f32(&x[0].shape),
+                Meta::f32(&[cols]),
+                Meta::f32(&[cols]),
+            ])
+        }
+    }
+}
+
+/// One backward node from the saved statistics; the mean and rstd outputs carry no gradient.
+pub(crate) fn grad(g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    let Some(dy) = a.douts[0] else {
+        return Ok(vec![None; 3]);
+    };
+    let (x, gamma) = (a.inputs[0], a.inputs[1]);
+    let (mean, rstd) = (a.outputs[1], a.outputs[2]);
+    let d = g.push(Op::LayerNormBackward, &[x, gamma, mean, rstd, dy])?;
+    Ok(d.into_iter().map(Some).collect())
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    match op {
+        Op::LayerNorm { eps } => {
+            let (i, o) = io_tensors("layer_norm", io, 3, 3)?;
+            Ok(vec![forward(
+                ctx, i[0], i[1], i[2], *eps, o[0], o[1], o[2],
+            )?])
+        }
+        _ => {
+            let (i, o) = io_tensors("layer_norm_backward", io, 5, 3)?;
+            backward(ctx, i[0], i[1], i[2], i[3], i[4], o[0], o[1], o[2])
+        }
+    }
 }

@@ -11,11 +11,12 @@
 //! Kernels: `shaders/matmul/` holds the variants (see [`MatmulVariant`]).
 
 use crate::context::Context;
-use crate::error::{shape_error, Result};
+use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{choose_matmul, run, Dispatch, Kernel, MatmulVariant};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Transposition flags of a matmul.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -429,4 +430,127 @@ pub fn matmul_backward(
     let dispatches = backward(ctx, a, b, dc, opts, Some(&da), Some(&db), dbias.as_ref())?;
     run(ctx, &dispatches)?;
     Ok((da, db, dbias))
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// `a·b`: `a [.., M, K]`, `b [.., K, N]` (a 2-D operand is broadcast over the other's batch).
+    #[track_caller]
+    pub fn matmul(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.matmul_with(a, b, None, MatmulOptions::default())
+    }
+
+    /// `op(a)·op(b) (+ bias)` with the given transpositions and an optional bias `[N]`.
+    #[track_caller]
+    pub fn matmul_with(
+        &mut self,
+        a: Var,
+        b: Var,
+        bias: Option<Var>,
+        opts: MatmulOptions,
+    ) -> Result<Var> {
+        let mut inputs = vec![a, b];
+        inputs.extend(bias);
+        self.push1(
+            Op::Matmul {
+                opts,
+                bias: bias.is_some(),
+            },
+            &inputs,
+        )
+    }
+}
+
+pub(crate) fn infer(opts: MatmulOptions, bias: bool, x: &[&Meta]) -> Result<Vec<Meta>> {
+    check_arity("matmul", x, 2 + bias as usize)?;
+    check_f32_meta("matmul", x)?;
+    let bias_shape = x.get(2).map(|m| m.shape.as_slice());
+    let d = dims(&x[0].shape, &x[1].shape, bias_shape, opts)?;
+    Ok(vec![Meta::f32(&d.out_shape())])
+}
+
+/// `x = (a, b, dc)`; outputs are the wanted gradients, each shaped like its operand.
+pub(crate) fn infer_backward(op: &Op, wants: [bool; 3], x: &[&Meta]) -> Result<Vec<Meta>> {
+    check_arity(op.name(), x, 3)?;
+    check_f32_meta(op.name(), x)?;
+    let Op::MatmulBackward { opts, .. } = op else {
+        return Err(Error::Graph(format!(
+            "{} is not a matmul backward",
+            op.name()
+        )));
+    };
+    let d = dims(&x[0].shape, &x[1].shape, None, *opts)?;
+    if x[2].shape != d.out_shape() {
+        return Err(shape_error(
+            "matmul_backward",
+            format!("dc shaped like the product, {:?}", d.out_shape()),
+            &[&x[0].shape, &x[1].shape, &x[2].shape],
+        ));
+    }
+    let shapes = [x[0].shape.clone(), x[1].shape.clone(), vec![d.n]];
+    Ok(shapes
+        .iter()
+        .zip(wants)
+        .filter(|(_, w)| *w)
+        .map(|(s, _)| Meta::f32(s))
+        .collect())
+}
+
+/// `dA = dC·op(B)ᵀ`, `dB = op(A)ᵀ·dC`, `dbias = Σ_rows dC`: one backward node producing the
+/// wanted ones.
+pub(crate) fn grad(
+    g: &mut Graph,
+    opts: MatmulOptions,
+    bias: bool,
+    a: &GradArgs,
+) -> Result<Vec<Option<Var>>> {
+    let Some(dc) = a.douts[0] else {
+        return Ok(vec![None; a.inputs.len()]);
+    };
+    let wants = [a.wants[0], a.wants[1], bias && a.wants[2]];
+    let op = Op::MatmulBackward {
+        opts,
+        da: wants[0],
+        db: wants[1],
+        dbias: wants[2],
+    };
+    let mut made = g.push(op, &[a.inputs[0], a.inputs[1], dc])?.into_iter();
+    let mut grads: Vec<Option<Var>> = wants
+        .iter()
+        .map(|&w| if w { made.next() } else { None })
+        .collect();
+    grads.truncate(a.inputs.len());
+    Ok(grads)
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    match op {
+        Op::Matmul { opts, bias } => {
+            let (i, o) = io_tensors("matmul", io, 2 + *bias as usize, 1)?;
+            Ok(vec![forward(
+                ctx,
+                i[0],
+                i[1],
+                i.get(2).copied(),
+                o[0],
+                *opts,
+            )?])
+        }
+        Op::MatmulBackward {
+            opts,
+            da,
+            db,
+            dbias,
+        } => {
+            let count = [*da, *db, *dbias].iter().filter(|w| **w).count();
+            let (i, o) = io_tensors("matmul_backward", io, 3, count)?;
+            let mut outs = o.iter().copied();
+            let da = if *da { outs.next() } else { None };
+            let db = if *db { outs.next() } else { None };
+            let dbias = if *dbias { outs.next() } else { None };
+            backward(ctx, i[0], i[1], i[2], *opts, da, db, dbias)
+        }
+        _ => Err(Error::Graph(format!("{} is not a matmul", op.name()))),
+    }
 }

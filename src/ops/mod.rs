@@ -1,9 +1,13 @@
 //! The ops: one file per op, each with its math, its shape rule, the preparation of its
-//! kernels' [`Dispatch`](crate::kernels::Dispatch)es (forward and backward), and an eager
-//! function that runs it at once. Kernels live in `shaders/` under the same name.
+//! kernels' [`Dispatch`](crate::kernels::Dispatch)es (forward and backward), an eager function
+//! that runs it at once, and its graph side: the [`Graph`] builder method, the chain rule and
+//! the lowering of its node to dispatches. Kernels live in `shaders/` under the same name.
 //!
 //! `prepare`-style functions (`forward`, `backward_*`) take their output tensors, so that a plan
 //! can place outputs in memory it manages; the eager functions allocate and run.
+//!
+//! [`Op`] lists every graph node kind; its three `match`es (shape rule, chain rule, lowering)
+//! are one screen, each arm a call into the op's file.
 
 pub mod attention;
 pub mod cross_entropy;
@@ -15,8 +19,325 @@ pub mod optim;
 pub mod reduce;
 pub mod softmax;
 
+use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::graph::{Graph, Meta, Mode, Var};
+use crate::kernels::Dispatch;
 use crate::tensor::{DType, Tensor};
+
+use attention::AttentionOptions;
+use cross_entropy::CrossEntropyOptions;
+use elementwise::Activation;
+use matmul::MatmulOptions;
+use reduce::Reduction;
+
+/// A graph node's operation, with its static attributes. Backward nodes are ops too, so the
+/// backward graph is planned like the forward.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// A view with another shape (no kernel).
+    Reshape(Vec<usize>),
+    /// A view that stops gradients (no kernel).
+    Detach,
+    /// `op(a)·op(b) (+ bias)`.
+    Matmul {
+        /// Transpositions.
+        opts: MatmulOptions,
+        /// A third input, the bias `[N]`.
+        bias: bool,
+    },
+    /// Gradients of a matmul: outputs are the wanted ones of (da, db, dbias), in that order.
+    MatmulBackward {
+        /// The forward's transpositions.
+        opts: MatmulOptions,
+        /// Produce da.
+        da: bool,
+        /// Produce db.
+        db: bool,
+        /// Produce dbias.
+        dbias: bool,
+    },
+    /// `a + b`.
+    Add,
+    /// `a ⊙ b`.
+    Mul,
+    /// `(da, db) = (dy ⊙ b, dy ⊙ a)`.
+    MulBackward,
+    /// `x + bias` broadcast over rows.
+    AddRow,
+    /// `alpha · x + beta`.
+    Scale {
+        /// Multiplier.
+        alpha: f32,
+        /// Offset.
+        beta: f32,
+    },
+    /// `f(x)`.
+    Activation(Activation),
+    /// `f'(x) ⊙ dy` from `(saved, dy)`, saved = `y` or `x` per [`Activation::backward_uses_output`].
+    ActivationBackward(Activation),
+    /// Sum or mean over one axis.
+    Reduce {
+        /// The axis.
+        axis: usize,
+        /// Sum or mean.
+        kind: Reduction,
+    },
+    /// Broadcast of `dy` back along `axis` (of length `n`).
+    ReduceBackward {
+        /// The axis.
+        axis: usize,
+        /// Sum or mean.
+        kind: Reduction,
+        /// Length of the reduced axis.
+        n: usize,
+    },
+    /// Sum or mean of everything into `[1]` (second output: the partial sums' scratch).
+    ReduceAll(Reduction),
+    /// Broadcast of the scalar `dy` to `shape`.
+    ReduceAllBackward {
+        /// Sum or mean.
+        kind: Reduction,
+        /// The forward input's shape.
+        shape: Vec<usize>,
+    },
+    /// Softmax over the last axis.
+    Softmax,
+    /// `dx` from `(y, dy)`.
+    SoftmaxBackward,
+    /// Layer norm over the last axis: outputs `(y, mean, rstd)`.
+    LayerNorm {
+        /// Added to the variance.
+        eps: f32,
+    },
+    /// `(dx, dgamma, dbeta)` from `(x, gamma, mean, rstd, dy)`.
+    LayerNormBackward,
+    /// `table[ids]`.
+    Embedding,
+    /// `dtable` `[vocab, C]` from `(ids, dout)`.
+    EmbeddingBackward {
+        /// Rows of the table.
+        vocab: usize,
+    },
+    /// Fused attention: outputs `(o, lse)`.
+    Attention {
+        /// Causal mask and scale.
+        opts: AttentionOptions,
+        /// A fourth input, the key-padding mask `[B, Tk]`.
+        mask: bool,
+    },
+    /// `(dq, dk, dv, scratch)` from `(q, k, v, [mask], o, lse, do)`.
+    AttentionBackward {
+        /// The forward's options.
+        opts: AttentionOptions,
+        /// Whether a mask is among the inputs.
+        mask: bool,
+    },
+    /// Cross-entropy of logits against u32 targets: outputs `(losses, mean, count)`.
+    CrossEntropy(CrossEntropyOptions),
+    /// `dlogits` from `(logits, targets, count, dmean)`.
+    CrossEntropyBackward(CrossEntropyOptions),
+}
+
+/// What a chain rule sees of its node.
+pub(crate) struct GradArgs<'a> {
+    /// The node's inputs.
+    pub inputs: &'a [Var],
+    /// The node's outputs.
+    pub outputs: &'a [Var],
+    /// The gradient of the loss with respect to each output, where one flows.
+    pub douts: &'a [Option<Var>],
+    /// Which inputs need a gradient.
+    pub wants: &'a [bool],
+}
+
+/// What a lowering sees: the tensors the plan placed for the node's inputs and outputs.
+pub(crate) struct Lowering<'a> {
+    pub inputs: Vec<&'a Tensor>,
+    pub outputs: Vec<&'a Tensor>,
+    /// Train or eval.
+    pub mode: Mode,
+    /// The plan's per-step seed words `[seed_lo, seed_hi, step_lo, step_hi]` (u32), for random ops.
+    pub seed: &'a Tensor,
+}
+
+impl Op {
+    /// The op's functional name, as in its errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Reshape(_) => "reshape",
+            Op::Detach => "detach",
+            Op::Matmul { .. } => "matmul",
+            Op::MatmulBackward { .. } => "matmul_backward",
+            Op::Add => "add",
+            Op::Mul => "mul",
+            Op::MulBackward => "mul_backward",
+            Op::AddRow => "add_row",
+            Op::Scale { .. } => "scale",
+            Op::Activation(_) => "activation",
+            Op::ActivationBackward(_) => "activation_backward",
+            Op::Reduce { .. } => "reduce",
+            Op::ReduceBackward { .. } => "reduce_backward",
+            Op::ReduceAll(_) => "reduce_all",
+            Op::ReduceAllBackward { .. } => "reduce_all_backward",
+            Op::Softmax => "softmax",
+            Op::SoftmaxBackward => "softmax_backward",
+            Op::LayerNorm { .. } => "layer_norm",
+            Op::LayerNormBackward => "layer_norm_backward",
+            Op::Embedding => "embedding",
+            Op::EmbeddingBackward { .. } => "embedding_backward",
+            Op::Attention { .. } => "attention",
+            Op::AttentionBackward { .. } => "attention_backward",
+            Op::CrossEntropy(_) => "cross_entropy",
+            Op::CrossEntropyBackward(_) => "cross_entropy_backward",
+        }
+    }
+
+    /// The shape rule: output metas from input metas, or a shape error naming the op.
+    pub(crate) fn infer(&self, x: &[&Meta]) -> Result<Vec<Meta>> {
+        match self {
+            Op::Reshape(shape) => Ok(vec![reshape_infer(x, shape)?]),
+            Op::Detach => Ok(vec![x[0].clone()]),
+            Op::Matmul { opts, bias } => matmul::infer(*opts, *bias, x),
+            Op::MatmulBackward { da, db, dbias, .. } => {
+                matmul::infer_backward(self, [*da, *db, *dbias], x)
+            }
+            Op::Add | Op::Mul | Op::MulBackward | Op::AddRow | Op::Scale { .. } => {
+                elementwise::infer(self, x)
+            }
+            Op::Activation(_) | Op::ActivationBackward(_) => elementwise::infer(self, x),
+            Op::Reduce { .. }
+            | Op::ReduceBackward { .. }
+            | Op::ReduceAll(_)
+            | Op::ReduceAllBackward { .. } => reduce::infer(self, x),
+            Op::Softmax | Op::SoftmaxBackward => softmax::infer(self, x),
+            Op::LayerNorm { .. } | Op::LayerNormBackward => layer_norm::infer(self, x),
+            Op::Embedding | Op::EmbeddingBackward { .. } => embedding::infer(self, x),
+            Op::Attention { .. } | Op::AttentionBackward { .. } => attention::infer(self, x),
+            Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => cross_entropy::infer(self, x),
+        }
+    }
+
+    /// The chain rule: one optional gradient per input, added to `g` as ordinary nodes.
+    pub(crate) fn grad(&self, g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+        match self {
+            Op::Reshape(_) => {
+                let shape = g.shape(a.inputs[0])?.to_vec();
+                Ok(vec![a.douts[0]
+                    .map(|d| g.reshape(d, &shape))
+                    .transpose()?])
+            }
+            Op::Detach => Ok(vec![None]),
+            Op::Matmul { opts, bias } => matmul::grad(g, *opts, *bias, a),
+            Op::Add | Op::Mul | Op::AddRow | Op::Scale { .. } | Op::Activation(_) => {
+                elementwise::grad(self, g, a)
+            }
+            Op::Reduce { .. } | Op::ReduceAll(_) => reduce::grad(self, g, a),
+            Op::Softmax => softmax::grad(g, a),
+            Op::LayerNorm { .. } => layer_norm::grad(g, a),
+            Op::Embedding => embedding::grad(g, a),
+            Op::Attention { opts, mask } => attention::grad(g, *opts, *mask, a),
+            Op::CrossEntropy(opts) => cross_entropy::grad(g, *opts, a),
+            _ => Err(Error::Graph(format!(
+                "{} has no gradient rule (second derivatives are not supported)",
+                self.name()
+            ))),
+        }
+    }
+
+    /// Whether output 0 is a view of input `i` in this mode: no kernel, shared memory.
+    pub(crate) fn view_of(&self, _mode: Mode) -> Option<usize> {
+        match self {
+            Op::Reshape(_) | Op::Detach => Some(0),
+            _ => None,
+        }
+    }
+
+    /// The dispatches computing the node into the tensors the plan placed.
+    pub(crate) fn lower(&self, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+        match self {
+            Op::Reshape(_) | Op::Detach => Ok(Vec::new()),
+            Op::Matmul { .. } | Op::MatmulBackward { .. } => matmul::lower(self, ctx, io),
+            Op::Add
+            | Op::Mul
+            | Op::MulBackward
+            | Op::AddRow
+            | Op::Scale { .. }
+            | Op::Activation(_)
+            | Op::ActivationBackward(_) => elementwise::lower(self, ctx, io),
+            Op::Reduce { .. }
+            | Op::ReduceBackward { .. }
+            | Op::ReduceAll(_)
+            | Op::ReduceAllBackward { .. } => reduce::lower(self, ctx, io),
+            Op::Softmax | Op::SoftmaxBackward => softmax::lower(self, ctx, io),
+            Op::LayerNorm { .. } | Op::LayerNormBackward => layer_norm::lower(self, ctx, io),
+            Op::Embedding | Op::EmbeddingBackward { .. } => embedding::lower(self, ctx, io),
+            Op::Attention { .. } | Op::AttentionBackward { .. } => attention::lower(self, ctx, io),
+            Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => {
+                cross_entropy::lower(self, ctx, io)
+            }
+        }
+    }
+}
+
+fn reshape_infer(x: &[&Meta], shape: &[usize]) -> Result<Meta> {
+    if crate::tensor::numel(&x[0].shape) != crate::tensor::numel(shape) {
+        return Err(crate::error::shape_error(
+            "reshape",
+            "a shape with the same number of elements",
+            &[&x[0].shape, shape],
+        ));
+    }
+    Ok(Meta {
+        shape: shape.to_vec(),
+        dtype: x[0].dtype,
+    })
+}
+
+/// Checks the input count and that the inputs named by `f32_at` are f32 (graph side).
+pub(crate) fn check_arity(op: &'static str, x: &[&Meta], count: usize) -> Result<()> {
+    if x.len() != count {
+        return Err(Error::Graph(format!(
+            "{op} takes {count} inputs, got {}",
+            x.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Rejects a non-f32 input at graph-build time, naming the op.
+pub(crate) fn check_f32_meta(op: &'static str, x: &[&Meta]) -> Result<()> {
+    for m in x {
+        if m.dtype != DType::F32 {
+            return Err(Error::DType {
+                op,
+                message: format!(
+                    "expects f32 values, got {:?} of shape {:?}",
+                    m.dtype, m.shape
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The node's input `i` and output `j` tensors, or an internal error (never user-caused:
+/// the plan places exactly the node's values).
+pub(crate) fn io_tensors<'a>(
+    op: &'static str,
+    io: &'a Lowering,
+    inputs: usize,
+    outputs: usize,
+) -> Result<(&'a [&'a Tensor], &'a [&'a Tensor])> {
+    if io.inputs.len() < inputs || io.outputs.len() < outputs {
+        return Err(Error::Graph(format!(
+            "{op}: the plan placed {} inputs and {} outputs, the op needs {inputs} and {outputs}",
+            io.inputs.len(),
+            io.outputs.len()
+        )));
+    }
+    Ok((&io.inputs, &io.outputs))
+}
 
 /// Rejects any tensor that is not f32, naming the op.
 pub(crate) fn check_f32(op: &'static str, tensors: &[&Tensor]) -> Result<()> {

@@ -15,11 +15,12 @@
 //! Kernel: `shaders/reduce.wgsl`.
 
 use crate::context::Context;
-use crate::error::{shape_error, Result};
+use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_1d, grid_for, run, Dispatch, Kernel};
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{numel, DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Invocations per workgroup in `reduce.wgsl`.
 const WG: usize = 64;
@@ -325,4 +326,115 @@ pub fn sum_all_backward(ctx: &Context, dy: &Tensor, x_shape: &[usize]) -> Result
 /// Runs the backward of [`mean_all`] now: `dy / N` in every element of `x_shape`.
 pub fn mean_all_backward(ctx: &Context, dy: &Tensor, x_shape: &[usize]) -> Result<Tensor> {
     reduce_all_backward_now(ctx, dy, x_shape, Reduction::Mean)
+}
+
+// ---- graph: builders, shape rules, chain rules, lowering ----
+
+impl Graph {
+    /// `Σ` over `axis` (the axis is dropped).
+    #[track_caller]
+    pub fn sum(&mut self, x: Var, axis: usize) -> Result<Var> {
+        let kind = Reduction::Sum;
+        self.push1(Op::Reduce { axis, kind }, &[x])
+    }
+
+    /// Mean over `axis` (the axis is dropped).
+    #[track_caller]
+    pub fn mean(&mut self, x: Var, axis: usize) -> Result<Var> {
+        let kind = Reduction::Mean;
+        self.push1(Op::Reduce { axis, kind }, &[x])
+    }
+
+    /// Sum of every element, shape `[1]`.
+    #[track_caller]
+    pub fn sum_all(&mut self, x: Var) -> Result<Var> {
+        self.push1(Op::ReduceAll(Reduction::Sum), &[x])
+    }
+
+    /// Mean of every element, shape `[1]`.
+    #[track_caller]
+    pub fn mean_all(&mut self, x: Var) -> Result<Var> {
+        self.push1(Op::ReduceAll(Reduction::Mean), &[x])
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let name = op.name();
+    check_arity(name, x, 1)?;
+    check_f32_meta(name, x)?;
+    let s = &x[0].shape;
+    match op {
+        Op::Reduce { axis, .. } => Ok(vec![Meta::f32(&shape(s, *axis)?)]),
+        Op::ReduceBackward { axis, n, .. } => {
+            if *axis > s.len() {
+                return Err(shape_error(
+                    name,
+                    format!("an axis {axis} to restore"),
+                    &[s],
+                ));
+            }
+            let mut dx = s.clone();
+            dx.insert(*axis, *n);
+            Ok(vec![Meta::f32(&dx)])
+        }
+        Op::ReduceAll(_) => {
+            let n = numel(s);
+            if n == 0 || n > u32::MAX as usize {
+                return Err(shape_error(name, "a non-empty input under 2^32", &[s]));
+            }
+            Ok(vec![Meta::f32(&[1]), Meta::f32(&[sum_all_partials(n)])])
+        }
+        Op::ReduceAllBackward { shape: xs, .. } => {
+            if numel(s) != 1 {
+                return Err(shape_error(name, "a one-element dy", &[s]));
+            }
+            Ok(vec![Meta::f32(xs)])
+        }
+        _ => Err(Error::Graph(format!("{name} is not a reduction"))),
+    }
+}
+
+pub(crate) fn grad(op: &Op, g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    let Some(dy) = a.douts[0] else {
+        return Ok(vec![None]);
+    };
+    let xs = g.shape(a.inputs[0])?.to_vec();
+    let back = match op {
+        Op::Reduce { axis, kind } => Op::ReduceBackward {
+            axis: *axis,
+            kind: *kind,
+            n: xs[*axis],
+        },
+        Op::ReduceAll(kind) => Op::ReduceAllBackward {
+            kind: *kind,
+            shape: xs,
+        },
+        _ => return Err(Error::Graph(format!("{} has no gradient rule", op.name()))),
+    };
+    Ok(vec![Some(g.push1(back, &[dy])?)])
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    let name = op.name();
+    match op {
+        Op::Reduce { axis, kind } => {
+            let (i, o) = io_tensors(name, io, 1, 1)?;
+            prepare_reduce(ctx, i[0], *axis, *kind, o[0])
+        }
+        Op::ReduceBackward { axis, kind, .. } => {
+            let (i, o) = io_tensors(name, io, 1, 1)?;
+            Ok(vec![prepare_reduce_backward(
+                ctx, i[0], *axis, *kind, o[0],
+            )?])
+        }
+        Op::ReduceAll(kind) => {
+            let (i, o) = io_tensors(name, io, 1, 2)?;
+            prepare_reduce_all(ctx, i[0], *kind, o[1], o[0])
+        }
+        Op::ReduceAllBackward { kind, .. } => {
+            let (i, o) = io_tensors(name, io, 1, 1)?;
+            Ok(vec![prepare_reduce_all_backward(ctx, i[0], *kind, o[0])?])
+        }
+        _ => Err(Error::Graph(format!("{name} is not a reduction"))),
+    }
 }

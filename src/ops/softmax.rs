@@ -10,10 +10,11 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_1d, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -153,4 +154,54 @@ pub fn softmax_backward(ctx: &Context, y: &Tensor, dy: &Tensor) -> Result<Tensor
     let dx = Tensor::zeros(ctx, y.shape(), DType::F32)?;
     run(ctx, &[backward(ctx, y, dy, &dx)?])?;
     Ok(dx)
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// Softmax over the last axis.
+    #[track_caller]
+    pub fn softmax(&mut self, x: Var) -> Result<Var> {
+        self.push1(Op::Softmax, &[x])
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    let (name, count) = match op {
+        Op::Softmax => ("softmax", 1),
+        _ => ("softmax_backward", 2),
+    };
+    check_arity(name, x, count)?;
+    check_f32_meta(name, x)?;
+    if count == 2 && x[0].shape != x[1].shape {
+        return Err(shape_error(
+            name,
+            "y and dy of one shape",
+            &[&x[0].shape, &x[1].shape],
+        ));
+    }
+    Ok(vec![Meta::f32(&shape(&x[0].shape)?)])
+}
+
+/// `dx` from the saved output `y` and `dy`.
+pub(crate) fn grad(g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    match a.douts[0] {
+        Some(dy) => Ok(vec![Some(
+            g.push1(Op::SoftmaxBackward, &[a.outputs[0], dy])?,
+        )]),
+        None => Ok(vec![None]),
+    }
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    Ok(vec![match op {
+        Op::Softmax => {
+            let (i, o) = io_tensors("softmax", io, 1, 1)?;
+            forward(ctx, i[0], o[0])?
+        }
+        _ => {
+            let (i, o) = io_tensors("softmax_backward", io, 2, 1)?;
+            backward(ctx, i[0], i[1], o[0])?
+        }
+    }])
 }

@@ -1,0 +1,91 @@
+//! Graph, autodiff, planner and training tests: whole graphs against f64 CPU references and
+//! central finite differences, training runs that must learn, memory planning, determinism and
+//! the errors bad input gets. One binary, one module per topic, one shared context.
+
+mod graph;
+
+use std::sync::OnceLock;
+
+use kiln::Context;
+
+/// The context every test shares.
+pub fn ctx() -> &'static Context {
+    static CTX: OnceLock<Context> = OnceLock::new();
+    CTX.get_or_init(|| match Context::new() {
+        Ok(c) => c,
+        Err(e) => panic!("the model tests need a wgpu adapter: {e}"),
+    })
+}
+
+/// SplitMix64: a tiny seeded generator, so every test is reproducible.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// `n` values uniform in [-1, 1), as f32.
+    pub fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| (2.0 * self.unit() - 1.0) as f32).collect()
+    }
+    /// Uniform integer in [0, n).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Asserts `|got - want| <= atol + rtol·|want|` everywhere, reporting the worst element.
+pub fn assert_close(got: &[f32], want: &[f64], atol: f64, rtol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let mut worst = (0usize, 0.0f64);
+    let mut fails = 0;
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g as f64 - w).abs();
+        let excess = err - (atol + rtol * w.abs());
+        if excess > 0.0 || !g.is_finite() {
+            fails += 1;
+        }
+        if excess > worst.1 || (!g.is_finite() && fails == 1) {
+            worst = (i, excess);
+        }
+    }
+    assert!(
+        fails == 0,
+        "{what}: {fails} of {} elements out of tolerance (atol {atol}, rtol {rtol}); worst at {}: got {}, want {}",
+        got.len(),
+        worst.0,
+        got[worst.0],
+        want[worst.0]
+    );
+}
+
+/// Central finite differences of `f` at `x`, step `h`, for every coordinate.
+pub fn numeric_grad(x: &[f64], h: f64, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let mut x = x.to_vec();
+    (0..x.len())
+        .map(|i| {
+            let keep = x[i];
+            x[i] = keep + h;
+            let up = f(&x);
+            x[i] = keep - h;
+            let down = f(&x);
+            x[i] = keep;
+            (up - down) / (2.0 * h)
+        })
+        .collect()
+}
+
+pub fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
