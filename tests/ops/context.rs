@@ -117,7 +117,7 @@ fn wrong_length_upload_and_wrong_dtype_are_errors() {
     assert_eq!(
         err,
         Error::Length {
-            during: "uploading a tensor",
+            during: "uploading a tensor".to_string(),
             expected: 6,
             got: 5
         }
