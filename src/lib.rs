@@ -25,6 +25,7 @@ pub mod context;
 pub mod error;
 pub mod graph;
 pub mod kernels;
+pub mod nn;
 pub mod ops;
 pub mod tensor;
 pub mod train;

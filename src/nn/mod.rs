@@ -1,0 +1,28 @@
+//! Layers: plain structs holding the [`Var`](crate::Var)s of their parameters, built into a
+//! [`Graph`](crate::Graph) by `new(g, name, ..)` and applied by `forward(&self, g, x, ..)`.
+//!
+//! Parameter names follow PyTorch's, `"{name}.weight"` and `"{name}.bias"` (LayerNorm's gamma
+//! and beta are its `.weight` and `.bias`), so that a checkpoint reads naturally. A layer used
+//! twice in one graph shares its parameters; two layers need two names.
+//!
+//! Dimension letters: B batch, T time (Tq queries, Tk keys), D model width, H heads,
+//! Dh = D / H head width, V vocabulary.
+//!
+//! Every builder is `#[track_caller]`: a shape error points at the line that built the layer
+//! or called `forward`, not at kiln.
+
+// mod attention; // TEMP until transpose12 lands
+// mod dropout; // TEMP
+mod embedding;
+// mod feed_forward;
+mod linear;
+mod norm;
+mod position;
+
+// pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
+// pub use dropout::Dropout;
+pub use embedding::Embedding;
+// pub use feed_forward::{FeedForward, FeedForwardOptions};
+pub use linear::{Linear, LinearOptions};
+pub use norm::{residual, LayerNorm, ResidualNorm};
+pub use position::{sinusoidal_positions, PositionalEncoding};
