@@ -338,7 +338,7 @@ impl Plan {
             buffers[b].1 = end[r];
             slot_of[r] = b;
         }
-        let max_binding = ctx.device().limits().max_storage_buffer_binding_size as u64;
+        let max_binding = ctx.device().limits().max_storage_buffer_binding_size;
         let pool = buffers
             .iter()
             .map(|&(bytes, _)| {
@@ -348,6 +348,7 @@ impl Plan {
                          limit of {max_binding} bytes"
                     )));
                 }
+                ctx.count_objects(1);
                 let buffer = ctx.scoped("allocating plan memory", || {
                     ctx.device().create_buffer(&wgpu::BufferDescriptor {
                         label: Some("kiln.plan.pool"),
@@ -520,6 +521,7 @@ impl Plan {
             }
             let slots = (0..RING)
                 .map(|_| {
+                    ctx.count_objects(1);
                     let buffer = ctx.scoped("allocating the readback ring", || {
                         ctx.device().create_buffer(&wgpu::BufferDescriptor {
                             label: Some("kiln.plan.watch"),

@@ -145,6 +145,7 @@ impl Kernel {
             )));
         }
         let pipeline = ctx.pipeline(&self.key())?;
+        ctx.count_objects(2);
         let bind_group = ctx.scoped(&format!("binding {label}"), || {
             // Created empty and filled through the queue rather than mapped at creation:
             // mapping panics inside wgpu on a lost device, a queue write reports an error.
