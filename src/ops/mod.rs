@@ -6,7 +6,9 @@
 //! can place outputs in memory it manages; the eager functions allocate and run.
 
 pub mod attention;
+pub mod clip;
 pub mod cross_entropy;
+pub mod dropout;
 pub mod elementwise;
 pub mod embedding;
 pub mod layer_norm;
@@ -14,6 +16,7 @@ pub mod matmul;
 pub mod optim;
 pub mod reduce;
 pub mod softmax;
+pub mod transpose;
 
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Tensor};
