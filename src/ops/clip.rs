@@ -156,7 +156,7 @@ pub fn clip_grad_norm(ctx: &Context, grads: &[&Tensor], max_norm: f32) -> Result
     let stats = Tensor::zeros(ctx, &[STATS_LEN], DType::F32)?;
     run(ctx, &prepare(ctx, grads, max_norm, &partials, &stats)?)?;
     let s = stats.to_vec_f32(ctx)?;
-    s.get(1).copied().ok_or_else(|| Error::Length {
+    s.get(1).copied().ok_or(Error::Length {
         during: "clip: reading stats",
         expected: STATS_LEN,
         got: s.len(),

@@ -56,7 +56,7 @@ fn prepare(ctx: &Context, op: &'static str, x: &Tensor, y: &Tensor) -> Result<Di
     }
     check_f32(op, &[x, y])?;
     let s = x.shape();
-    let (entry, d) = if s[3] % 4 == 0 {
+    let (entry, d) = if s[3].is_multiple_of(4) {
         ("transpose_forward4", s[3] / 4)
     } else {
         ("transpose_forward", s[3])

@@ -169,7 +169,7 @@ fn step_and_salt_change_the_mask() {
     // One prepared dispatch, the seed tensor rewritten between submissions, as a trainer does.
     let y = Tensor::zeros(ctx(), &[n], DType::F32).unwrap();
     let d = dropout::forward(ctx(), &x, &seed, p, 1, &y).unwrap();
-    run(ctx(), &[d.clone()]).unwrap();
+    run(ctx(), std::slice::from_ref(&d)).unwrap();
     let base = download(&y);
     seed.write_u32(ctx(), &dropout::seed_words(2024, 2))
         .unwrap();
