@@ -3,7 +3,7 @@
 
 use super::*;
 use kiln::kernels::run;
-use kiln::ops::transpose;
+use kiln::ops::transpose::{self, TransposeVariant};
 use kiln::{DType, Tensor};
 
 /// f64 reference: y[a,c,b,d] = x[a,b,c,d].
@@ -22,6 +22,15 @@ fn reference(x: &[f64], s: [usize; 4]) -> Vec<f64> {
     y
 }
 
+const VARIANTS: [TransposeVariant; 2] = [TransposeVariant::Elements, TransposeVariant::Rows];
+
+fn forward(v: TransposeVariant, x: &Tensor) -> Tensor {
+    let s = x.shape();
+    let y = Tensor::zeros(ctx(), &[s[0], s[2], s[1], s[3]], DType::F32).unwrap();
+    run(ctx(), &[transpose::forward_with(ctx(), v, x, &y).unwrap()]).unwrap();
+    y
+}
+
 const SHAPES: &[[usize; 4]] = &[
     [1, 1, 1, 1],
     [1, 3, 7, 1],
@@ -32,6 +41,7 @@ const SHAPES: &[[usize; 4]] = &[
     [1, 7, 129, 2],
     [3, 1, 5, 12],
     [2, 5, 4, 64],
+    [1, 300, 2, 1],
 ];
 
 #[test]
@@ -40,16 +50,16 @@ fn forward_matches_reference_on_awkward_shapes() {
     for &s in SHAPES {
         let n: usize = s.iter().product();
         let x = rng.vec(n);
-        let y = transpose::transpose(ctx(), &upload(&s, &x)).unwrap();
-        assert_eq!(y.shape(), &[s[0], s[2], s[1], s[3]]);
+        let xt = upload(&s, &x);
+        let eager = transpose::transpose(ctx(), &xt).unwrap();
+        assert_eq!(eager.shape(), &[s[0], s[2], s[1], s[3]]);
+        let want = reference(&f64s(&x), s);
         // A copy: exact, so zero tolerance.
-        assert_close(
-            &download(&y),
-            &reference(&f64s(&x), s),
-            0.0,
-            0.0,
-            &format!("transpose {s:?}"),
-        );
+        assert_close(&download(&eager), &want, 0.0, 0.0, &format!("eager {s:?}"));
+        for v in VARIANTS {
+            let y = forward(v, &xt);
+            assert_close(&download(&y), &want, 0.0, 0.0, &format!("{v:?} {s:?}"));
+        }
     }
 }
 
@@ -60,17 +70,22 @@ fn round_trip_is_identity() {
         let n: usize = s.iter().product();
         let x = rng.vec(n);
         let xt = upload(&s, &x);
-        let y = transpose::transpose(ctx(), &xt).unwrap();
-        let back = transpose::transpose(ctx(), &y).unwrap();
-        assert_eq!(back.shape(), &s);
-        assert_eq!(download(&back), x, "round trip {s:?}");
+        for v in VARIANTS {
+            let back = forward(v, &forward(v, &xt));
+            assert_eq!(back.shape(), &s);
+            assert_eq!(download(&back), x, "round trip {v:?} {s:?}");
+        }
     }
 }
 
 #[test]
 fn backward_matches_finite_differences() {
     let mut rng = Rng::new(33);
-    for &s in &[[1, 3, 7, 1], [2, 3, 5, 4], [1, 7, 3, 5]] {
+    for (v, &s) in VARIANTS.iter().flat_map(|v| {
+        [[1, 3, 7, 1], [2, 3, 5, 4], [1, 7, 3, 5]]
+            .iter()
+            .map(move |s| (*v, s))
+    }) {
         let n: usize = s.iter().product();
         let x = rng.vec(n);
         // Loss ⟨y, w⟩ with a random w, so a kernel that misplaces elements cannot pass.
@@ -78,11 +93,15 @@ fn backward_matches_finite_differences() {
         let dy_data: Vec<f32> = w.iter().map(|&v| v as f32).collect();
         let dy = upload(&[s[0], s[2], s[1], s[3]], &dy_data);
         let dx = Tensor::zeros(ctx(), &s, DType::F32).unwrap();
-        run(ctx(), &[transpose::backward(ctx(), &dy, &dx).unwrap()]).unwrap();
+        run(
+            ctx(),
+            &[transpose::backward_with(ctx(), v, &dy, &dx).unwrap()],
+        )
+        .unwrap();
         let want = numeric_grad(&f64s(&x), |xs| dot(&reference(xs, s), &w));
         // The backward is a copy of dy (exact); the FD of a linear loss is exact up to
         // rounding of order 1e-10, far below the 1e-6 allowed here.
-        assert_close(&download(&dx), &want, 1e-6, 0.0, &format!("dx {s:?}"));
+        assert_close(&download(&dx), &want, 1e-6, 0.0, &format!("dx {v:?} {s:?}"));
         let eager = transpose::transpose_backward(ctx(), &dy).unwrap();
         assert_eq!(download(&eager), download(&dx));
     }
