@@ -25,6 +25,9 @@ use super::check_f32;
 /// Invocations per workgroup in `shaders/dropout.wgsl`.
 const WG: usize = 256;
 
+/// Elements (or vec4s) per invocation (`PER_LANE` in the shader).
+const PER_LANE: usize = 4;
+
 /// Length of the `seed` tensor: `[seed_lo, seed_hi, step, 0]`.
 pub const SEED_LEN: usize = 4;
 
@@ -98,12 +101,13 @@ fn prepare(
         });
     }
     let prm = params(op, x.numel(), p, salt)?;
-    Kernel::new("dropout", "dropout_forward").dispatch(
-        ctx,
-        &prm,
-        &[seed, x, y],
-        grid_for(x.numel(), WG),
-    )
+    let n = x.numel();
+    let (entry, items) = if n.is_multiple_of(4) {
+        ("dropout_forward4", n / 4)
+    } else {
+        ("dropout_forward", n)
+    };
+    Kernel::new("dropout", entry).dispatch(ctx, &prm, &[seed, x, y], grid_for(items, WG * PER_LANE))
 }
 
 /// Prepares `y = dropout(x)` into an existing tensor of the same shape, with drop probability

@@ -71,12 +71,15 @@ fn p_zero_is_the_identity() {
     let x = rng.vec(4099);
     let y = run_dropout(&upload(&[4099], &x), &seed_tensor(7, 1), 0.0, 3);
     assert_eq!(y, x);
+    let y = run_dropout(&upload(&[4096], &x[..4096]), &seed_tensor(7, 1), 0.0, 3);
+    assert_eq!(y, &x[..4096]);
 }
 
 #[test]
 fn forward_matches_reference_mask_and_values() {
     let mut rng = Rng::new(42);
-    for &n in &[1usize, 3, 7, 33, 65, 129, 4099] {
+    // Lengths that are multiples of 4 take the vec4 kernel, the others the scalar one.
+    for &n in &[1usize, 3, 4, 7, 33, 36, 65, 129, 4099, 4100, 65_540] {
         for &p in &[0.1f32, 0.5, 0.9] {
             let x = rng.vec(n);
             let seed = [rng.next_u64() as u32, rng.next_u64() as u32, 5, 0];
@@ -91,10 +94,14 @@ fn forward_matches_reference_mask_and_values() {
 
 #[test]
 fn kept_fraction_matches_one_minus_p() {
-    let n = 100_003;
     let mut rng = Rng::new(43);
-    let x = upload(&[n], &nonzero(&mut rng, n));
-    for &p in &[0.1f32, 0.5] {
+    for (n, p) in [
+        (100_003, 0.1f32),
+        (100_003, 0.5),
+        (100_000, 0.1),
+        (100_000, 0.5),
+    ] {
+        let x = upload(&[n], &nonzero(&mut rng, n));
         let y = run_dropout(&x, &seed_tensor(0x1234_5678_9abc, 1), p, 11);
         let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / n as f64;
         let q = 1.0 - p as f64;
@@ -110,7 +117,12 @@ fn kept_fraction_matches_one_minus_p() {
 
 #[test]
 fn backward_uses_the_forward_mask() {
-    let n = 10_007;
+    for n in [10_007, 10_008] {
+        backward_mask_case(n);
+    }
+}
+
+fn backward_mask_case(n: usize) {
     let mut rng = Rng::new(44);
     let x = nonzero(&mut rng, n);
     let dy = nonzero(&mut rng, n);
@@ -138,7 +150,7 @@ fn backward_uses_the_forward_mask() {
 fn backward_matches_finite_differences() {
     let mut rng = Rng::new(45);
     let seed = [rng.next_u64() as u32, rng.next_u64() as u32, 3, 0];
-    for &(n, p) in &[(1usize, 0.5f32), (33, 0.25), (129, 0.6)] {
+    for &(n, p) in &[(1usize, 0.5f32), (33, 0.25), (36, 0.4), (129, 0.6)] {
         let x = rng.vec(n);
         // Loss ⟨y, w⟩ with a random w.
         let w = f64s(&rng.vec(n));
@@ -161,7 +173,12 @@ fn backward_matches_finite_differences() {
 
 #[test]
 fn step_and_salt_change_the_mask() {
-    let n = 100_003;
+    for n in [100_003, 100_000] {
+        step_and_salt_case(n);
+    }
+}
+
+fn step_and_salt_case(n: usize) {
     let mut rng = Rng::new(46);
     let x = upload(&[n], &nonzero(&mut rng, n));
     let p = 0.3f32;
@@ -202,21 +219,27 @@ fn step_and_salt_change_the_mask() {
 #[test]
 fn same_seed_is_bitwise_reproducible() {
     let mut rng = Rng::new(47);
-    let x = upload(&[65_537], &rng.vec(65_537));
-    let a = run_dropout(&x, &seed_tensor(5, 5), 0.5, 0);
-    let b = run_dropout(&x, &seed_tensor(5, 5), 0.5, 0);
-    assert_eq!(
-        a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-        b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-    );
+    for n in [65_537, 65_540] {
+        let x = upload(&[n], &rng.vec(n));
+        let a = run_dropout(&x, &seed_tensor(5, 5), 0.5, 0);
+        let b = run_dropout(&x, &seed_tensor(5, 5), 0.5, 0);
+        assert_eq!(
+            a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
 }
 
 #[test]
 fn neighbouring_indices_are_uncorrelated() {
-    let n = 200_003;
     let mut rng = Rng::new(48);
-    let x = upload(&[n], &nonzero(&mut rng, n));
-    for &p in &[0.1f32, 0.5] {
+    for (n, p) in [
+        (200_003, 0.1f32),
+        (200_003, 0.5),
+        (200_000, 0.1),
+        (200_000, 0.5),
+    ] {
+        let x = upload(&[n], &nonzero(&mut rng, n));
         let y = run_dropout(&x, &seed_tensor(77, 3), p, 4);
         let kept: Vec<bool> = y.iter().map(|&v| v != 0.0).collect();
         let q = (1.0 - p as f64).powi(2);
