@@ -25,6 +25,9 @@ use super::check_f32;
 /// Invocations per workgroup in `shaders/clip.wgsl`.
 const WG: usize = 256;
 
+/// Elements (or vec4s) per invocation of the scale kernels (`PER_LANE` in the shader).
+const PER_LANE: usize = 4;
+
 /// Gradient elements summed into one partial (`CHUNK` in the shader).
 pub const CHUNK: usize = 256;
 
@@ -102,20 +105,25 @@ pub fn prepare(
     let mut dispatches = Vec::with_capacity(2 * grads.len() + 1);
     let mut offset = 0;
     for (g, &n) in grads.iter().zip(&numels) {
-        let chunks = n.div_ceil(CHUNK);
+        let slots = n.div_ceil(CHUNK);
         let p = Params {
             n: n as u32,
             offset: offset as u32,
             max_norm,
             _pad0: 0,
         };
-        dispatches.push(Kernel::new("clip", "clip_sum_squares").dispatch(
+        let sum = if n.is_multiple_of(4) {
+            "clip_sum_squares4"
+        } else {
+            "clip_sum_squares"
+        };
+        dispatches.push(Kernel::new("clip", sum).dispatch(
             ctx,
             &p,
             &[g, partials],
-            grid_for(chunks, WG),
+            grid_for(n, WG * CHUNK),
         )?);
-        offset += chunks;
+        offset += slots;
     }
     let p = Params {
         n: need as u32,
@@ -136,11 +144,16 @@ pub fn prepare(
             max_norm,
             _pad0: 0,
         };
-        dispatches.push(Kernel::new("clip", "clip_scale").dispatch(
+        let (scale, items) = if n.is_multiple_of(4) {
+            ("clip_scale4", n / 4)
+        } else {
+            ("clip_scale", n)
+        };
+        dispatches.push(Kernel::new("clip", scale).dispatch(
             ctx,
             &p,
             &[stats, g],
-            grid_for(n, WG),
+            grid_for(items, WG * PER_LANE),
         )?);
     }
     Ok(dispatches)

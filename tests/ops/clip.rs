@@ -23,7 +23,9 @@ fn reference(grads: &[Vec<f32>], max_norm: f64) -> (Vec<Vec<f64>>, f64, f64) {
     (clipped, coef, total)
 }
 
-const SIZES: &[usize] = &[1, 3, 129, 4099, 65, 70_001];
+// Lengths that are multiples of 4 take the vec4 kernels, the others the scalar ones; 70_001 and
+// 70_004 give over 256 partials, so every lane of the norm kernel sums several.
+const SIZES: &[usize] = &[1, 3, 129, 4099, 65, 70_001, 4, 36, 4100, 70_004];
 
 // Tolerance on the norm: every square is rounded once (2^-24 relative), a chunk sums at most
 // CHUNK positive terms serially, the norm kernel's lanes sum ceil(P/256) partials and its tree
@@ -106,12 +108,12 @@ fn below_max_norm_leaves_gradients_bitwise() {
 #[test]
 fn eager_returns_norm_and_clips() {
     let mut rng = Rng::new(53);
-    let grads = make(&mut rng, &[3, 129, 4099]);
+    let grads = make(&mut rng, &[3, 129, 4099, 256, 4100]);
     let ts = upload_all(&grads);
     let refs: Vec<&Tensor> = ts.iter().collect();
     let (want, _, total) = reference(&grads, 0.5);
     let got = clip::clip_grad_norm(ctx(), &refs, 0.5).unwrap();
-    let tol = rtol(clip::scratch_len(&[3, 129, 4099]));
+    let tol = rtol(clip::scratch_len(&[3, 129, 4099, 256, 4100]));
     assert_close(&[got], &[total], 0.0, tol, "returned norm");
     for (t, w) in ts.iter().zip(&want) {
         assert_close(&download(t), w, 0.0, tol + 2f64.powi(-24), "clipped");
@@ -127,7 +129,7 @@ fn eager_returns_norm_and_clips() {
 #[test]
 fn is_deterministic() {
     let mut rng = Rng::new(54);
-    let grads = make(&mut rng, &[70_001, 33, 4099]);
+    let grads = make(&mut rng, &[70_001, 33, 4099, 70_004]);
     let (a, sa) = run_clip(&grads, 0.25);
     let (b, sb) = run_clip(&grads, 0.25);
     assert_eq!(sa[1].to_bits(), sb[1].to_bits());
@@ -169,4 +171,31 @@ fn bad_arguments_are_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("clip") && err.contains("[3]"), "{err}");
+}
+
+#[test]
+fn partial_slots_are_exactly_covered() {
+    // Garbage in every slot and a sentinel past the end: a slot left unwritten would spoil the
+    // norm, and a write past scratch_len would change the sentinel.
+    let mut rng = Rng::new(55);
+    let grads = make(&mut rng, SIZES);
+    let ts = upload_all(&grads);
+    let refs: Vec<&Tensor> = ts.iter().collect();
+    let len = clip::scratch_len(SIZES);
+    let partials = upload(&[len + 8], &vec![1.0e6; len + 8]);
+    let stats = Tensor::zeros(ctx(), &[2], DType::F32).unwrap();
+    run(
+        ctx(),
+        &clip::prepare(ctx(), &refs, 1e9, &partials, &stats).unwrap(),
+    )
+    .unwrap();
+    let (_, _, total) = reference(&grads, 1e9);
+    assert_close(
+        &download(&stats)[1..],
+        &[total],
+        0.0,
+        rtol(len),
+        "total norm",
+    );
+    assert_eq!(&download(&partials)[len..], &[1.0e6; 8]);
 }
