@@ -47,6 +47,9 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/cross_entropy.wgsl"),
     ),
     ("optim", include_str!("../../shaders/optim.wgsl")),
+    ("transpose", include_str!("../../shaders/transpose.wgsl")),
+    ("dropout", include_str!("../../shaders/dropout.wgsl")),
+    ("clip", include_str!("../../shaders/clip.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

@@ -10,7 +10,9 @@
 //! are one screen, each arm a call into the op's file.
 
 pub mod attention;
+pub mod clip;
 pub mod cross_entropy;
+pub mod dropout;
 pub mod elementwise;
 pub mod embedding;
 pub mod layer_norm;
@@ -18,6 +20,7 @@ pub mod matmul;
 pub mod optim;
 pub mod reduce;
 pub mod softmax;
+pub mod transpose;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
