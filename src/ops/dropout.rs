@@ -17,10 +17,11 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_for, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Invocations per workgroup in `shaders/dropout.wgsl`.
 const WG: usize = 256;
@@ -154,4 +155,47 @@ pub fn dropout_backward(
     let dx = Tensor::zeros(ctx, dy.shape(), DType::F32)?;
     run(ctx, &[backward(ctx, dy, seed, p, salt, &dx)?])?;
     Ok(dx)
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// Inverted dropout with drop probability `p` in a [`Mode::Train`](crate::Mode) plan; the
+    /// identity (a free view) in `Eval`. Each call site draws its own mask stream.
+    #[track_caller]
+    pub fn dropout(&mut self, x: Var, p: f32) -> Result<Var> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(Error::Unsupported(format!(
+                "dropout: drop probability p must lie in [0, 1), got {p}"
+            )));
+        }
+        if p == 0.0 {
+            return Ok(x);
+        }
+        let salt = self.next_salt();
+        self.push1(Op::Dropout { p, salt }, &[x])
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    check_arity(op.name(), x, 1)?;
+    check_f32_meta(op.name(), x)?;
+    Ok(vec![Meta::f32(&shape(&x[0].shape)?)])
+}
+
+/// The backward applies the same mask (recomputed from the seed) to `dy`.
+pub(crate) fn grad(g: &mut Graph, p: f32, salt: u32, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    Ok(vec![a
+        .douts[0]
+        .map(|d| g.push1(Op::DropoutBackward { p, salt }, &[d]))
+        .transpose()?])
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    let (i, o) = io_tensors(op.name(), io, 1, 1)?;
+    Ok(vec![match op {
+        Op::Dropout { p, salt } => forward(ctx, i[0], io.seed, *p, *salt, o[0])?,
+        Op::DropoutBackward { p, salt } => backward(ctx, i[0], io.seed, *p, *salt, o[0])?,
+        _ => return Err(Error::Graph(format!("{} is not dropout", op.name()))),
+    }])
 }

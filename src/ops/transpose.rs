@@ -12,10 +12,11 @@
 
 use crate::context::Context;
 use crate::error::{shape_error, Result};
+use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{grid_for, run, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::check_f32;
+use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Invocations per workgroup in `shaders/transpose.wgsl`.
 const WG: usize = 256;
@@ -148,4 +149,31 @@ pub fn transpose_backward(ctx: &Context, dy: &Tensor) -> Result<Tensor> {
     )?;
     run(ctx, &[backward(ctx, dy, &dx)?])?;
     Ok(dx)
+}
+
+// ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// Swaps axes 1 and 2 of `x [A, B, C, D]` into `[A, C, B, D]` (attention's head split and
+    /// merge).
+    #[track_caller]
+    pub fn transpose12(&mut self, x: Var) -> Result<Var> {
+        self.push1(Op::Transpose12, &[x])
+    }
+}
+
+pub(crate) fn infer(x: &[&Meta]) -> Result<Vec<Meta>> {
+    check_arity("transpose", x, 1)?;
+    check_f32_meta("transpose", x)?;
+    Ok(vec![Meta::f32(&shape(&x[0].shape)?)])
+}
+
+/// A permutation's gradient is the inverse permutation: the same swap.
+pub(crate) fn grad(g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    Ok(vec![a.douts[0].map(|d| g.transpose12(d)).transpose()?])
+}
+
+pub(crate) fn lower(ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    let (i, o) = io_tensors("transpose", io, 1, 1)?;
+    Ok(vec![forward(ctx, i[0], o[0])?])
 }
