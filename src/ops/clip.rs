@@ -11,7 +11,10 @@
 //! `stats = [coef, total]` (kept so a trainer can log the norm later), and one in-place scale
 //! dispatch per gradient reading `coef` from `stats`. Every sum runs in a fixed order without
 //! atomics, so the result is deterministic. There is no backward: clipping acts on gradients.
-//! Gradients must be distinct tensors (one passed twice would be scaled twice).
+//! Gradients must be distinct tensors (one passed twice would be scaled twice). A non-finite
+//! gradient makes `total` non-finite and `coef` unspecified (WGSL's `min` with a NaN is
+//! implementation-defined); PyTorch's `error_if_nonfinite` check is left to the caller, who can
+//! read `total` from `stats`.
 //!
 //! Kernel: `shaders/clip.wgsl`.
 

@@ -44,9 +44,13 @@ const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
 /// Output shape: the input's (any non-empty shape under 2^32 elements).
 pub fn shape(x: &[usize]) -> Result<Vec<usize>> {
+    shape_named("dropout", x)
+}
+
+fn shape_named(op: &'static str, x: &[usize]) -> Result<Vec<usize>> {
     if x.contains(&0) || x.iter().product::<usize>() > u32::MAX as usize {
         return Err(shape_error(
-            "dropout",
+            op,
             "a non-empty tensor (under 2^32 elements)",
             &[x],
         ));
@@ -85,8 +89,7 @@ fn prepare(
     salt: u32,
     y: &Tensor,
 ) -> Result<Dispatch> {
-    shape(x.shape())
-        .map_err(|_| shape_error(op, "a non-empty tensor (under 2^32 elements)", &[x.shape()]))?;
+    shape_named(op, x.shape())?;
     if x.shape() != y.shape() || seed.shape() != [SEED_LEN] {
         return Err(shape_error(
             op,
@@ -152,7 +155,11 @@ pub fn dropout_backward(
     p: f32,
     salt: u32,
 ) -> Result<Tensor> {
-    let dx = Tensor::zeros(ctx, dy.shape(), DType::F32)?;
+    let dx = Tensor::zeros(
+        ctx,
+        &shape_named("dropout_backward", dy.shape())?,
+        DType::F32,
+    )?;
     run(ctx, &[backward(ctx, dy, seed, p, salt, &dx)?])?;
     Ok(dx)
 }
