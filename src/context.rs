@@ -79,6 +79,7 @@ pub struct Context {
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
     pipelines_created: Mutex<u64>,
+    objects_created: std::sync::atomic::AtomicU64,
     pub(crate) matmul_variant: OnceLock<MatmulVariant>,
     placeholder: OnceLock<Arc<wgpu::Buffer>>,
 }
@@ -236,6 +237,7 @@ impl Context {
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
             pipelines_created: Mutex::new(0),
+            objects_created: std::sync::atomic::AtomicU64::new(0),
             matmul_variant: OnceLock::new(),
             placeholder: OnceLock::new(),
         }
@@ -271,6 +273,19 @@ impl Context {
     /// How many compute pipelines this context has compiled so far (each is compiled once).
     pub fn pipelines_created(&self) -> u64 {
         *lock(&self.pipelines_created)
+    }
+
+    /// How many buffers and bind groups kiln has created on this context: a planned step must
+    /// leave this unchanged (tests check it).
+    pub fn objects_created(&self) -> u64 {
+        self.objects_created
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts `n` buffer or bind-group creations (see [`Context::objects_created`]).
+    pub(crate) fn count_objects(&self, n: u64) {
+        self.objects_created
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Returns an error if the device was lost or wgpu reported an error outside a scope.
@@ -355,6 +370,7 @@ impl Context {
         if let Some(b) = self.placeholder.get() {
             return Ok(Arc::clone(b));
         }
+        self.count_objects(1);
         let buffer = self.scoped("allocating the placeholder buffer", || {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("kiln.placeholder"),

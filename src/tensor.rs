@@ -46,6 +46,7 @@ impl Tensor {
     /// An uninitialised (zeroed by wgpu) tensor.
     pub fn zeros(ctx: &Context, shape: &[usize], dtype: DType) -> Result<Tensor> {
         let size = (numel(shape) as u64 * dtype.size()).max(4);
+        ctx.count_objects(1);
         let buffer = ctx.scoped("allocating a tensor", || {
             ctx.device().create_buffer(&wgpu::BufferDescriptor {
                 label: Some("kiln.tensor"),
@@ -273,6 +274,7 @@ impl Tensor {
         if size == 0 {
             return Ok(Vec::new());
         }
+        ctx.count_objects(1);
         let staging = ctx.scoped("allocating a readback buffer", || {
             ctx.device().create_buffer(&wgpu::BufferDescriptor {
                 label: Some("kiln.readback"),

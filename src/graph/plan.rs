@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::kernels::{record_all, Dispatch};
-use crate::ops::{optim, Lowering, Op};
+use crate::ops::{clip, dropout, optim, Lowering};
 use crate::tensor::{DType, Tensor, TENSOR_USAGE};
 use crate::train::{Optimizer, Training};
 
@@ -139,6 +139,7 @@ pub struct Plan {
     stats: PlanStats,
     watch: Option<Watch>,
     grads: Vec<(String, Var)>,
+    clip_stats: Option<Tensor>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -338,7 +339,7 @@ impl Plan {
             buffers[b].1 = end[r];
             slot_of[r] = b;
         }
-        let max_binding = ctx.device().limits().max_storage_buffer_binding_size as u64;
+        let max_binding = ctx.device().limits().max_storage_buffer_binding_size;
         let pool = buffers
             .iter()
             .map(|&(bytes, _)| {
@@ -348,6 +349,7 @@ impl Plan {
                          limit of {max_binding} bytes"
                     )));
                 }
+                ctx.count_objects(1);
                 let buffer = ctx.scoped("allocating plan memory", || {
                     ctx.device().create_buffer(&wgpu::BufferDescriptor {
                         label: Some("kiln.plan.pool"),
@@ -444,8 +446,9 @@ impl Plan {
         }
 
         // 8. Lowering: every dispatch of the step, in order.
-        let seed_tensor = Tensor::zeros(ctx, &[4], DType::U32)?;
+        let seed_tensor = Tensor::zeros(ctx, &[dropout::SEED_LEN], DType::U32)?;
         let mut dispatches = Vec::new();
+        let mut clip_stats = None;
         for step in &steps {
             match *step {
                 Step::Node(n) => {
@@ -495,7 +498,9 @@ impl Plan {
                         continue;
                     };
                     let grads: Vec<&Tensor> = ts.params.iter().map(|p| &p.grad).collect();
-                    dispatches.extend(clip_dispatches(ctx, &grads, max_norm)?);
+                    let (clip, stats) = clip_dispatches(ctx, &grads, max_norm)?;
+                    dispatches.extend(clip);
+                    clip_stats = Some(stats);
                 }
             }
         }
@@ -520,6 +525,7 @@ impl Plan {
             }
             let slots = (0..RING)
                 .map(|_| {
+                    ctx.count_objects(1);
                     let buffer = ctx.scoped("allocating the readback ring", || {
                         ctx.device().create_buffer(&wgpu::BufferDescriptor {
                             label: Some("kiln.plan.watch"),
@@ -568,6 +574,7 @@ impl Plan {
             step: 0,
             watch,
             grads: trained.iter().map(|(n, _, d)| (n.clone(), *d)).collect(),
+            clip_stats,
         })
     }
 
@@ -668,15 +675,17 @@ impl Plan {
             t.hyper
                 .write_f32(ctx, &tr.optimizer.hyper(self.step, lr)?)?;
         }
-        let words = [
-            self.seed as u32,
-            (self.seed >> 32) as u32,
-            self.step as u32,
-            (self.step >> 32) as u32,
-        ];
+        // Steps past 2^32 wrap the mask stream: harmless, and far beyond any run.
+        let words = dropout::seed_words(self.seed, self.step as u32);
         self.seed_tensor.write_u32(ctx, &words)?;
         record_all(encoder, &self.dispatches);
         Ok(())
+    }
+
+    /// With clipping: `[coef, global norm]` of the last step's gradients, on the GPU (read it
+    /// with `to_vec_f32` when you want to log it; reading waits for the step).
+    pub fn clip_stats(&self) -> Option<&Tensor> {
+        self.clip_stats.as_ref()
     }
 
     /// The learning rate of the last step.
@@ -902,10 +911,15 @@ fn view_root(g: &Graph, v: Var, mode: super::Mode) -> Result<Var> {
     }
 }
 
-/// Clipping by global norm: scratch allocated once here, at compile time.
-fn clip_dispatches(ctx: &Context, grads: &[&Tensor], max_norm: f32) -> Result<Vec<Dispatch>> {
-    let _ = (ctx, grads, max_norm, Op::Detach);
-    Err(Error::Unsupported(
-        "gradient clipping is not built yet".into(),
-    ))
+/// Clipping by global norm: the partial sums' scratch and the `[coef, norm]` stats are
+/// allocated here, once.
+fn clip_dispatches(
+    ctx: &Context,
+    grads: &[&Tensor],
+    max_norm: f32,
+) -> Result<(Vec<Dispatch>, Tensor)> {
+    let numels: Vec<usize> = grads.iter().map(|g| g.numel()).collect();
+    let partials = Tensor::zeros(ctx, &[clip::scratch_len(&numels).max(1)], DType::F32)?;
+    let stats = Tensor::zeros(ctx, &[clip::STATS_LEN], DType::F32)?;
+    Ok((clip::prepare(ctx, grads, max_norm, &partials, &stats)?, stats))
 }

@@ -47,6 +47,9 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/cross_entropy.wgsl"),
     ),
     ("optim", include_str!("../../shaders/optim.wgsl")),
+    ("transpose", include_str!("../../shaders/transpose.wgsl")),
+    ("dropout", include_str!("../../shaders/dropout.wgsl")),
+    ("clip", include_str!("../../shaders/clip.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so
@@ -145,6 +148,7 @@ impl Kernel {
             )));
         }
         let pipeline = ctx.pipeline(&self.key())?;
+        ctx.count_objects(2);
         let bind_group = ctx.scoped(&format!("binding {label}"), || {
             // Created empty and filled through the queue rather than mapped at creation:
             // mapping panics inside wgpu on a lost device, a queue write reports an error.

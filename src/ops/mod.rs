@@ -10,7 +10,9 @@
 //! are one screen, each arm a call into the op's file.
 
 pub mod attention;
+pub mod clip;
 pub mod cross_entropy;
+pub mod dropout;
 pub mod elementwise;
 pub mod embedding;
 pub mod layer_norm;
@@ -18,6 +20,7 @@ pub mod matmul;
 pub mod optim;
 pub mod reduce;
 pub mod softmax;
+pub mod transpose;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -137,6 +140,22 @@ pub enum Op {
     CrossEntropy(CrossEntropyOptions),
     /// `dlogits` from `(logits, targets, count, dmean)`.
     CrossEntropyBackward(CrossEntropyOptions),
+    /// Swap of axes 1 and 2 of a 4-D value (its own gradient).
+    Transpose12,
+    /// Inverted dropout; a view in eval mode.
+    Dropout {
+        /// Drop probability.
+        p: f32,
+        /// The call site's mask stream.
+        salt: u32,
+    },
+    /// The same mask applied to `dy`.
+    DropoutBackward {
+        /// Drop probability.
+        p: f32,
+        /// The forward's mask stream.
+        salt: u32,
+    },
 }
 
 /// What a chain rule sees of its node.
@@ -190,6 +209,9 @@ impl Op {
             Op::AttentionBackward { .. } => "attention_backward",
             Op::CrossEntropy(_) => "cross_entropy",
             Op::CrossEntropyBackward(_) => "cross_entropy_backward",
+            Op::Transpose12 => "transpose",
+            Op::Dropout { .. } => "dropout",
+            Op::DropoutBackward { .. } => "dropout_backward",
         }
     }
 
@@ -215,6 +237,8 @@ impl Op {
             Op::Embedding | Op::EmbeddingBackward { .. } => embedding::infer(self, x),
             Op::Attention { .. } | Op::AttentionBackward { .. } => attention::infer(self, x),
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => cross_entropy::infer(self, x),
+            Op::Transpose12 => transpose::infer(x),
+            Op::Dropout { .. } | Op::DropoutBackward { .. } => dropout::infer(self, x),
         }
     }
 
@@ -238,6 +262,8 @@ impl Op {
             Op::Embedding => embedding::grad(g, a),
             Op::Attention { opts, mask } => attention::grad(g, *opts, *mask, a),
             Op::CrossEntropy(opts) => cross_entropy::grad(g, *opts, a),
+            Op::Transpose12 => transpose::grad(g, a),
+            Op::Dropout { p, salt } => dropout::grad(g, *p, *salt, a),
             _ => Err(Error::Graph(format!(
                 "{} has no gradient rule (second derivatives are not supported)",
                 self.name()
@@ -246,15 +272,19 @@ impl Op {
     }
 
     /// Whether output 0 is a view of input `i` in this mode: no kernel, shared memory.
-    pub(crate) fn view_of(&self, _mode: Mode) -> Option<usize> {
+    pub(crate) fn view_of(&self, mode: Mode) -> Option<usize> {
         match self {
             Op::Reshape(_) | Op::Detach => Some(0),
+            Op::Dropout { .. } | Op::DropoutBackward { .. } if mode == Mode::Eval => Some(0),
             _ => None,
         }
     }
 
     /// The dispatches computing the node into the tensors the plan placed.
     pub(crate) fn lower(&self, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+        if self.view_of(io.mode).is_some() {
+            return Ok(Vec::new());
+        }
         match self {
             Op::Reshape(_) | Op::Detach => Ok(Vec::new()),
             Op::Matmul { .. } | Op::MatmulBackward { .. } => matmul::lower(self, ctx, io),
@@ -276,6 +306,8 @@ impl Op {
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => {
                 cross_entropy::lower(self, ctx, io)
             }
+            Op::Transpose12 => transpose::lower(ctx, io),
+            Op::Dropout { .. } | Op::DropoutBackward { .. } => dropout::lower(self, ctx, io),
         }
     }
 }

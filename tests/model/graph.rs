@@ -236,3 +236,56 @@ fn bad_input_gets_clear_errors() {
     let e = g.get("nope").unwrap_err();
     assert!(e.to_string().contains("nope"), "{e}");
 }
+
+#[test]
+fn detach_stops_gradients_and_unused_branches_are_not_planned() {
+    let mut g = Graph::new();
+    let x = g.input("x", &[3, 2], DType::F32).unwrap();
+    let w = g.param("w", &[2, 2], Init::XavierUniform).unwrap();
+    let y = g.matmul(x, w).unwrap();
+    let frozen = g.detach(y).unwrap();
+    let sq = g.mul(frozen, y).unwrap();
+    let loss = g.sum_all(sq).unwrap();
+    // d/dw Σ stop(y)·y = xᵀ·stop(y): half of what Σ y² would give.
+    let dw = g.grad(loss, &[w]).unwrap()[0];
+    let only_frozen = g.sum_all(frozen).unwrap();
+    let e = g.clone().grad(only_frozen, &[w]).unwrap_err();
+    assert!(
+        e.to_string().contains("does not depend on parameter 'w'"),
+        "{e}"
+    );
+
+    let mut store = ParamStore::new(3);
+    let spec = PlanSpec {
+        outputs: vec![dw],
+        ..Default::default()
+    };
+    let mut plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    let xs = [0.5f32, -1.0, 2.0, 0.25, -0.75, 1.5];
+    plan.set_input_f32(ctx(), "x", &xs).unwrap();
+    plan.step(ctx()).unwrap();
+    let wv = f64s(&store.get("w").unwrap().to_vec_f32(ctx()).unwrap());
+    let mut want = vec![0.0f64; 4];
+    for r in 0..3 {
+        for c in 0..2 {
+            let yv: f64 = (0..2).map(|k| xs[r * 2 + k] as f64 * wv[k * 2 + c]).sum();
+            for k in 0..2 {
+                want[k * 2 + c] += xs[r * 2 + k] as f64 * yv;
+            }
+        }
+    }
+    // Three-term sums of O(1) products: 1e-5 covers f32 rounding many times over.
+    assert_close(
+        &plan.read_f32(ctx(), dw).unwrap(),
+        &want,
+        1e-5,
+        1e-5,
+        "dw through detach",
+    );
+
+    // Nodes no requested value needs (the loss itself, `only_frozen`, a branch added now) are
+    // dropped: recompiling with one more unused branch plans the same dispatches.
+    g.sum_all(y).unwrap();
+    let again = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    assert_eq!(again.stats().dispatches, plan.stats().dispatches);
+}

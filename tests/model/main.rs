@@ -4,6 +4,7 @@
 
 mod graph;
 mod nn;
+mod plan;
 
 use std::sync::OnceLock;
 

@@ -3,8 +3,10 @@
 //! op, one shared context (linking is the slow part on two cores).
 
 mod attention;
+mod clip;
 mod context;
 mod cross_entropy;
+mod dropout;
 mod elementwise;
 mod embedding;
 mod layer_norm;
@@ -13,6 +15,7 @@ mod optim;
 mod reduce;
 mod shaders;
 mod softmax;
+mod transpose;
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,334 @@
+//! Plans: no wgpu object is created per step, recording into a caller's encoder matches a
+//! self-submitted step, several plans share parameters, an inference plan with another batch
+//! size reuses trained weights, a regression reaches its stated loss, schedules and initialisers.
+
+use kiln::ops::elementwise::Activation;
+use kiln::ops::optim::{AdamConfig, SgdConfig};
+use kiln::{
+    DType, Graph, Init, Mode, Optimizer, ParamStore, Plan, PlanSpec, Schedule, Training, Var,
+};
+
+use super::*;
+
+/// A small classifier over `[batch, 4]` inputs into 3 classes; params named with `prefix`.
+fn classifier(g: &mut Graph, prefix: &str, batch: usize) -> (Var, Var) {
+    let x = g.input("x", &[batch, 4], DType::F32).unwrap();
+    let w1 = g
+        .param(&format!("{prefix}w1"), &[4, 16], Init::XavierUniform)
+        .unwrap();
+    let b1 = g.param(&format!("{prefix}b1"), &[16], Init::Zeros).unwrap();
+    let w2 = g
+        .param(&format!("{prefix}w2"), &[16, 3], Init::XavierUniform)
+        .unwrap();
+    let h = g.matmul_with(x, w1, Some(b1), Default::default()).unwrap();
+    let h = g.activation(h, Activation::GeluErf).unwrap();
+    let logits = g.matmul(h, w2).unwrap();
+    (x, logits)
+}
+
+fn train_plan(batch: usize, store: &mut ParamStore) -> (Plan, Var, Var) {
+    let mut g = Graph::new();
+    let (_, logits) = classifier(&mut g, "", batch);
+    let t = g.input("t", &[batch], DType::U32).unwrap();
+    let loss = g.cross_entropy(logits, t, Default::default()).unwrap();
+    let spec = PlanSpec {
+        outputs: vec![logits, loss],
+        watch: vec![loss],
+        training: Some(Training::new(loss, Optimizer::Adam(AdamConfig::adam(1e-2)))),
+        ..Default::default()
+    };
+    (
+        Plan::compile(ctx(), &g, store, &spec).unwrap(),
+        logits,
+        loss,
+    )
+}
+
+fn feed(plan: &Plan, batch: usize, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let x = rng.vec(batch * 4);
+    let t: Vec<u32> = (0..batch).map(|_| rng.below(3) as u32).collect();
+    plan.set_input_f32(ctx(), "x", &x).unwrap();
+    plan.set_input_u32(ctx(), "t", &t).unwrap();
+}
+
+#[test]
+fn a_planned_step_creates_no_wgpu_objects() {
+    let mut store = ParamStore::new(1);
+    let (mut plan, _, _) = train_plan(8, &mut store);
+    feed(&plan, 8, 1);
+    plan.step(ctx()).unwrap();
+    let (objects, pipelines) = (ctx().objects_created(), ctx().pipelines_created());
+    for _ in 0..5 {
+        plan.step(ctx()).unwrap();
+        plan.readings(ctx()).unwrap();
+    }
+    plan.flush_readings(ctx()).unwrap();
+    assert_eq!(
+        ctx().objects_created(),
+        objects,
+        "buffers or bind groups created per step"
+    );
+    assert_eq!(
+        ctx().pipelines_created(),
+        pipelines,
+        "pipelines created per step"
+    );
+    assert!(plan.stats().dispatches > 0);
+}
+
+#[test]
+fn recording_into_a_host_encoder_matches_a_submitted_step() {
+    let run = |host: bool| {
+        let mut store = ParamStore::new(2);
+        let (mut plan, logits, loss) = train_plan(8, &mut store);
+        feed(&plan, 8, 2);
+        for _ in 0..3 {
+            if host {
+                let mut encoder = ctx().device().create_command_encoder(&Default::default());
+                plan.record(ctx(), &mut encoder).unwrap();
+                ctx().queue().submit([encoder.finish()]);
+            } else {
+                plan.step(ctx()).unwrap();
+            }
+        }
+        let mut out = plan.read_f32(ctx(), logits).unwrap();
+        out.extend(plan.read_f32(ctx(), loss).unwrap());
+        out.extend(store.get("w1").unwrap().to_vec_f32(ctx()).unwrap());
+        out.iter().map(|x| x.to_bits()).collect::<Vec<u32>>()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+/// Two plans over shared weights, each updating only its own: the GAN pattern.
+#[test]
+fn two_plans_share_parameters_and_update_only_their_own() {
+    let mut g = Graph::new();
+    let z = g.input("z", &[6, 4], DType::F32).unwrap();
+    let gw = g.param("gen.w", &[4, 4], Init::XavierUniform).unwrap();
+    let dw = g.param("disc.w", &[4, 1], Init::XavierUniform).unwrap();
+    let fake = g.matmul(z, gw).unwrap();
+    let fake = g.activation(fake, Activation::Tanh).unwrap();
+    let score = g.matmul(fake, dw).unwrap();
+    let d_loss = g.mean_all(score).unwrap();
+    let g_loss = g.scale(d_loss, -1.0, 0.0).unwrap();
+    let sgd = Optimizer::Sgd(SgdConfig::new(0.1, 0.0));
+    let spec = |loss: Var, names: &[&str]| PlanSpec {
+        outputs: vec![loss],
+        training: Some(Training {
+            params: Some(names.iter().map(|s| s.to_string()).collect()),
+            ..Training::new(loss, sgd)
+        }),
+        ..Default::default()
+    };
+    let mut store = ParamStore::new(3);
+    let mut d_plan = Plan::compile(ctx(), &g, &mut store, &spec(d_loss, &["disc.w"])).unwrap();
+    let mut g_plan = Plan::compile(ctx(), &g, &mut store, &spec(g_loss, &["gen.w"])).unwrap();
+    let zs = Rng::new(4).vec(24);
+    d_plan.set_input_f32(ctx(), "z", &zs).unwrap();
+    g_plan.set_input_f32(ctx(), "z", &zs).unwrap();
+    let read = |name: &str| store.get(name).unwrap().to_vec_f32(ctx()).unwrap();
+    let (g0, d0) = (read("gen.w"), read("disc.w"));
+
+    d_plan.step(ctx()).unwrap();
+    let (g1, d1) = (read("gen.w"), read("disc.w"));
+    assert_eq!(g0, g1, "the discriminator step changed the generator");
+    assert_ne!(
+        d0, d1,
+        "the discriminator step did not change the discriminator"
+    );
+
+    g_plan.step(ctx()).unwrap();
+    let (g2, d2) = (read("gen.w"), read("disc.w"));
+    assert_eq!(d1, d2, "the generator step changed the discriminator");
+    assert_ne!(g1, g2, "the generator step did not change the generator");
+    // The generator plan saw the discriminator's update: its loss is -mean(tanh(z·G1)·D1).
+    let mut want = 0.0f64;
+    for r in 0..6 {
+        for c in 0..4 {
+            let h: f64 = (0..4)
+                .map(|k| zs[r * 4 + k] as f64 * g1[k * 4 + c] as f64)
+                .sum();
+            want -= h.tanh() * d1[c] as f64;
+        }
+    }
+    want /= 6.0;
+    let got = g_plan.read_f32(ctx(), g_loss).unwrap();
+    // Sums of 4 products of O(1) terms, then a mean: f32 leaves ~1e-7; 1e-5 is generous.
+    assert_close(
+        &got,
+        &[want],
+        1e-5,
+        1e-5,
+        "generator loss over the shared weights",
+    );
+}
+
+#[test]
+fn an_inference_plan_with_another_batch_size_reuses_trained_weights() {
+    let mut store = ParamStore::new(5);
+    let (mut plan, _, _) = train_plan(8, &mut store);
+    feed(&plan, 8, 5);
+    for _ in 0..10 {
+        plan.step(ctx()).unwrap();
+    }
+    let mut g = Graph::new();
+    let (_, single) = classifier(&mut g, "", 1);
+    let spec = PlanSpec {
+        outputs: vec![single],
+        mode: Mode::Eval,
+        ..Default::default()
+    };
+    let objects = ctx().objects_created();
+    let params_before = store.len();
+    let mut infer = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    assert_eq!(
+        store.len(),
+        params_before,
+        "the eval plan made new parameters"
+    );
+    assert!(ctx().objects_created() > objects);
+    let mut rng = Rng::new(5);
+    let x = rng.vec(8 * 4);
+    // The reference uses the weights as training left them (the training plan's own logits
+    // predate its last update).
+    let w1 = f64s(&store.get("w1").unwrap().to_vec_f32(ctx()).unwrap());
+    let b1 = f64s(&store.get("b1").unwrap().to_vec_f32(ctx()).unwrap());
+    let w2 = f64s(&store.get("w2").unwrap().to_vec_f32(ctx()).unwrap());
+    for row in 0..3 {
+        infer
+            .set_input_f32(ctx(), "x", &x[row * 4..row * 4 + 4])
+            .unwrap();
+        infer.step(ctx()).unwrap();
+        let got = infer.read_f32(ctx(), single).unwrap();
+        let want: Vec<f64> = (0..3)
+            .map(|c| {
+                (0..16)
+                    .map(|j| {
+                        let z = b1[j]
+                            + (0..4)
+                                .map(|k| x[row * 4 + k] as f64 * w1[k * 16 + j])
+                                .sum::<f64>();
+                        let gelu = 0.5 * z * (1.0 + erf(z / std::f64::consts::SQRT_2));
+                        gelu * w2[j * 3 + c]
+                    })
+                    .sum()
+            })
+            .collect();
+        // 16-term sums of O(1) products and GELU's 1.2e-6 relative error: 2e-5 absolute.
+        assert_close(&got, &want, 2e-5, 1e-4, "eval logits");
+    }
+}
+
+/// erf by its Maclaurin series (|z| < 3 here), accurate to f64 rounding.
+fn erf(z: f64) -> f64 {
+    let mut term = z;
+    let mut sum = z;
+    for n in 1..200 {
+        term *= -z * z / n as f64;
+        sum += term / (2 * n + 1) as f64;
+    }
+    sum * 2.0 / std::f64::consts::PI.sqrt()
+}
+
+#[test]
+fn linear_regression_reaches_its_stated_loss() {
+    // y = 3 x0 - 2 x1 + 0.5 x2 + 1, exactly representable by one linear layer: Adam at 0.05 for
+    // 300 full-batch steps drives the mean squared error below 1e-4.
+    let n = 64;
+    let mut g = Graph::new();
+    let x = g.input("x", &[n, 3], DType::F32).unwrap();
+    let y = g.input("y", &[n, 1], DType::F32).unwrap();
+    let w = g.param("w", &[3, 1], Init::Zeros).unwrap();
+    let b = g.param("b", &[1], Init::Zeros).unwrap();
+    let pred = g.matmul_with(x, w, Some(b), Default::default()).unwrap();
+    let neg = g.scale(y, -1.0, 0.0).unwrap();
+    let diff = g.add(pred, neg).unwrap();
+    let sq = g.mul(diff, diff).unwrap();
+    let loss = g.mean_all(sq).unwrap();
+    let mut store = ParamStore::new(0);
+    let spec = PlanSpec {
+        outputs: vec![loss],
+        training: Some(Training {
+            schedule: Schedule::WarmupCosine {
+                warmup: 10,
+                total: 300,
+                min_factor: 0.01,
+            },
+            ..Training::new(loss, Optimizer::Adam(AdamConfig::adam(0.05)))
+        }),
+        ..Default::default()
+    };
+    let mut plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    let mut rng = Rng::new(9);
+    let xs = rng.vec(n * 3);
+    let ys: Vec<f32> = xs
+        .chunks(3)
+        .map(|r| 3.0 * r[0] - 2.0 * r[1] + 0.5 * r[2] + 1.0)
+        .collect();
+    plan.set_input_f32(ctx(), "x", &xs).unwrap();
+    plan.set_input_f32(ctx(), "y", &ys).unwrap();
+    for _ in 0..300 {
+        plan.step(ctx()).unwrap();
+    }
+    let l = plan.read_f32(ctx(), loss).unwrap()[0];
+    assert!(l < 1e-4, "regression MSE {l} after 300 steps");
+    let w = store.get("w").unwrap().to_vec_f32(ctx()).unwrap();
+    assert_close(&w, &[3.0, -2.0, 0.5], 2e-2, 0.0, "fitted weights");
+}
+
+#[test]
+fn schedules_follow_their_formulas() {
+    let (peak, noam) = Schedule::noam(512, 4000);
+    // "Attention Is All You Need": lr = 512^-0.5 · min(t^-0.5, t · 4000^-1.5).
+    for t in [1u64, 100, 4000, 10_000] {
+        let want = 512f64.powf(-0.5) * (t as f64).powf(-0.5).min(t as f64 * 4000f64.powf(-1.5));
+        let got = peak as f64 * noam.factor(t) as f64;
+        assert!(
+            (got - want).abs() <= 1e-6 * want,
+            "noam at {t}: {got} vs {want}"
+        );
+    }
+    let cos = Schedule::WarmupCosine {
+        warmup: 10,
+        total: 110,
+        min_factor: 0.1,
+    };
+    assert!((cos.factor(5) - 0.5).abs() < 1e-6);
+    assert!((cos.factor(10) - 1.0).abs() < 1e-6);
+    assert!((cos.factor(60) - 0.55).abs() < 1e-6, "{}", cos.factor(60));
+    assert!((cos.factor(110) - 0.1).abs() < 1e-6);
+    assert!((cos.factor(500) - 0.1).abs() < 1e-6);
+    assert_eq!(Schedule::Constant.factor(7), 1.0);
+}
+
+#[test]
+fn initialisers_have_their_stated_distributions() {
+    let n = 200_000usize;
+    let mean_std = |v: &[f32]| {
+        let m = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / v.len() as f64;
+        (m, var.sqrt())
+    };
+    let normal = Init::normal(0.02).sample(&[n], 1);
+    let (m, s) = mean_std(&normal);
+    // Standard errors: mean 0.02/√n ≈ 4.5e-5, std ≈ 0.02/√(2n) ≈ 3.2e-5; allow 5 of them.
+    assert!(
+        m.abs() < 2.3e-4 && (s - 0.02).abs() < 1.6e-4,
+        "normal: {m} {s}"
+    );
+    let xavier = Init::XavierUniform.sample(&[400, 500], 2);
+    let bound = (6.0f64 / 900.0).sqrt();
+    assert!(xavier.iter().all(|&x| (x as f64).abs() <= bound));
+    let (_, s) = mean_std(&xavier);
+    // U(-a, a) has std a/√3.
+    assert!((s - bound / 3f64.sqrt()).abs() < 1e-3, "xavier std {s}");
+    assert_ne!(
+        Init::normal(1.0).sample(&[8], 1),
+        Init::normal(1.0).sample(&[8], 2)
+    );
+    assert_eq!(
+        Init::normal(1.0).sample(&[8], 1),
+        Init::normal(1.0).sample(&[8], 1)
+    );
+}
