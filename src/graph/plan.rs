@@ -921,5 +921,8 @@ fn clip_dispatches(
     let numels: Vec<usize> = grads.iter().map(|g| g.numel()).collect();
     let partials = Tensor::zeros(ctx, &[clip::scratch_len(&numels).max(1)], DType::F32)?;
     let stats = Tensor::zeros(ctx, &[clip::STATS_LEN], DType::F32)?;
-    Ok((clip::prepare(ctx, grads, max_norm, &partials, &stats)?, stats))
+    Ok((
+        clip::prepare(ctx, grads, max_norm, &partials, &stats)?,
+        stats,
+    ))
 }

@@ -44,7 +44,13 @@ impl MultiHeadAttention {
     /// `heads`.
     #[track_caller]
     pub fn new(g: &mut Graph, name: &str, d_model: usize, heads: usize) -> Result<Self> {
-        MultiHeadAttention::with(g, name, d_model, heads, MultiHeadAttentionOptions::default())
+        MultiHeadAttention::with(
+            g,
+            name,
+            d_model,
+            heads,
+            MultiHeadAttentionOptions::default(),
+        )
     }
 
     /// As [`MultiHeadAttention::new`], made as `opts` says.
@@ -60,9 +66,7 @@ impl MultiHeadAttention {
         if heads == 0 || d_model == 0 || d_model % heads != 0 {
             return Err(shape_error(
                 "multi_head_attention",
-                format!(
-                    "d_model ({d_model}) divisible by the number of heads ({heads}), both > 0"
-                ),
+                format!("d_model ({d_model}) divisible by the number of heads ({heads}), both > 0"),
                 &[&[d_model], &[heads]],
             )
             .at(at));

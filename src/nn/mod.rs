@@ -11,18 +11,18 @@
 //! Every builder is `#[track_caller]`: a shape error points at the line that built the layer
 //! or called `forward`, not at kiln.
 
-// mod attention; // TEMP until transpose12 lands
-// mod dropout; // TEMP
+mod attention;
+mod dropout;
 mod embedding;
-// mod feed_forward;
+mod feed_forward;
 mod linear;
 mod norm;
 mod position;
 
-// pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
-// pub use dropout::Dropout;
+pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
+pub use dropout::Dropout;
 pub use embedding::Embedding;
-// pub use feed_forward::{FeedForward, FeedForwardOptions};
+pub use feed_forward::{FeedForward, FeedForwardOptions};
 pub use linear::{Linear, LinearOptions};
 pub use norm::{residual, LayerNorm, ResidualNorm};
 pub use position::{sinusoidal_positions, PositionalEncoding};
