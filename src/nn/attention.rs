@@ -63,7 +63,7 @@ impl MultiHeadAttention {
         opts: MultiHeadAttentionOptions,
     ) -> Result<Self> {
         let at = Location::caller();
-        if heads == 0 || d_model == 0 || d_model % heads != 0 {
+        if heads == 0 || d_model == 0 || !d_model.is_multiple_of(heads) {
             return Err(shape_error(
                 "multi_head_attention",
                 format!("d_model ({d_model}) divisible by the number of heads ({heads}), both > 0"),
