@@ -18,6 +18,7 @@ mod feed_forward;
 mod linear;
 mod norm;
 mod position;
+mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
 pub use dropout::Dropout;
@@ -26,3 +27,4 @@ pub use feed_forward::{FeedForward, FeedForwardOptions};
 pub use linear::{Linear, LinearOptions};
 pub use norm::{residual, LayerNorm, ResidualNorm};
 pub use position::{sinusoidal_positions, PositionalEncoding};
+pub use transformer::{DecoderLayer, EncoderLayer, TransformerOptions};
