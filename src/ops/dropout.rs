@@ -192,8 +192,7 @@ pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
 
 /// The backward applies the same mask (recomputed from the seed) to `dy`.
 pub(crate) fn grad(g: &mut Graph, p: f32, salt: u32, a: &GradArgs) -> Result<Vec<Option<Var>>> {
-    Ok(vec![a
-        .douts[0]
+    Ok(vec![a.douts[0]
         .map(|d| g.push1(Op::DropoutBackward { p, salt }, &[d]))
         .transpose()?])
 }
