@@ -132,6 +132,9 @@ pub struct Plan {
     tensors: Vec<Option<Tensor>>,
     readable: Vec<bool>,
     inputs: BTreeMap<String, Tensor>,
+    /// Inputs of the graph this plan does not read: still accepted (and checked) when fed, so
+    /// one data loop can feed several plans.
+    unused_inputs: BTreeMap<String, super::Meta>,
     train: Option<TrainState>,
     seed: u64,
     seed_tensor: Tensor,
@@ -549,6 +552,12 @@ impl Plan {
             })
         };
 
+        let unused_inputs = g
+            .inputs()
+            .into_iter()
+            .filter(|(name, _)| !inputs.contains_key(name))
+            .map(|(name, v)| (name, g.values[v.id as usize].meta.clone()))
+            .collect();
         let mut readable = vec![false; count];
         for v in &demanded {
             readable[v.id as usize] = true;
@@ -568,6 +577,7 @@ impl Plan {
             tensors,
             readable,
             inputs,
+            unused_inputs,
             train,
             seed: spec.seed,
             seed_tensor,
@@ -617,8 +627,12 @@ impl Plan {
             .collect()
     }
 
-    /// Writes an f32 input for the next step.
+    /// Writes an f32 input for the next step. An input of the graph that this plan does not
+    /// read is checked and ignored; a name the graph does not have is an error.
     pub fn set_input_f32(&self, ctx: &Context, name: &str, data: &[f32]) -> Result<()> {
+        if self.check_unused(name, DType::F32, data.len())? {
+            return Ok(());
+        }
         let t = self.input(name, DType::F32)?;
         self.check_len(name, t, data.len())?;
         t.write_f32(ctx, data)
@@ -626,6 +640,9 @@ impl Plan {
 
     /// Writes a u32 input (token ids, labels) for the next step.
     pub fn set_input_u32(&self, ctx: &Context, name: &str, data: &[u32]) -> Result<()> {
+        if self.check_unused(name, DType::U32, data.len())? {
+            return Ok(());
+        }
         let t = self.input(name, DType::U32)?;
         self.check_len(name, t, data.len())?;
         t.write_u32(ctx, data)
@@ -843,6 +860,28 @@ impl Plan {
         Ok(t)
     }
 
+    /// For an input of the graph that this plan does not read: checks the data as if it were
+    /// written and returns true (nothing to write).
+    fn check_unused(&self, name: &str, dtype: DType, len: usize) -> Result<bool> {
+        let Some(meta) = self.unused_inputs.get(name) else {
+            return Ok(false);
+        };
+        if meta.dtype != dtype {
+            return Err(Error::DType {
+                op: "plan input",
+                message: format!("input '{name}' holds {:?}, not {dtype:?}", meta.dtype),
+            });
+        }
+        if crate::tensor::numel(&meta.shape) != len {
+            return Err(Error::Length {
+                during: format!("feeding input '{name}' of shape {:?}", meta.shape),
+                expected: crate::tensor::numel(&meta.shape),
+                got: len,
+            });
+        }
+        Ok(true)
+    }
+
     fn check_len(&self, name: &str, t: &Tensor, len: usize) -> Result<()> {
         if t.numel() != len {
             return Err(Error::Length {
@@ -855,7 +894,12 @@ impl Plan {
     }
 
     fn unknown_input(&self, name: &str) -> Error {
-        let known: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
+        let known: Vec<&str> = self
+            .inputs
+            .keys()
+            .chain(self.unused_inputs.keys())
+            .map(String::as_str)
+            .collect();
         Error::Graph(format!(
             "this plan has no input named '{name}' (its inputs: {})",
             known.join(", ")

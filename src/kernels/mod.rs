@@ -34,6 +34,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/matmul/naive.wgsl"),
     ),
     ("softmax", include_str!("../../shaders/softmax.wgsl")),
+    ("argmax", include_str!("../../shaders/argmax.wgsl")),
     ("attention", include_str!("../../shaders/attention.wgsl")),
     (
         "elementwise",

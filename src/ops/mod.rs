@@ -9,6 +9,7 @@
 //! [`Op`] lists every graph node kind; its three `match`es (shape rule, chain rule, lowering)
 //! are one screen, each arm a call into the op's file.
 
+pub mod argmax;
 pub mod attention;
 pub mod clip;
 pub mod cross_entropy;
@@ -140,6 +141,8 @@ pub enum Op {
     CrossEntropy(CrossEntropyOptions),
     /// `dlogits` from `(logits, targets, count, dmean)`.
     CrossEntropyBackward(CrossEntropyOptions),
+    /// Index of the largest value along the last axis (no gradient).
+    Argmax,
     /// Swap of axes 1 and 2 of a 4-D value (its own gradient).
     Transpose12,
     /// Inverted dropout; a view in eval mode.
@@ -209,6 +212,7 @@ impl Op {
             Op::AttentionBackward { .. } => "attention_backward",
             Op::CrossEntropy(_) => "cross_entropy",
             Op::CrossEntropyBackward(_) => "cross_entropy_backward",
+            Op::Argmax => "argmax",
             Op::Transpose12 => "transpose",
             Op::Dropout { .. } => "dropout",
             Op::DropoutBackward { .. } => "dropout_backward",
@@ -237,6 +241,7 @@ impl Op {
             Op::Embedding | Op::EmbeddingBackward { .. } => embedding::infer(self, x),
             Op::Attention { .. } | Op::AttentionBackward { .. } => attention::infer(self, x),
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => cross_entropy::infer(self, x),
+            Op::Argmax => argmax::infer(x),
             Op::Transpose12 => transpose::infer(x),
             Op::Dropout { .. } | Op::DropoutBackward { .. } => dropout::infer(self, x),
         }
@@ -306,6 +311,7 @@ impl Op {
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => {
                 cross_entropy::lower(self, ctx, io)
             }
+            Op::Argmax => argmax::lower(ctx, io),
             Op::Transpose12 => transpose::lower(ctx, io),
             Op::Dropout { .. } | Op::DropoutBackward { .. } => dropout::lower(self, ctx, io),
         }

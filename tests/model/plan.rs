@@ -332,3 +332,128 @@ fn initialisers_have_their_stated_distributions() {
         Init::normal(1.0).sample(&[8], 1)
     );
 }
+
+#[test]
+fn clipping_scales_the_update_to_the_global_norm() {
+    // loss = Σ x·W + Σ b·k: dW[i,j] = Σ_r x[r,i], db = k. With SGD at lr 1 and no momentum the
+    // step is -coef·g, so the change of the parameters has exactly the clipped norm.
+    let mut g = Graph::new();
+    let x = g.input("x", &[5, 3], DType::F32).unwrap();
+    let w = g.param("w", &[3, 2], Init::XavierUniform).unwrap();
+    let b = g.param("b", &[4], Init::Zeros).unwrap();
+    let k = g.constant(&[4], &[3.0, -4.0, 12.0, 0.5]).unwrap();
+    let y = g.matmul(x, w).unwrap();
+    let s1 = g.sum_all(y).unwrap();
+    let bk = g.mul(b, k).unwrap();
+    let s2 = g.sum_all(bk).unwrap();
+    let loss = g.add(s1, s2).unwrap();
+    let mut store = ParamStore::new(1);
+    let max_norm = 2.0f32;
+    let spec = PlanSpec {
+        training: Some(Training {
+            clip_norm: Some(max_norm),
+            ..Training::new(loss, Optimizer::Sgd(SgdConfig::new(1.0, 0.0)))
+        }),
+        ..Default::default()
+    };
+    let mut plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    let xs = Rng::new(3).vec(15);
+    plan.set_input_f32(ctx(), "x", &xs).unwrap();
+    let read = |n: &str| f64s(&store.get(n).unwrap().to_vec_f32(ctx()).unwrap());
+    let (w0, b0) = (read("w"), read("b"));
+    plan.step(ctx()).unwrap();
+    let (w1, b1) = (read("w"), read("b"));
+    let mut grad_sq = [3.0f64, -4.0, 12.0, 0.5].iter().map(|v| v * v).sum::<f64>();
+    for i in 0..3 {
+        let col: f64 = (0..5).map(|r| xs[r * 3 + i] as f64).sum();
+        grad_sq += 2.0 * col * col;
+    }
+    let norm = grad_sq.sqrt();
+    let stats = plan.clip_stats().unwrap().to_vec_f32(ctx()).unwrap();
+    // The norm is a sum of ten O(10) squares in f32: ~1e-6 relative.
+    assert_close(&stats[1..], &[norm], 0.0, 1e-5, "global norm");
+    let coef = max_norm as f64 / (norm + 1e-6);
+    assert_close(&stats[..1], &[coef], 0.0, 1e-5, "clip coefficient");
+    let moved: f64 = w0
+        .iter()
+        .zip(&w1)
+        .chain(b0.iter().zip(&b1))
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        (moved - max_norm as f64).abs() < 1e-4,
+        "update norm {moved}, want {max_norm}"
+    );
+}
+
+#[test]
+fn dropout_masks_in_train_and_is_the_identity_in_eval() {
+    let n = 4096;
+    let build = || {
+        let mut g = Graph::new();
+        let w = g.param("w", &[n], Init::Ones).unwrap();
+        let c = g.input("c", &[n], DType::F32).unwrap();
+        let y = g.dropout(w, 0.25).unwrap();
+        let y2 = g.dropout(w, 0.25).unwrap();
+        let yc = g.mul(y, c).unwrap();
+        let loss = g.sum_all(yc).unwrap();
+        let dw = g.grad(loss, &[w]).unwrap()[0];
+        (g, y, y2, dw)
+    };
+    let (g, y, y2, dw) = build();
+    let mut store = ParamStore::new(1);
+    let spec = |mode| PlanSpec {
+        outputs: vec![y, y2, dw],
+        mode,
+        seed: 42,
+        ..Default::default()
+    };
+    let mut train = Plan::compile(ctx(), &g, &mut store, &spec(Mode::Train)).unwrap();
+    let cs = Rng::new(8).vec(n);
+    train.set_input_f32(ctx(), "c", &cs).unwrap();
+    train.step(ctx()).unwrap();
+    let ys = train.read_f32(ctx(), y).unwrap();
+    let ys2 = train.read_f32(ctx(), y2).unwrap();
+    let dws = train.read_f32(ctx(), dw).unwrap();
+    let scale = 1.0 / 0.75f32;
+    for i in 0..n {
+        assert!(ys[i] == 0.0 || ys[i] == scale, "y[{i}] = {}", ys[i]);
+        // The backward recomputes the forward's mask: dw = mask·c/(1-p) = y·c here (w = 1).
+        assert_eq!(dws[i], ys[i] * cs[i], "dw[{i}]");
+    }
+    let kept = ys.iter().filter(|&&v| v != 0.0).count() as f64 / n as f64;
+    // Binomial(4096, 0.75): std 0.0068; 5 std is 0.034.
+    assert!((kept - 0.75).abs() < 0.034, "kept fraction {kept}");
+    assert_ne!(ys, ys2, "two dropout sites share a mask");
+    train.step(ctx()).unwrap();
+    assert_ne!(
+        train.read_f32(ctx(), y).unwrap(),
+        ys,
+        "the mask did not change with the step"
+    );
+
+    let mut eval = Plan::compile(ctx(), &g, &mut store, &spec(Mode::Eval)).unwrap();
+    eval.set_input_f32(ctx(), "c", &cs).unwrap();
+    eval.step(ctx()).unwrap();
+    assert!(eval.read_f32(ctx(), y).unwrap().iter().all(|&v| v == 1.0));
+    assert_eq!(eval.read_f32(ctx(), dw).unwrap(), cs);
+    let dispatches_eval = eval.stats().dispatches;
+    assert!(
+        dispatches_eval < train.stats().dispatches,
+        "eval dropout should cost nothing"
+    );
+
+    // Same seed, same step: the same masks in a second plan.
+    let (g2, y_again, _, _) = build();
+    let mut store2 = ParamStore::new(1);
+    let spec2 = PlanSpec {
+        outputs: vec![y_again],
+        seed: 42,
+        ..Default::default()
+    };
+    let mut again = Plan::compile(ctx(), &g2, &mut store2, &spec2).unwrap();
+    again.set_input_f32(ctx(), "c", &cs).unwrap();
+    again.step(ctx()).unwrap();
+    assert_eq!(again.read_f32(ctx(), y_again).unwrap(), ys);
+}

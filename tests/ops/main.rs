@@ -2,6 +2,7 @@
 //! backward against central finite differences of that reference. One binary, one module per
 //! op, one shared context (linking is the slow part on two cores).
 
+mod argmax;
 mod attention;
 mod clip;
 mod context;
