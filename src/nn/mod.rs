@@ -8,6 +8,10 @@
 //! Dimension letters: B batch, T time (Tq queries, Tk keys), D model width, H heads,
 //! Dh = D / H head width, V vocabulary.
 //!
+//! Pieces: [`Linear`], [`Embedding`], [`LayerNorm`], [`Dropout`], [`FeedForward`],
+//! [`MultiHeadAttention`], [`PositionalEncoding`], [`residual`] wiring, and the
+//! [`EncoderLayer`] / [`DecoderLayer`] built from them.
+//!
 //! Every builder is `#[track_caller]`: a shape error points at the line that built the layer
 //! or called `forward`, not at kiln.
 
