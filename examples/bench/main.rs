@@ -1,9 +1,10 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block]`
 
 mod attention;
+mod block;
 mod figure;
 mod matmul;
 mod softmax;
@@ -18,7 +19,7 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only matmul|softmax|attention` runs one group of cases.
+    // `--only matmul|softmax|attention|block` runs one group of cases.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -41,6 +42,13 @@ fn main() -> kiln::Result<()> {
             println!("{}", f.line());
         }
         figures.extend(attention);
+    }
+    if wanted("block") {
+        let block = block::run(&ctx)?;
+        for f in &block {
+            println!("{}", f.line());
+        }
+        figures.extend(block);
     }
     if let Some(path) = json {
         let body: Vec<String> = figures.iter().map(|f| format!("  {}", f.json())).collect();

@@ -5,7 +5,8 @@
 use kiln::ops::elementwise::Activation;
 use kiln::ops::optim::{AdamConfig, SgdConfig};
 use kiln::{
-    DType, Graph, Init, Mode, Optimizer, ParamStore, Plan, PlanSpec, Schedule, Training, Var,
+    Context, DType, Graph, Init, Mode, Optimizer, ParamStore, Plan, PlanSpec, Schedule, Training,
+    Var,
 };
 
 use super::*;
@@ -54,23 +55,36 @@ fn feed(plan: &Plan, batch: usize, seed: u64) {
 
 #[test]
 fn a_planned_step_creates_no_wgpu_objects() {
+    // A context of its own: the counters are per context, and other tests run in parallel.
+    let own = Context::new().unwrap();
+    let mut g = Graph::new();
+    let (_, logits) = classifier(&mut g, "", 8);
+    let t = g.input("t", &[8], DType::U32).unwrap();
+    let loss = g.cross_entropy(logits, t, Default::default()).unwrap();
+    let spec = PlanSpec {
+        watch: vec![loss],
+        training: Some(Training::new(loss, Optimizer::Adam(AdamConfig::adam(1e-2)))),
+        ..Default::default()
+    };
     let mut store = ParamStore::new(1);
-    let (mut plan, _, _) = train_plan(8, &mut store);
-    feed(&plan, 8, 1);
-    plan.step(ctx()).unwrap();
-    let (objects, pipelines) = (ctx().objects_created(), ctx().pipelines_created());
+    let mut plan = Plan::compile(&own, &g, &mut store, &spec).unwrap();
+    plan.set_input_f32(&own, "x", &Rng::new(1).vec(32)).unwrap();
+    plan.set_input_u32(&own, "t", &[0, 1, 2, 0, 1, 2, 0, 1])
+        .unwrap();
+    plan.step(&own).unwrap();
+    let (objects, pipelines) = (own.objects_created(), own.pipelines_created());
     for _ in 0..5 {
-        plan.step(ctx()).unwrap();
-        plan.readings(ctx()).unwrap();
+        plan.step(&own).unwrap();
+        plan.readings(&own).unwrap();
     }
-    plan.flush_readings(ctx()).unwrap();
+    plan.flush_readings(&own).unwrap();
     assert_eq!(
-        ctx().objects_created(),
+        own.objects_created(),
         objects,
         "buffers or bind groups created per step"
     );
     assert_eq!(
-        ctx().pipelines_created(),
+        own.pipelines_created(),
         pipelines,
         "pipelines created per step"
     );
