@@ -588,6 +588,28 @@ impl Plan {
         })
     }
 
+    /// Times every dispatch of one step on its own (a submission and a wait each) and returns
+    /// `(kernel label, seconds)` in step order: where a step's time goes. Slow by design (no
+    /// overlap between dispatches); for profiling, not for training. Advances the step count.
+    pub fn profile(&mut self, ctx: &Context) -> Result<Vec<(String, f64)>> {
+        let mut encoder = ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kiln.plan.profile"),
+            });
+        // Writes this step's hyper-parameters and seed; the recorded commands are dropped.
+        self.record(ctx, &mut encoder)?;
+        drop(encoder);
+        let mut times = Vec::with_capacity(self.dispatches.len());
+        for d in &self.dispatches {
+            let start = std::time::Instant::now();
+            let index = crate::kernels::run(ctx, std::slice::from_ref(d))?;
+            ctx.wait(Some(index))?;
+            times.push((d.label().to_string(), start.elapsed().as_secs_f64()));
+        }
+        Ok(times)
+    }
+
     /// Sizes: peak against naive memory, dispatches per step.
     pub fn stats(&self) -> PlanStats {
         self.stats

@@ -146,8 +146,11 @@ fn deep_mlp_plan_uses_under_half_the_naive_memory() {
     };
     let plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
     let s = plan.stats();
+    // The backward needs every layer's ReLU output (12 × 32 KiB) and the input; everything else
+    // (pre-activations, activation gradients, weight gradients, consumed by their update at
+    // once) lives briefly. Measured: 0.89 MB of 2.40 MB naive, 37%.
     assert!(
-        (s.peak_bytes as f64) < 0.5 * s.naive_bytes as f64,
+        (s.peak_bytes as f64) < 0.4 * s.naive_bytes as f64,
         "peak {} bytes vs naive {} bytes",
         s.peak_bytes,
         s.naive_bytes
