@@ -1,5 +1,5 @@
 //! The ops: one file per op, each with its math, its shape rule, the preparation of its
-//! kernels' [`Dispatch`](crate::kernels::Dispatch)es (forward and backward), an eager function
+//! kernels' `Dispatch`es (forward and backward), an eager function
 //! that runs it at once, and its graph side: the [`Graph`] builder method, the chain rule and
 //! the lowering of its node to dispatches. Kernels live in `shaders/` under the same name.
 //!

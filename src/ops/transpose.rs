@@ -55,7 +55,7 @@ pub enum TransposeVariant {
     Elements,
     /// One invocation per output row of D (copied as vec4s when D is a multiple of 4): the
     /// index arithmetic runs once per row instead of once per element or vec4. On lavapipe
-    /// (copying [8,256,8,64]) 4.4-5.0 ms against 5.3-6.3 ms for `Elements` with vec4, and
+    /// (copying `[8,256,8,64]`) 4.4-5.0 ms against 5.3-6.3 ms for `Elements` with vec4, and
     /// about half the time of `Elements` without vec4 at any D.
     Rows,
 }
