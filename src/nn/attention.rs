@@ -122,6 +122,33 @@ impl MultiHeadAttention {
         self.out_proj.forward(g, o)
     }
 
+    /// The attention probabilities `softmax(scale · q kᵀ)` per head, `[B, H, Tq, Tk]`, computed
+    /// unfused (materialised) for pictures and inspection: the fused kernel never writes them.
+    /// No masks: build the probe graph at the sequences' true lengths.
+    #[track_caller]
+    pub fn weights(&self, g: &mut Graph, query: Var, key_value: Var) -> Result<Var> {
+        let at = Location::caller();
+        let (qs, ks) = (g.shape(query)?.to_vec(), g.shape(key_value)?.to_vec());
+        let (&[b, tq, dq], &[bk, tk, dk]) = (qs.as_slice(), ks.as_slice()) else {
+            return Err(self.shape_error(&qs, &ks).at(at));
+        };
+        if bk != b || dq != self.d_model || dk != self.d_model {
+            return Err(self.shape_error(&qs, &ks).at(at));
+        }
+        let q = self.q_proj.forward(g, query)?;
+        let k = self.k_proj.forward(g, key_value)?;
+        let q = self.split_heads(g, q, b, tq)?;
+        let k = self.split_heads(g, k, b, tk)?;
+        let dh = self.d_model / self.heads;
+        let opts = crate::ops::matmul::MatmulOptions {
+            trans_a: false,
+            trans_b: true,
+        };
+        let scores = g.matmul_with(q, k, None, opts)?;
+        let scores = g.scale(scores, 1.0 / (dh as f32).sqrt(), 0.0)?;
+        g.softmax(scores)
+    }
+
     /// `[B, T, D] -> [B, H, T, Dh]`.
     #[track_caller]
     fn split_heads(&self, g: &mut Graph, x: Var, b: usize, t: usize) -> Result<Var> {

@@ -22,6 +22,7 @@ mod feed_forward;
 mod linear;
 mod norm;
 mod position;
+mod seq2seq;
 mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
@@ -31,4 +32,5 @@ pub use feed_forward::{FeedForward, FeedForwardOptions};
 pub use linear::{Linear, LinearOptions};
 pub use norm::{residual, LayerNorm, ResidualNorm};
 pub use position::{sinusoidal_positions, PositionalEncoding};
+pub use seq2seq::{Seq2Seq, Seq2SeqConfig, Seq2SeqTraining, Translator, BOS, EOS, PAD};
 pub use transformer::{DecoderLayer, EncoderLayer, TransformerOptions};

@@ -191,6 +191,22 @@ impl DecoderLayer {
         })
     }
 
+    /// The cross-attention probabilities `[B, H, Tq, Tk]` this layer computes for `x` and
+    /// `memory` (unmasked, materialised; for pictures): the query is what the cross-attention
+    /// sub-layer sees, i.e. after the self-attention block (and after `norm2` in pre-norm).
+    #[track_caller]
+    pub fn cross_attention_weights(&self, g: &mut Graph, x: Var, memory: Var) -> Result<Var> {
+        let x = residual(g, x, &self.norm1, self.norm, |g, h| {
+            let a = self.self_attn.forward(g, h, h, None, true)?;
+            self.dropout.forward(g, a)
+        })?;
+        let query = match self.norm {
+            ResidualNorm::Pre => self.norm2.forward(g, x)?,
+            ResidualNorm::Post => x,
+        };
+        self.cross_attn.weights(g, query, memory)
+    }
+
     /// `x [B, Tq, D]` (causal self-attention over itself, `target_padding_mask [B, Tq]`) and
     /// `memory [B, Tk, D]` (attended without a causal mask, `memory_padding_mask [B, Tk]`) ->
     /// `[B, Tq, D]`.

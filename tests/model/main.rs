@@ -5,6 +5,7 @@
 mod graph;
 mod nn;
 mod plan;
+mod seq2seq;
 
 use std::sync::OnceLock;
 
