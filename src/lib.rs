@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod context;
+pub mod data;
 pub mod error;
 pub mod graph;
 pub mod kernels;
