@@ -1,9 +1,11 @@
 //! A character vocabulary: the specials [`PAD`], [`BOS`], [`EOS`], [`UNK`] (ids 0–3), then
 //! every character seen, sorted by code point so the same texts always give the same ids.
 //!
-//! [`Vocab`]'s `Display` writes a single line (`kiln-chars-v1 ` then the characters, with
-//! `\\`, `\t`, `\n`, `\r`, `"`, space and other control characters escaped) that fits a
-//! safetensors checkpoint's string metadata; [`str::parse`] reads it back to the same ids.
+//! [`Vocab`]'s `Display` writes a single line that fits a safetensors checkpoint's string
+//! metadata: `kiln-chars-v1 ` then the characters in id order, with backslash, tab, newline,
+//! carriage return and space written `\\`, `\t`, `\n`, `\r`, `\s`, and quotes (`"`, `'`,
+//! `` ` ``), the byte-order mark and every other control character written `\u{hex}`.
+//! [`str::parse`] reads it back to the same ids.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -112,10 +114,12 @@ impl fmt::Display for Vocab {
                 '\t' => f.write_str("\\t")?,
                 '\n' => f.write_str("\\n")?,
                 '\r' => f.write_str("\\r")?,
-                '"' => f.write_str("\\\"")?,
                 // A space at either end of a metadata value is easily trimmed away by tools.
                 ' ' => f.write_str("\\s")?,
-                c if c.is_control() || c == '\u{FEFF}' => write!(f, "\\u{{{:x}}}", c as u32)?,
+                // Quotes too, so the line needs no further quoting in JSON, TOML or a shell.
+                c if c.is_control() || matches!(c, '"' | '\'' | '`' | '\u{FEFF}') => {
+                    write!(f, "\\u{{{:x}}}", c as u32)?
+                }
                 c => write!(f, "{c}")?,
             }
         }
@@ -147,7 +151,6 @@ impl FromStr for Vocab {
                     Some('t') => '\t',
                     Some('n') => '\n',
                     Some('r') => '\r',
-                    Some('"') => '"',
                     Some('s') => ' ',
                     Some('u') => {
                         if it.next() != Some('{') {
