@@ -24,8 +24,9 @@ pub const FIRST_YEAR: i32 = 1950;
 pub const LAST_YEAR: i32 = 2049;
 /// Two-digit years are written only from this year on (up to [`LAST_YEAR`]).
 pub const SHORT_YEAR_FROM: i32 = 2000;
-/// The longest source any format produces, in characters (all sources are ASCII, so bytes too).
-pub const MAX_SOURCE_LEN: usize = 32;
+/// The longest source any format produces, in characters (all sources are ASCII, so bytes
+/// too): `Wednesday, September 30, 2026`.
+pub const MAX_SOURCE_LEN: usize = 29;
 /// Every target is `YYYY-MM-DD`.
 pub const TARGET_LEN: usize = 10;
 /// Percentage of dates held out.

@@ -19,7 +19,7 @@ pub mod text;
 pub mod vocab;
 
 pub use batch::{BatchShape, Batches, Seq2SeqBatch};
-pub use dates::{date_examples, date_pairs, Date, DateExample, DateFormat, Split};
+pub use dates::{date_examples, date_pairs, Case, Date, DateExample, DateFormat, Split};
 pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};
 pub use text::{lm_windows, read_text, split_tail, LmBatch};
 pub use vocab::Vocab;

@@ -246,7 +246,7 @@ fn data_date_sources_have_one_target_and_fit() {
             }
         }
     }
-    assert!(longest <= MAX_SOURCE_LEN, "longest source {longest}");
+    assert_eq!(longest, MAX_SOURCE_LEN, "the constant is the exact maximum");
     // And as the generator hands them out.
     let mut target_of: HashMap<String, String> = HashMap::new();
     for (s, t) in date_pairs(3, 100_000, Split::Train)
