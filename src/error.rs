@@ -1,7 +1,8 @@
 //! The one error type of kiln, and its `Result` alias.
 //!
 //! Every failure a user can cause or meet (a bad shape, a missing adapter, a wgpu validation
-//! error, a lost device, a hung queue, a bad data file) comes back as an [`Error`] whose message says what to fix.
+//! error, a lost device, a hung queue, a bad data file) comes back as an [`Error`] whose
+//! message says what to fix.
 
 use std::fmt;
 
