@@ -1,7 +1,8 @@
 //! The one error type of kiln, and its `Result` alias.
 //!
 //! Every failure a user can cause or meet (a bad shape, a missing adapter, a wgpu validation
-//! error, a lost device, a hung queue) comes back as an [`Error`] whose message says what to fix.
+//! error, a lost device, a hung queue, a bad data file) comes back as an [`Error`] whose
+//! message says what to fix.
 
 use std::fmt;
 
@@ -61,6 +62,16 @@ pub enum Error {
     /// A graph was used wrongly: an unknown input name, a value from another graph, a gradient
     /// that does not exist. The message names what and how to fix it.
     Graph(String),
+    /// A data file (or a stored vocabulary) kiln cannot use: unreadable, invalid UTF-8, no usable
+    /// lines. Names the file and the 1-based line; line 0 means the file as a whole.
+    Data {
+        /// The file, as the caller named it.
+        path: String,
+        /// 1-based line, or 0 for the whole file.
+        line: usize,
+        /// What is wrong and, where it helps, how to fix it.
+        message: String,
+    },
     /// A WGSL shader failed to parse or validate (a bug in kiln, reported with its file).
     Shader {
         /// The shader's file stem.
@@ -105,6 +116,11 @@ impl fmt::Display for Error {
             }
             Error::Graph(msg) => write!(f, "graph: {msg}"),
             Error::Shader { name, message } => write!(f, "shader {name}.wgsl: {message}"),
+            Error::Data {
+                path,
+                line,
+                message,
+            } => write!(f, "{path}:{line}: {message}"),
         }
     }
 }

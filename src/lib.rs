@@ -8,6 +8,8 @@
 //! - [`Tensor`] is a device buffer with a shape; it hands out its `wgpu::Buffer`.
 //! - [`ops`] holds every op: forward and backward kernels, prepared as
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
+//! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
+//!   files, a character vocabulary and fixed-shape batches.
 //!
 //! ```no_run
 //! # fn main() -> kiln::Result<()> {
@@ -22,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod context;
+pub mod data;
 pub mod error;
 pub mod graph;
 pub mod kernels;

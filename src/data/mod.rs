@@ -1,0 +1,92 @@
+//! Data for training sequence models, on the CPU: no GPU needed.
+//!
+//! - [`dates`]: the built-in task, dates written the many ways people write them → ISO 8601,
+//!   generated from a seed, with a held-out split by date.
+//! - [`pairs`]: the user's own `source<TAB>target` file (the Tatoeba/Anki format), with every
+//!   skipped line counted and reported.
+//! - [`vocab`]: a character vocabulary with the specials PAD, BOS, EOS, UNK and a one-line text
+//!   form for checkpoint metadata.
+//! - [`batch`]: fixed-shape encoder-decoder batches for static graphs and a shuffling epoch
+//!   iterator.
+//! - [`text`]: a text file for a character language model, sampled as shifted windows.
+//!
+//! Everything random here is deterministic from a `u64` seed (SplitMix64), so a run repeats.
+
+pub mod batch;
+pub mod dates;
+pub mod pairs;
+pub mod text;
+pub mod vocab;
+
+pub use batch::{BatchShape, Batches, Seq2SeqBatch};
+pub use dates::{date_examples, date_pairs, Case, Date, DateExample, DateFormat, Split};
+pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};
+pub use text::{lm_windows, read_text, split_tail, LmBatch};
+pub use vocab::Vocab;
+
+use crate::Error;
+
+/// SplitMix64: small, fast and good enough to shuffle data; the same stream on every platform.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.0)
+    }
+
+    /// Uniform in `[0, n)`; `n` must be positive. The modulo bias is below 2^-40 for the sizes
+    /// used here, far under anything a training run could notice.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// Fisher-Yates, in place.
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
+    }
+}
+
+/// SplitMix64's finaliser: a fixed, well-mixed hash of one `u64`.
+pub(crate) fn mix(x: u64) -> u64 {
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Shorthand for an [`Error::Data`].
+pub(crate) fn data_error(
+    path: impl Into<String>,
+    line: usize,
+    message: impl Into<String>,
+) -> Error {
+    Error::Data {
+        path: path.into(),
+        line,
+        message: message.into(),
+    }
+}
+
+/// Reads a whole file, turning an I/O failure into an [`Error::Data`] naming it.
+pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| data_error(path.display().to_string(), 0, format!("cannot read: {e}")))
+}
+
+/// The 1-based line holding byte `offset` of `bytes`.
+pub(crate) fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
