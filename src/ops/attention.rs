@@ -30,8 +30,16 @@ use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Loweri
 /// The largest head dimension the kernels take (their private arrays are this long).
 pub const MAX_HEAD_DIM: usize = 128;
 
-/// Rows per workgroup (`WG` in the shader).
+/// Most rows per workgroup (`WG` in the shader).
 const WG: usize = 64;
+
+/// Rows per workgroup for `rows` rows per (batch, head): every workgroup holds rows of one
+/// (b,h), so short sequences get smaller workgroups instead of idle lanes (T = 29 with 64-row
+/// workgroups and 2 rows per invocation left 49 of 64 lanes idle). At least 8, lavapipe's SIMD
+/// width and a quarter of a GPU subgroup.
+fn rows_per_group(rows: usize) -> usize {
+    rows.next_power_of_two().clamp(8, WG)
+}
 
 /// Query rows per invocation in the forward (`R` in the shader).
 const FORWARD_ROWS: usize = 2;
@@ -170,11 +178,12 @@ fn params(
 }
 
 fn grid(dims: AttentionDims, rows: usize) -> [u32; 3] {
-    grid_1d((dims.b * dims.h * rows.div_ceil(WG)) as u32)
+    grid_1d((dims.b * dims.h * rows.div_ceil(rows_per_group(rows))) as u32)
 }
 
-fn kernel(entry: &'static str) -> Kernel {
-    Kernel::new("attention", entry).with("WG", WG as f64)
+/// The kernel for an entry point that runs `rows` invocations per (b,h).
+fn kernel(entry: &'static str, rows: usize) -> Kernel {
+    Kernel::new("attention", entry).with("WG", rows_per_group(rows) as f64)
 }
 
 /// Prepares the forward into `o [B,H,Tq,D]` and `lse [B,H,Tq]`.
@@ -198,7 +207,11 @@ pub fn forward(
     let mask_t = mask
         .or(dummy.as_ref())
         .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
-    Ok(vec![kernel("attention_forward").dispatch(
+    Ok(vec![kernel(
+        "attention_forward",
+        dims.tq.div_ceil(FORWARD_ROWS),
+    )
+    .dispatch(
         ctx,
         &p,
         &[q, k, v, mask_t, o, lse],
@@ -242,19 +255,19 @@ pub fn backward(
         .or(dummy.as_ref())
         .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
     Ok(vec![
-        kernel("attention_backward_preprocess").dispatch(
+        kernel("attention_backward_preprocess", dims.tq).dispatch(
             ctx,
             &p,
             &[o, do_, lse, stats_scratch],
             grid(dims, dims.tq),
         )?,
-        kernel("attention_backward_dkdv").dispatch(
+        kernel("attention_backward_dkdv", dims.tk).dispatch(
             ctx,
             &p,
             &[q, k, v, mask_t, do_, stats_scratch, dk, dv],
             grid(dims, dims.tk),
         )?,
-        kernel("attention_backward_dq").dispatch(
+        kernel("attention_backward_dq", dims.tq).dispatch(
             ctx,
             &p,
             &[q, k, v, mask_t, do_, stats_scratch, dq],
