@@ -68,6 +68,13 @@ pub enum Error {
         /// naga's diagnostic.
         message: String,
     },
+    /// A file could not be read, written or parsed (a checkpoint, a picture).
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What went wrong, in words.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -105,6 +112,7 @@ impl fmt::Display for Error {
             }
             Error::Graph(msg) => write!(f, "graph: {msg}"),
             Error::Shader { name, message } => write!(f, "shader {name}.wgsl: {message}"),
+            Error::Io { path, message } => write!(f, "{path}: {message}"),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the errors bad input gets. One binary, one module per topic, one shared context.
 
 mod graph;
+mod io;
 mod plan;
 
 use std::sync::OnceLock;
