@@ -1,0 +1,5 @@
+//! Pictures.
+pub mod font;
+pub mod grid;
+pub mod heatmap;
+pub mod plot;
