@@ -221,3 +221,157 @@ fn checkpoint_loads_half_precision() {
     assert_eq!(ckpt.get("b").unwrap().1, &[1.5, -2.0]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn read_png(path: &std::path::Path) -> image::RgbImage {
+    image::open(path).unwrap().to_rgb8()
+}
+
+fn luminance(p: &image::Rgb<u8>) -> f64 {
+    0.2126 * p[0] as f64 + 0.7152 * p[1] as f64 + 0.0722 * p[2] as f64
+}
+
+#[test]
+fn viz_line_plot_has_its_size_and_draws_series() {
+    let dir = scratch("plot");
+    let loss: Vec<(f64, f64)> = (0..200)
+        .map(|i| (i as f64, 3.0 * (-(i as f64) / 50.0).exp() + 0.1))
+        .collect();
+    let mut val: Vec<(f64, f64)> = loss.iter().map(|&(x, y)| (x, y * 1.2)).collect();
+    val[10].1 = f64::NAN;
+    val[20].1 = f64::INFINITY;
+    for (log, name) in [(false, "linear.png"), (true, "log.png")] {
+        let path = dir.join(name);
+        kiln::viz::line_plot(
+            &path,
+            &[("train", &loss), ("valid", &val)],
+            "loss",
+            "step",
+            "loss",
+            log,
+        )
+        .unwrap();
+        let img = read_png(&path);
+        assert_eq!(img.dimensions(), (800, 500), "{name}");
+        // The first series' colour appears (the line was drawn), and so does the second's.
+        for color in [[31, 119, 180], [255, 127, 14]] {
+            assert!(img.pixels().any(|p| p.0 == color), "{name}: {color:?}");
+        }
+    }
+    // Nothing drawable at all still gives a picture (empty axes), not an error.
+    let path = dir.join("empty.png");
+    let nan = [(f64::NAN, 1.0)];
+    kiln::viz::line_plot(&path, &[("x", &nan)], "t", "x", "y", false).unwrap();
+    assert_eq!(read_png(&path).dimensions(), (800, 500));
+    // An unwritable path is an Io error naming it.
+    let bad = dir.join("no-such-dir").join("p.png");
+    let err = kiln::viz::line_plot(&bad, &[], "t", "x", "y", false).unwrap_err();
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn viz_heatmap_colour_is_monotone_in_value() {
+    let dir = scratch("heatmap");
+    let (rows, cols) = (3, 7);
+    let values: Vec<f32> = (0..rows * cols).map(|i| i as f32 / 20.0).collect();
+    let row_labels: Vec<String> = "abc".chars().map(String::from).collect();
+    let col_labels: Vec<String> = "hello, é".chars().take(cols).map(String::from).collect();
+    let path = dir.join("attn.png");
+    kiln::viz::heatmap(&path, &values, rows, cols, &row_labels, &col_labels, "attention")
+        .unwrap();
+    let img = read_png(&path);
+    // Find the cells by scanning the middle row of cell (0, c): the first non-white, non-black
+    // run after the labels. Simpler: every colour of the colormap is off-white, so locate
+    // cell (0,0) as the first pixel equal to colormap(0).
+    let dark = kiln::viz::heatmap::colormap(0.0);
+    let (x0, y0) = img
+        .enumerate_pixels()
+        .find(|(_, _, p)| **p == dark)
+        .map(|(x, y, _)| (x, y))
+        .unwrap();
+    let cell = 32u32; // 640 / max(3, 7) = 91, clamped to 32.
+    let mut last = -1.0;
+    for i in 0..rows * cols {
+        let (r, c) = ((i / cols) as u32, (i % cols) as u32);
+        let p = img.get_pixel(x0 + c * cell + cell / 2, y0 + r * cell + cell / 2);
+        let l = luminance(p);
+        assert!(l > last, "cell {i}: luminance {l} not above {last}");
+        last = l;
+    }
+    let err = kiln::viz::heatmap(&path, &values, rows, cols + 1, &[], &[], "t").unwrap_err();
+    assert!(matches!(err, kiln::Error::Length { .. }), "{err:?}");
+    let err = kiln::viz::heatmap(&path, &values, rows, cols, &row_labels[..2], &[], "t")
+        .unwrap_err();
+    assert!(err.to_string().contains("row labels"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn viz_image_grid_places_each_image_in_its_tile() {
+    let dir = scratch("grid");
+    let (n, h, w, cols) = (5, 7, 3, 2);
+    for c in [1usize, 3] {
+        // Image k, channel ch, pixel (y, x) holds a value that identifies all four.
+        let mut images = vec![0.0f32; n * c * h * w];
+        for k in 0..n {
+            for ch in 0..c {
+                for y in 0..h {
+                    for x in 0..w {
+                        images[((k * c + ch) * h + y) * w + x] =
+                            -1.0 + (k * 40 + ch * 10 + y + x) as f32 / 127.5;
+                    }
+                }
+            }
+        }
+        let path = dir.join(format!("grid{c}.png"));
+        kiln::viz::image_grid(&path, &images, n, c, h, w, cols).unwrap();
+        let img = read_png(&path);
+        assert_eq!(img.dimensions(), (2 * (w as u32 + 2) + 2, 3 * (h as u32 + 2) + 2));
+        for (k, y, x) in [(0, 0, 0), (1, 6, 2), (2, 3, 1), (4, 0, 2), (4, 6, 0)] {
+            let px = 2 + (k % cols) * (w + 2) + x;
+            let py = 2 + (k / cols) * (h + 2) + y;
+            let got = img.get_pixel(px as u32, py as u32).0;
+            let want: Vec<u8> = (0..3)
+                .map(|ch| (k * 40 + if c == 3 { ch * 10 } else { 0 } + y + x) as u8)
+                .collect();
+            assert_eq!(got.to_vec(), want, "C={c} image {k} at ({y}, {x})");
+        }
+        // Borders and the empty sixth tile.
+        assert_eq!(img.get_pixel(0, 0).0, [64, 64, 64]);
+        assert_eq!(img.get_pixel(w as u32 + 2, 5).0, [64, 64, 64]);
+        assert_eq!(
+            img.get_pixel(2 + w as u32 + 2, 2 + 2 * (h as u32 + 2)).0,
+            [64, 64, 64]
+        );
+    }
+    let err = kiln::viz::image_grid(&dir.join("x.png"), &[0.0; 8], 2, 2, 2, 1, 1).unwrap_err();
+    assert!(err.to_string().contains("image_grid"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn viz_text_draws_and_survives_any_character() {
+    use kiln::viz::font;
+    let white = image::Rgb([255, 255, 255]);
+    let black = image::Rgb([0, 0, 0]);
+    let count = |img: &image::RgbImage| img.pixels().filter(|p| **p == black).count();
+    let mut img = image::RgbImage::from_pixel(120, 40, white);
+    font::draw_text(&mut img, 2, 2, "kiln 0.1", black, 1);
+    let once = count(&img);
+    assert!(once > 20, "{once} pixels drawn");
+    // Scale 2 covers four times as many pixels.
+    let mut big = image::RgbImage::from_pixel(240, 40, white);
+    font::draw_text(&mut big, 2, 2, "kiln 0.1", black, 2);
+    assert_eq!(count(&big), 4 * once);
+    // Every printable character has a glyph distinct from the unknown-character box.
+    for c in '!'..='~' {
+        assert_ne!(font::glyph(c), font::glyph('\u{2603}'), "{c:?}");
+        assert!(font::glyph(c).iter().any(|r| *r != 0), "{c:?} is blank");
+    }
+    // Unknown characters, control characters and text running off every edge do not panic.
+    let mut img = image::RgbImage::from_pixel(30, 10, white);
+    font::draw_text(&mut img, -7, -3, "é中\n\t\u{0}~ long text off the edge", black, 3);
+    font::draw_text_vertical(&mut img, 25, -40, "vertical ☃ text", black, 2);
+    assert!(count(&img) > 0);
+    assert_eq!(font::glyph('é'), font::glyph('\u{7f}'));
+}
