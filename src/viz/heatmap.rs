@@ -79,15 +79,15 @@ pub fn heatmap(
     let cell = (640 / rows.max(cols).max(1)).clamp(4, 32) as i32;
     let line = text_height(1) as i32;
     let label_every = ((line + 1) as f32 / cell as f32).ceil().max(1.0) as usize;
-    let widest = |labels: &[String]| {
-        labels
-            .iter()
-            .map(|l| text_width(l, 1))
-            .max()
-            .unwrap_or(0) as i32
-    };
+    let widest =
+        |labels: &[String]| labels.iter().map(|l| text_width(l, 1)).max().unwrap_or(0) as i32;
     let left = 10 + widest(row_labels) + 6;
-    let top = 10 + text_height(2) as i32 + 8 + widest(col_labels) + 6;
+    let col_space = if col_labels.iter().all(|l| text_width(l, 1) as i32 <= cell) {
+        line
+    } else {
+        widest(col_labels)
+    };
+    let top = 10 + text_height(2) as i32 + 8 + col_space + 6;
     let grid_w = cell * cols as i32;
     let grid_h = cell * rows as i32;
     let bar_x = left + grid_w + 16;
@@ -124,11 +124,18 @@ pub fn heatmap(
             draw_text(&mut img, left - 6 - w, y, label, BLACK, 1);
         }
     }
+    // Labels as narrow as a cell (characters) read upright; longer ones are turned.
+    let upright = col_labels.iter().all(|l| text_width(l, 1) as i32 <= cell);
     for (c, label) in col_labels.iter().enumerate() {
         if c % label_every == 0 {
             let w = text_width(label, 1) as i32;
-            let x = left + c as i32 * cell + (cell - line + 1) / 2;
-            draw_text_vertical(&mut img, x, top - 6 - w, label, BLACK, 1);
+            if upright {
+                let x = left + c as i32 * cell + (cell - w + 1) / 2;
+                draw_text(&mut img, x, top - 4 - line, label, BLACK, 1);
+            } else {
+                let x = left + c as i32 * cell + (cell - line + 1) / 2;
+                draw_text_vertical(&mut img, x, top - 6 - w, label, BLACK, 1);
+            }
         }
     }
 

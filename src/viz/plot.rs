@@ -147,11 +147,22 @@ pub fn line_plot(
 
     let mut heading = title.to_string();
     if skipped > 0 {
-        let what = if log_y { "non-finite or non-positive" } else { "non-finite" };
+        let what = if log_y {
+            "non-finite or non-positive"
+        } else {
+            "non-finite"
+        };
         heading.push_str(&format!(" ({skipped} {what} points skipped)"));
     }
     let w = text_width(&heading, 2) as i32;
-    draw_text(&mut img, (WIDTH as i32 - w).max(0) / 2, 8, &heading, BLACK, 2);
+    draw_text(
+        &mut img,
+        (WIDTH as i32 - w).max(0) / 2,
+        8,
+        &heading,
+        BLACK,
+        2,
+    );
     let w = text_width(x_label, 1) as i32;
     draw_text(
         &mut img,
@@ -218,13 +229,21 @@ pub fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// Ticks for a log axis whose span is [lo, hi] in log10 units: every power of ten inside it,
-/// thinned to at most eight; when fewer than two fit, the round ticks of the span itself.
+/// thinned to at most eight, with 2 and 5 between them when fewer than four fit; when fewer
+/// than two fit, the round ticks of the span itself.
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let first = lo.ceil() as i64;
     let last = hi.floor() as i64;
     if last - first < 1 {
         return nice_ticks(lo, hi)
             .into_iter()
+            .filter(|t| *t >= lo && *t <= hi)
+            .collect();
+    }
+    if last - first < 3 {
+        // Few decades: label 1, 2 and 5 of each so the axis still has numbers to read.
+        return (first - 1..=last)
+            .flat_map(|k| [1.0f64, 2.0, 5.0].map(|m| k as f64 + m.log10()))
             .filter(|t| *t >= lo && *t <= hi)
             .collect();
     }
@@ -245,7 +264,11 @@ fn tick_step(ticks: &[f64]) -> f64 {
 /// A tick value with as many decimals as its step needs, in scientific notation when the
 /// numbers are very large or very small.
 pub fn tick_label(value: f64, step: f64) -> String {
-    let v = if value.abs() < step * 1e-9 { 0.0 } else { value };
+    let v = if value.abs() < step * 1e-9 {
+        0.0
+    } else {
+        value
+    };
     if step >= 1e6 || step < 1e-4 {
         return format!("{v:.1e}");
     }

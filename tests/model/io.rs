@@ -277,8 +277,16 @@ fn viz_heatmap_colour_is_monotone_in_value() {
     let row_labels: Vec<String> = "abc".chars().map(String::from).collect();
     let col_labels: Vec<String> = "hello, é".chars().take(cols).map(String::from).collect();
     let path = dir.join("attn.png");
-    kiln::viz::heatmap(&path, &values, rows, cols, &row_labels, &col_labels, "attention")
-        .unwrap();
+    kiln::viz::heatmap(
+        &path,
+        &values,
+        rows,
+        cols,
+        &row_labels,
+        &col_labels,
+        "attention",
+    )
+    .unwrap();
     let img = read_png(&path);
     // Find the cells by scanning the middle row of cell (0, c): the first non-white, non-black
     // run after the labels. Simpler: every colour of the colormap is off-white, so locate
@@ -300,8 +308,8 @@ fn viz_heatmap_colour_is_monotone_in_value() {
     }
     let err = kiln::viz::heatmap(&path, &values, rows, cols + 1, &[], &[], "t").unwrap_err();
     assert!(matches!(err, kiln::Error::Length { .. }), "{err:?}");
-    let err = kiln::viz::heatmap(&path, &values, rows, cols, &row_labels[..2], &[], "t")
-        .unwrap_err();
+    let err =
+        kiln::viz::heatmap(&path, &values, rows, cols, &row_labels[..2], &[], "t").unwrap_err();
     assert!(err.to_string().contains("row labels"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -326,7 +334,10 @@ fn viz_image_grid_places_each_image_in_its_tile() {
         let path = dir.join(format!("grid{c}.png"));
         kiln::viz::image_grid(&path, &images, n, c, h, w, cols).unwrap();
         let img = read_png(&path);
-        assert_eq!(img.dimensions(), (2 * (w as u32 + 2) + 2, 3 * (h as u32 + 2) + 2));
+        assert_eq!(
+            img.dimensions(),
+            (2 * (w as u32 + 2) + 2, 3 * (h as u32 + 2) + 2)
+        );
         for (k, y, x) in [(0, 0, 0), (1, 6, 2), (2, 3, 1), (4, 0, 2), (4, 6, 0)] {
             let px = 2 + (k % cols) * (w + 2) + x;
             let py = 2 + (k / cols) * (h + 2) + y;
@@ -370,7 +381,14 @@ fn viz_text_draws_and_survives_any_character() {
     }
     // Unknown characters, control characters and text running off every edge do not panic.
     let mut img = image::RgbImage::from_pixel(30, 10, white);
-    font::draw_text(&mut img, -7, -3, "é中\n\t\u{0}~ long text off the edge", black, 3);
+    font::draw_text(
+        &mut img,
+        -7,
+        -3,
+        "é中\n\t\u{0}~ long text off the edge",
+        black,
+        3,
+    );
     font::draw_text_vertical(&mut img, 25, -40, "vertical ☃ text", black, 2);
     assert!(count(&img) > 0);
     assert_eq!(font::glyph('é'), font::glyph('\u{7f}'));
