@@ -30,6 +30,7 @@ pub struct Progress {
     rate: Option<f64>,
     terminal: bool,
     plain_printed: u64,
+    plain_position: Option<u64>,
     finished: bool,
 }
 
@@ -49,6 +50,7 @@ impl Progress {
             rate: None,
             terminal: std::io::stderr().is_terminal(),
             plain_printed: 0,
+            plain_position: None,
             finished: false,
         }
     }
@@ -79,8 +81,9 @@ impl Progress {
             if due || (self.total > 0 && position >= self.total) {
                 self.draw(now);
             }
-        } else if self.total > 0 {
-            let bucket = position.min(self.total) * PLAIN_STEPS / self.total;
+        } else if let Some(bucket) =
+            (position.min(self.total) * PLAIN_STEPS).checked_div(self.total)
+        {
             if bucket > self.plain_printed {
                 self.plain_printed = bucket;
                 self.print_plain(now);
@@ -116,18 +119,23 @@ impl Progress {
         if self.terminal {
             self.draw(now);
             let _ = writeln!(std::io::stderr());
-        } else {
+        } else if self.plain_position != Some(self.position) {
             self.print_plain(now);
         }
     }
 
     fn line(&self, now: Instant, width: usize) -> String {
+        let elapsed = now.duration_since(self.start).as_secs_f64();
+        // Before the first sample the average so far is the best guess there is.
+        let rate = self.rate.or_else(|| {
+            (elapsed > 0.05 && self.position > 0).then(|| self.position as f64 / elapsed)
+        });
         render(
             &self.label,
             self.position,
             self.total,
-            self.rate,
-            now.duration_since(self.start).as_secs_f64(),
+            rate,
+            elapsed,
             &self.message,
             width,
         )
@@ -140,7 +148,8 @@ impl Progress {
         let _ = write!(std::io::stderr().lock(), "\r{line}\x1b[K");
     }
 
-    fn print_plain(&self, now: Instant) {
+    fn print_plain(&mut self, now: Instant) {
+        self.plain_position = Some(self.position);
         let line = self.line(now, usize::MAX);
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
@@ -195,7 +204,7 @@ pub fn format_rate(rate: Option<f64>) -> String {
                 format!("{:.1}M/s", r / 1e6)
             }
         }
-        Some(r) if r == 0.0 => "0/s".to_string(),
+        Some(0.0) => "0/s".to_string(),
         _ => "?/s".to_string(),
     }
 }
@@ -227,7 +236,11 @@ pub fn render(
     } else {
         position.to_string()
     };
-    let mut tail = format!("{counts} {} {}", format_rate(rate), format_duration(elapsed));
+    let mut tail = format!(
+        "{counts} {} {}",
+        format_rate(rate),
+        format_duration(elapsed)
+    );
     if total > 0 {
         tail.push('<');
         tail.push_str(&format_duration(remaining));

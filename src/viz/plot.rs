@@ -269,7 +269,7 @@ pub fn tick_label(value: f64, step: f64) -> String {
     } else {
         value
     };
-    if step >= 1e6 || step < 1e-4 {
+    if !(1e-4..1e6).contains(&step) {
         return format!("{v:.1e}");
     }
     let decimals = (-step.log10().floor()).max(0.0) as usize;
@@ -331,9 +331,11 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_range() {
         assert_eq!(nice_ticks(0.0, 10.0), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        // Span 0.74 over five ticks wants 0.148 each, rounded up to 0.2.
         let t = nice_ticks(0.13, 0.87);
-        assert_eq!(t.first().copied(), Some(0.1));
-        assert!(t.last().copied().unwrap_or(0.0) >= 0.87);
+        assert_eq!(t.len(), 6, "{t:?}");
+        assert_eq!((t[0], t[1], t[5]), (0.0, 0.2, 1.0));
+        assert_eq!(nice_ticks(-3.0, -3.0), Vec::<f64>::new());
         assert_eq!(tick_label(0.30000000000000004, 0.1), "0.3");
         assert_eq!(tick_label(2500.0, 500.0), "2500");
         assert_eq!(tick_label(-1e-17, 0.2), "0.0");

@@ -19,7 +19,10 @@ fn scratch(test: &str) -> PathBuf {
 
 /// A store with awkward shapes (a scalar, a vector, a 3-D weight) and values that include
 /// subnormals, negative zero and extremes, so "bitwise" means something.
-fn store(seed: u64) -> (ParamStore, Vec<(String, Vec<usize>, Vec<f32>)>) {
+/// `(name, shape, values)` of each parameter put in a store.
+type Written = Vec<(String, Vec<usize>, Vec<f32>)>;
+
+fn store(seed: u64) -> (ParamStore, Written) {
     let mut rng = Rng::new(seed);
     let mut store = ParamStore::new(seed);
     let mut want = Vec::new();
