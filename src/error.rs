@@ -79,6 +79,13 @@ pub enum Error {
         /// naga's diagnostic.
         message: String,
     },
+    /// A file could not be read, written or parsed (a checkpoint, a picture).
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What went wrong, in words.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -121,6 +128,7 @@ impl fmt::Display for Error {
                 line,
                 message,
             } => write!(f, "{path}:{line}: {message}"),
+            Error::Io { path, message } => write!(f, "{path}: {message}"),
         }
     }
 }

@@ -27,11 +27,14 @@ pub mod context;
 pub mod data;
 pub mod error;
 pub mod graph;
+pub mod io;
 pub mod kernels;
 pub mod nn;
 pub mod ops;
+pub mod progress;
 pub mod tensor;
 pub mod train;
+pub mod viz;
 
 pub use context::Context;
 pub use error::{Error, Result};

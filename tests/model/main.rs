@@ -4,6 +4,7 @@
 
 mod data;
 mod graph;
+mod io;
 mod nn;
 mod plan;
 mod seq2seq;

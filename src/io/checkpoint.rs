@@ -1,0 +1,299 @@
+//! Checkpoints: one safetensors file, `DIR/checkpoint.safetensors`, holding every parameter of
+//! a [`ParamStore`] under its own name, optimizer state under `"optim/<name>"` (the names of
+//! [`Plan::optimizer_state`](crate::Plan::optimizer_state)), and string metadata in the
+//! format's `__metadata__` map: `step` plus whatever the caller adds (a vocabulary, flags).
+//!
+//! Saving is atomic: the bytes go to `checkpoint.safetensors.tmp` in the same directory, the
+//! file is synced, renamed over the final name and the directory synced, so a crash at any
+//! point leaves either the previous checkpoint or the new one, never a torn file. A leftover
+//! `.tmp` from such a crash is ignored by [`load`] and overwritten by the next [`save`].
+//!
+//! Any safetensors file with f32, f16 or bf16 tensors loads (the last two widened to f32), so
+//! weights written by other tools can be restored when their names and shapes match.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::graph::ParamStore;
+use crate::tensor::{DType, Tensor};
+
+/// The checkpoint's file name inside its directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+
+/// Prefix of optimizer state tensors in the file.
+const OPTIM_PREFIX: &str = "optim/";
+
+/// Metadata key of the step counter.
+const STEP_KEY: &str = "step";
+
+/// A checkpoint read into host memory.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checkpoint {
+    /// The file it was read from (empty for one built in memory); errors name it.
+    pub path: PathBuf,
+    /// `(name, shape, values)` of every tensor, in name order.
+    pub tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    /// The string metadata, `step` included.
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Checkpoint {
+    /// The step counter saved with it, if the file has a readable one.
+    pub fn step(&self) -> Option<u64> {
+        self.metadata.get(STEP_KEY)?.parse().ok()
+    }
+
+    /// A tensor's shape and values by its name in the file.
+    pub fn get(&self, name: &str) -> Option<(&[usize], &[f32])> {
+        self.tensors
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, s, v)| (s.as_slice(), v.as_slice()))
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Io {
+            path: self.path.display().to_string(),
+            message,
+        }
+    }
+}
+
+fn io_error(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Downloads every parameter of `store` and the `optimizer_state` tensors and writes them,
+/// with `step` and `metadata`, atomically to `dir/checkpoint.safetensors` (creating `dir`).
+///
+/// `metadata` may not use the key `step`; a parameter may not be named so that it collides
+/// with an optimizer tensor's `"optim/<name>"`. Every tensor must be f32.
+pub fn save(
+    ctx: &Context,
+    dir: &Path,
+    store: &ParamStore,
+    optimizer_state: &[(String, &Tensor)],
+    step: u64,
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
+    let final_path = dir.join(CHECKPOINT_FILE);
+    if metadata.contains_key(STEP_KEY) {
+        return Err(io_error(
+            &final_path,
+            "the metadata key 'step' is reserved for the step counter",
+        ));
+    }
+    let mut named: Vec<(String, &Tensor)> = store.iter().map(|(n, t)| (n.clone(), t)).collect();
+    named.extend(
+        optimizer_state
+            .iter()
+            .map(|(n, t)| (format!("{OPTIM_PREFIX}{n}"), *t)),
+    );
+    let mut seen = BTreeSet::new();
+    let mut host: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(named.len());
+    for (name, t) in named {
+        if !seen.insert(name.clone()) {
+            return Err(io_error(
+                &final_path,
+                format!("two tensors would be saved under the name '{name}'"),
+            ));
+        }
+        if t.dtype() != DType::F32 {
+            return Err(io_error(
+                &final_path,
+                format!("tensor '{name}' is {:?}; checkpoints hold f32", t.dtype()),
+            ));
+        }
+        let values = t.to_vec_f32(ctx)?;
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        host.push((name, t.shape().to_vec(), bytes));
+    }
+    let mut views = Vec::with_capacity(host.len());
+    for (name, shape, bytes) in &host {
+        let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
+            .map_err(|e| io_error(&final_path, format!("tensor '{name}': {e}")))?;
+        views.push((name.as_str(), view));
+    }
+    let mut info: HashMap<String, String> = metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    info.insert(STEP_KEY.to_string(), step.to_string());
+    let bytes = safetensors::serialize(views, Some(info))
+        .map_err(|e| io_error(&final_path, format!("cannot serialise: {e}")))?;
+    write_atomically(dir, &final_path, &bytes)
+}
+
+/// Writes `bytes` to `final_path` through a synced temporary file in `dir` and a rename.
+fn write_atomically(dir: &Path, final_path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| io_error(dir, format!("cannot create: {e}")))?;
+    let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp"));
+    {
+        let mut file =
+            fs::File::create(&tmp).map_err(|e| io_error(&tmp, format!("cannot create: {e}")))?;
+        file.write_all(bytes)
+            .map_err(|e| io_error(&tmp, format!("cannot write: {e}")))?;
+        // Without this the rename may reach the disk before the data, and a power cut would
+        // leave the final name pointing at an empty or partial file.
+        file.sync_all()
+            .map_err(|e| io_error(&tmp, format!("cannot sync: {e}")))?;
+    }
+    fs::rename(&tmp, final_path).map_err(|e| {
+        io_error(
+            final_path,
+            format!("cannot rename {} over it: {e}", tmp.display()),
+        )
+    })?;
+    sync_dir(dir)
+}
+
+/// Makes the rename itself durable: the directory entry lives in the directory's own data.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<()> {
+    let handle = fs::File::open(dir).map_err(|e| io_error(dir, format!("cannot open: {e}")))?;
+    handle
+        .sync_all()
+        .map_err(|e| io_error(dir, format!("cannot sync the directory: {e}")))
+}
+
+/// Directories cannot be opened as files here (Windows needs backup semantics for that);
+/// the rename is as durable as the platform makes it.
+#[cfg(not(unix))]
+fn sync_dir(dir: &Path) -> Result<()> {
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    Ok(())
+}
+
+/// Reads a safetensors file: tensors (f32, or f16/bf16 widened to f32) in name order and the
+/// metadata. A missing, truncated or malformed file, or a tensor of another dtype, gives
+/// [`Error::Io`] naming the path.
+pub fn load(path: &Path) -> Result<Checkpoint> {
+    let bytes = fs::read(path).map_err(|e| io_error(path, format!("cannot read: {e}")))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| io_error(path, format!("not a valid safetensors file: {e:?}")))?;
+    let metadata: BTreeMap<String, String> = header
+        .metadata()
+        .as_ref()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| io_error(path, format!("not a valid safetensors file: {e:?}")))?;
+    let mut tensors = Vec::with_capacity(file.len());
+    for (name, view) in file.tensors() {
+        let values = widen(view.dtype(), view.data()).ok_or_else(|| {
+            io_error(
+                path,
+                format!(
+                    "tensor '{name}' is {:?}; kiln loads F32, F16 and BF16",
+                    view.dtype()
+                ),
+            )
+        })?;
+        tensors.push((name, view.shape().to_vec(), values));
+    }
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Checkpoint {
+        path: path.to_path_buf(),
+        tensors,
+        metadata,
+    })
+}
+
+/// Little-endian `data` of `dtype` as f32, or `None` for a dtype kiln does not load.
+fn widen(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
+    match dtype {
+        Dtype::F32 => Some(
+            data.chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        ),
+        Dtype::F16 => Some(
+            data.chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+        ),
+        Dtype::BF16 => Some(
+            data.chunks_exact(2)
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Writes a checkpoint's values into `store` and the `optimizer_state` tensors (those of a
+/// plan compiled against `store`, by the names [`save`] was given).
+///
+/// Every parameter the store holds and every optimizer tensor asked for must be in the
+/// checkpoint with the same shape; otherwise nothing more is written and the error names the
+/// tensor and both shapes. Parameters in the file that the store lacks are created in it, so a
+/// fresh store can be filled before plans are compiled against it.
+///
+/// Returns the names of the optimizer tensors in the file that nothing asked for (restoring
+/// an inference plan from a training checkpoint is normal, so this is not an error; a caller
+/// resuming training may insist the list is empty).
+pub fn restore(
+    ctx: &Context,
+    ckpt: &Checkpoint,
+    store: &mut ParamStore,
+    optimizer_state: &[(String, &Tensor)],
+) -> Result<Vec<String>> {
+    let mut wanted: Vec<(String, Vec<usize>, Option<&Tensor>)> = store
+        .iter()
+        .map(|(n, t)| (n.clone(), t.shape().to_vec(), None))
+        .collect();
+    wanted.extend(
+        optimizer_state
+            .iter()
+            .map(|(n, t)| (format!("{OPTIM_PREFIX}{n}"), t.shape().to_vec(), Some(*t))),
+    );
+    // Check everything first so that a bad checkpoint leaves the store untouched.
+    for (name, shape, _) in &wanted {
+        match ckpt.get(name) {
+            None => {
+                return Err(ckpt.error(format!(
+                    "has no tensor '{name}' (wanted with shape {shape:?})"
+                )))
+            }
+            Some((file_shape, _)) if file_shape != shape.as_slice() => {
+                return Err(ckpt.error(format!(
+                    "tensor '{name}' has shape {file_shape:?} in the checkpoint but {shape:?} here"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    let taken: BTreeSet<&str> = wanted.iter().map(|(n, _, _)| n.as_str()).collect();
+    let mut unused = Vec::new();
+    for (name, shape, values) in &ckpt.tensors {
+        if taken.contains(name.as_str()) {
+            continue;
+        }
+        if name.starts_with(OPTIM_PREFIX) {
+            unused.push(name.clone());
+        } else {
+            store.write(ctx, name, shape, values)?;
+        }
+    }
+    for (name, shape, target) in &wanted {
+        let Some((_, values)) = ckpt.get(name) else {
+            continue;
+        };
+        match target {
+            Some(t) => t.write_f32(ctx, values)?,
+            None => store.write(ctx, name, shape, values)?,
+        }
+    }
+    Ok(unused)
+}

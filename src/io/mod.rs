@@ -1,0 +1,6 @@
+//! Files a training run leaves behind and reads back: [`checkpoint`]s of parameters, optimizer
+//! state and metadata in the safetensors format.
+
+pub mod checkpoint;
+
+pub use checkpoint::{load, restore, save, Checkpoint, CHECKPOINT_FILE};
