@@ -85,6 +85,12 @@ pub fn save(
     step: u64,
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
+    // `Path::new("")` (a bare file name's parent) means the current directory.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let final_path = dir.join(CHECKPOINT_FILE);
     if metadata.contains_key(STEP_KEY) {
         return Err(io_error(
