@@ -11,7 +11,7 @@
 //! Any safetensors file with f32, f16 or bf16 tensors loads (the last two widened to f32), so
 //! weights written by other tools can be restored when their names and shapes match.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,12 @@ pub fn save(
     step: u64,
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
+    // `Path::new("")` (a bare file name's parent) means the current directory.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let final_path = dir.join(CHECKPOINT_FILE);
     if metadata.contains_key(STEP_KEY) {
         return Err(io_error(
@@ -123,11 +129,13 @@ pub fn save(
             .map_err(|e| io_error(&final_path, format!("tensor '{name}': {e}")))?;
         views.push((name.as_str(), view));
     }
-    let mut info: HashMap<String, String> = metadata
+    // The map's type is left to inference: safetensors uses std's HashMap or hashbrown's
+    // depending on its features, and kiln builds it without std (std would pull in tempfile).
+    let info = metadata
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
+        .chain([(STEP_KEY.to_string(), step.to_string())])
         .collect();
-    info.insert(STEP_KEY.to_string(), step.to_string());
     let bytes = safetensors::serialize(views, Some(info))
         .map_err(|e| io_error(&final_path, format!("cannot serialise: {e}")))?;
     write_atomically(dir, &final_path, &bytes)

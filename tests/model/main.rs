@@ -1,6 +1,7 @@
 //! Graph, autodiff, planner and training tests: whole graphs against f64 CPU references and
 //! central finite differences, training runs that must learn, memory planning, determinism and
-//! the errors bad input gets. One binary, one module per topic, one shared context.
+//! the errors bad input gets; checkpoints, pictures. One binary, one module per topic, one shared
+//! context.
 
 mod data;
 mod graph;
