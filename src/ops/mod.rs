@@ -306,6 +306,15 @@ impl Op {
         }
     }
 
+    /// Inputs this op writes in place in this mode: persistent state such as batch norm's
+    /// running statistics, which must be leaves (parameters) and are never trained.
+    pub(crate) fn writes_inputs(&self, mode: Mode) -> &'static [usize] {
+        match self {
+            Op::BatchNorm2d(_) if mode == Mode::Train => &[3, 4],
+            _ => &[],
+        }
+    }
+
     /// The dispatches computing the node into the tensors the plan placed.
     pub(crate) fn lower(&self, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
         if self.view_of(io.mode).is_some() {
