@@ -43,8 +43,7 @@ fn reference_eval(
     x: &[f64],
     gamma: &[f64],
     beta: &[f64],
-    rm: &[f64],
-    rv: &[f64],
+    (rm, rv): (&[f64], &[f64]),
     c: usize,
     hw: usize,
     eps: f64,
@@ -127,13 +126,11 @@ fn zeros(shape: &[usize]) -> Tensor {
     Tensor::zeros(ctx(), shape, DType::F32).unwrap()
 }
 
-/// Runs the train forward with `variant`; returns (y, mean, rstd, running_mean, running_var).
-fn train_forward(
-    k: &Case,
-    variant: BatchNormVariant,
-    rm: &[f32],
-    rv: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+/// (y, mean, rstd, running_mean, running_var) after a train forward.
+type TrainOut = (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>);
+
+/// Runs the train forward with `variant`.
+fn train_forward(k: &Case, variant: BatchNormVariant, rm: &[f32], rv: &[f32]) -> TrainOut {
     let (xt, gt, bt) = uploads(k);
     let (rmt, rvt) = (upload(&[k.c()], rm), upload(&[k.c()], rv));
     let (y, mean, rstd) = (zeros(&k.shape), zeros(&[k.c()]), zeros(&[k.c()]));
@@ -272,7 +269,7 @@ fn eval_mode_uses_running_statistics() {
         let (rmt, rvt) = (upload(&[c], &rm), upload(&[c], &rv));
         let out = bn::batch_norm2d_eval(ctx(), &xt, &gt, &bt, &rmt, &rvt, eps).unwrap();
         let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
-        let want = reference_eval(&x, &g, &b, &f64s(&rm), &f64s(&rv), c, k.hw(), eps as f64);
+        let want = reference_eval(&x, &g, &b, (&f64s(&rm), &f64s(&rv)), c, k.hw(), eps as f64);
         // A handful of f32 operations per element on O(1) values: 1e-5 absolute and relative.
         assert_close(
             &download(&out.y),
@@ -306,7 +303,7 @@ fn eval_mode_uses_running_statistics() {
         let (rm64, rv64) = (f64s(&rm), f64s(&rv));
         let f = |xs: &[f64], gs: &[f64], bs: &[f64]| {
             dot(
-                &reference_eval(xs, gs, bs, &rm64, &rv64, c, k.hw(), eps as f64),
+                &reference_eval(xs, gs, bs, (&rm64, &rv64), c, k.hw(), eps as f64),
                 &w,
             )
         };
