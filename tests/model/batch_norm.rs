@@ -270,3 +270,65 @@ fn running_stats_are_not_trainable() {
     assert_eq!(read(&store, "bn.running_mean"), vec![0.0; 3]);
     assert_eq!(read(&store, "bn.running_var"), vec![1.0; 3]);
 }
+
+#[test]
+fn eval_mode_gradient_treats_running_stats_as_constants() {
+    // In an eval plan the backward node lowers to dx = γ·rstd·dy (no batch-statistics terms).
+    let shape = [2, 3, 1, 5];
+    let (c, hw, len) = (3, 5, 30);
+    let Net { mut g, x, bn, y } = net(shape);
+    let mut rng = Rng::new(63);
+    let w = rng.vec(len);
+    let wv = g.constant(&shape, &w).unwrap();
+    let yw = g.mul(y, wv).unwrap();
+    let loss = g.mean_all(yw).unwrap();
+    let grads = g.grad(loss, &[x, bn.weight]).unwrap();
+    let mut store = ParamStore::new(4);
+    let rm: Vec<f32> = rng.vec(c);
+    let rv: Vec<f32> = rng.vec(c).iter().map(|v| v * 0.5 + 1.0).collect();
+    store.write(ctx(), "bn.running_mean", &[c], &rm).unwrap();
+    store.write(ctx(), "bn.running_var", &[c], &rv).unwrap();
+    let mut outputs = vec![loss];
+    outputs.extend(&grads);
+    let spec = PlanSpec {
+        outputs,
+        mode: Mode::Eval,
+        ..Default::default()
+    };
+    let mut plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    let xs: Vec<f32> = rng.vec(len).iter().map(|v| v * 2.0).collect();
+    plan.set_input_f32(ctx(), "x", &xs).unwrap();
+    plan.step(ctx()).unwrap();
+    let gamma = f64s(&read(&store, "bn.weight"));
+    let beta = f64s(&read(&store, "bn.bias"));
+    let (rmd, rvd, wd) = (f64s(&rm), f64s(&rv), f64s(&w));
+    let f = |x: &[f64], gm: &[f64]| {
+        (0..len)
+            .map(|i| {
+                let ch = (i / hw) % c;
+                let z = (x[i] - rmd[ch]) / (rvd[ch] + EPS).sqrt() * gm[ch] + beta[ch];
+                let a = if z > 0.0 { z } else { SLOPE as f64 * z };
+                a * wd[i]
+            })
+            .sum::<f64>()
+            / len as f64
+    };
+    let xd = f64s(&xs);
+    // A few roundings per element of O(1/len) gradients, sums of 10 terms for gamma: 1e-6.
+    let dx = plan.read_f32(ctx(), grads[0]).unwrap();
+    let dg = plan.read_f32(ctx(), grads[1]).unwrap();
+    assert_close(
+        &dx,
+        &numeric_grad(&xd, 1e-6, |v| f(v, &gamma)),
+        1e-6,
+        1e-4,
+        "eval dx",
+    );
+    assert_close(
+        &dg,
+        &numeric_grad(&gamma, 1e-6, |v| f(&xd, v)),
+        1e-6,
+        1e-4,
+        "eval dgamma",
+    );
+}
