@@ -105,7 +105,8 @@ impl Schedule {
 pub struct Training {
     /// The scalar loss.
     pub loss: Var,
-    /// Names of the parameters this plan updates; `None` updates every parameter of the graph.
+    /// Names of the parameters this plan updates; `None` updates every parameter of the graph
+    /// except state that an op writes in place (batch norm's running statistics).
     /// A GAN's two plans name disjoint sets over shared weights.
     pub params: Option<Vec<String>>,
     /// The update rule.

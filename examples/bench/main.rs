@@ -1,9 +1,10 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|batch_norm]`
 
 mod attention;
+mod batch_norm;
 mod block;
 mod figure;
 mod matmul;
@@ -19,7 +20,7 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only matmul|softmax|attention|block` runs one group of cases.
+    // `--only matmul|softmax|attention|block|batch_norm` runs one group of cases.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -35,6 +36,9 @@ fn main() -> kiln::Result<()> {
     }
     if wanted("softmax") {
         figures.extend(softmax::run(&ctx)?);
+    }
+    if wanted("batch_norm") {
+        figures.extend(batch_norm::run(&ctx)?);
     }
     if wanted("attention") {
         let attention = attention::run(&ctx)?;

@@ -9,6 +9,8 @@
 //!    op output is live from the step that writes it to the last step that reads it; buffers
 //!    go to values by a best-fit scan over those intervals, so values whose lifetimes do not
 //!    overlap share memory. The plan reports its peak beside the naive sum.
+//!    Batch norm's running statistics are parameters (leaves in the [`ParamStore`], never
+//!    pooled or shared) that its node writes in place in a train step; they are never trained.
 //! 4. Every pipeline, bind group and parameter uniform is created here. A step then writes two
 //!    tiny buffers (the optimizer's hyper-parameters, the random seed), records every dispatch
 //!    into one encoder and submits once.
@@ -168,11 +170,34 @@ impl Plan {
 
         // 1. Gradients of the trained parameters.
         let mut trained: Vec<(String, Var, Var)> = Vec::new();
+        // State written in place by an op (batch norm's running statistics): it must be a
+        // leaf that owns its bytes, so nothing else shares them, and it is never trained.
+        let mut state: Vec<(Var, &'static str)> = Vec::new();
+        for node in &g.nodes {
+            if let NodeKind::Op(op) = &node.kind {
+                for &i in op.writes_inputs(mode) {
+                    let v = node.inputs[i];
+                    if !matches!(g.nodes[g.producer(v)?].kind, NodeKind::Param(..)) {
+                        return Err(Error::Graph(format!(
+                            "{} writes its input {i} in place, so it must be a parameter, got {}",
+                            op.name(),
+                            g.describe(v)
+                        )));
+                    }
+                    state.push((v, op.name()));
+                }
+            }
+        }
         if let Some(t) = &spec.training {
             t.check()?;
             let names: Vec<String> = match &t.params {
                 Some(names) => names.clone(),
-                None => g.params().into_iter().map(|(n, _)| n).collect(),
+                None => g
+                    .params()
+                    .into_iter()
+                    .filter(|(_, v)| !state.iter().any(|(s, _)| s == v))
+                    .map(|(n, _)| n)
+                    .collect(),
             };
             let mut vars = Vec::new();
             for name in &names {
@@ -180,6 +205,11 @@ impl Plan {
                 if !matches!(g.nodes[g.producer(v)?].kind, NodeKind::Param(..)) {
                     return Err(Error::Graph(format!(
                         "'{name}' is an input, not a parameter"
+                    )));
+                }
+                if let Some((_, op)) = state.iter().find(|(s, _)| *s == v) {
+                    return Err(Error::Graph(format!(
+                        "'{name}' is state that {op} updates in place, not a trainable parameter"
                     )));
                 }
                 vars.push(v);

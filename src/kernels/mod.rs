@@ -51,6 +51,11 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("transpose", include_str!("../../shaders/transpose.wgsl")),
     ("dropout", include_str!("../../shaders/dropout.wgsl")),
     ("clip", include_str!("../../shaders/clip.wgsl")),
+    (
+        "batch_norm2d",
+        include_str!("../../shaders/batch_norm2d.wgsl"),
+    ),
+    ("bce", include_str!("../../shaders/bce.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

@@ -8,14 +8,15 @@
 //! Dimension letters: B batch, T time (Tq queries, Tk keys), D model width, H heads,
 //! Dh = D / H head width, V vocabulary.
 //!
-//! Pieces: [`Linear`], [`Embedding`], [`LayerNorm`], [`Dropout`], [`FeedForward`],
-//! [`MultiHeadAttention`], [`PositionalEncoding`], [`residual`] wiring, and the
-//! [`EncoderLayer`] / [`DecoderLayer`] built from them.
+//! Pieces: [`Linear`], [`Embedding`], [`LayerNorm`], [`BatchNorm2d`], [`Dropout`],
+//! [`FeedForward`], [`MultiHeadAttention`], [`PositionalEncoding`], [`residual`] wiring, and
+//! the [`EncoderLayer`] / [`DecoderLayer`] built from them.
 //!
 //! Every builder is `#[track_caller]`: a shape error points at the line that built the layer
 //! or called `forward`, not at kiln.
 
 mod attention;
+mod batch_norm;
 mod dropout;
 mod embedding;
 mod feed_forward;
@@ -26,6 +27,7 @@ mod seq2seq;
 mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
+pub use batch_norm::BatchNorm2d;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use feed_forward::{FeedForward, FeedForwardOptions};

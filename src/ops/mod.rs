@@ -11,6 +11,8 @@
 
 pub mod argmax;
 pub mod attention;
+pub mod batch_norm2d;
+pub mod bce;
 pub mod clip;
 pub mod cross_entropy;
 pub mod dropout;
@@ -30,6 +32,7 @@ use crate::kernels::Dispatch;
 use crate::tensor::{DType, Tensor};
 
 use attention::AttentionOptions;
+use batch_norm2d::BatchNormOptions;
 use cross_entropy::CrossEntropyOptions;
 use elementwise::Activation;
 use matmul::MatmulOptions;
@@ -116,6 +119,16 @@ pub enum Op {
     },
     /// `(dx, dgamma, dbeta)` from `(x, gamma, mean, rstd, dy)`.
     LayerNormBackward,
+    /// Batch norm of `[N, C, H, W]` over N, H, W: inputs `(x, gamma, beta, running_mean,
+    /// running_var)`, outputs `(y, mean, rstd)`; updates the running statistics in train mode.
+    BatchNorm2d(BatchNormOptions),
+    /// `(dx, dgamma, dbeta)` from `(x, gamma, mean, rstd, dy)`.
+    BatchNorm2dBackward,
+    /// Mean binary cross-entropy of logits against f32 targets: outputs `(mean, losses,
+    /// partials)`.
+    BceWithLogits,
+    /// `dlogits` from `(logits, targets, dloss)`.
+    BceWithLogitsBackward,
     /// `table[ids]`.
     Embedding,
     /// `dtable` `[vocab, C]` from `(ids, dout)`.
@@ -206,6 +219,10 @@ impl Op {
             Op::SoftmaxBackward => "softmax_backward",
             Op::LayerNorm { .. } => "layer_norm",
             Op::LayerNormBackward => "layer_norm_backward",
+            Op::BatchNorm2d(_) => "batch_norm2d",
+            Op::BatchNorm2dBackward => "batch_norm2d_backward",
+            Op::BceWithLogits => "bce_with_logits",
+            Op::BceWithLogitsBackward => "bce_with_logits_backward",
             Op::Embedding => "embedding",
             Op::EmbeddingBackward { .. } => "embedding_backward",
             Op::Attention { .. } => "attention",
@@ -238,6 +255,8 @@ impl Op {
             | Op::ReduceAllBackward { .. } => reduce::infer(self, x),
             Op::Softmax | Op::SoftmaxBackward => softmax::infer(self, x),
             Op::LayerNorm { .. } | Op::LayerNormBackward => layer_norm::infer(self, x),
+            Op::BatchNorm2d(_) | Op::BatchNorm2dBackward => batch_norm2d::infer(self, x),
+            Op::BceWithLogits | Op::BceWithLogitsBackward => bce::infer(self, x),
             Op::Embedding | Op::EmbeddingBackward { .. } => embedding::infer(self, x),
             Op::Attention { .. } | Op::AttentionBackward { .. } => attention::infer(self, x),
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => cross_entropy::infer(self, x),
@@ -264,6 +283,8 @@ impl Op {
             Op::Reduce { .. } | Op::ReduceAll(_) => reduce::grad(self, g, a),
             Op::Softmax => softmax::grad(g, a),
             Op::LayerNorm { .. } => layer_norm::grad(g, a),
+            Op::BatchNorm2d(_) => batch_norm2d::grad(g, a),
+            Op::BceWithLogits => bce::grad(g, a),
             Op::Embedding => embedding::grad(g, a),
             Op::Attention { opts, mask } => attention::grad(g, *opts, *mask, a),
             Op::CrossEntropy(opts) => cross_entropy::grad(g, *opts, a),
@@ -282,6 +303,15 @@ impl Op {
             Op::Reshape(_) | Op::Detach => Some(0),
             Op::Dropout { .. } | Op::DropoutBackward { .. } if mode == Mode::Eval => Some(0),
             _ => None,
+        }
+    }
+
+    /// Inputs this op writes in place in this mode: persistent state such as batch norm's
+    /// running statistics, which must be leaves (parameters) and are never trained.
+    pub(crate) fn writes_inputs(&self, mode: Mode) -> &'static [usize] {
+        match self {
+            Op::BatchNorm2d(_) if mode == Mode::Train => &[3, 4],
+            _ => &[],
         }
     }
 
@@ -306,6 +336,8 @@ impl Op {
             | Op::ReduceAllBackward { .. } => reduce::lower(self, ctx, io),
             Op::Softmax | Op::SoftmaxBackward => softmax::lower(self, ctx, io),
             Op::LayerNorm { .. } | Op::LayerNormBackward => layer_norm::lower(self, ctx, io),
+            Op::BatchNorm2d(_) | Op::BatchNorm2dBackward => batch_norm2d::lower(self, ctx, io),
+            Op::BceWithLogits | Op::BceWithLogitsBackward => bce::lower(self, ctx, io),
             Op::Embedding | Op::EmbeddingBackward { .. } => embedding::lower(self, ctx, io),
             Op::Attention { .. } | Op::AttentionBackward { .. } => attention::lower(self, ctx, io),
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => {

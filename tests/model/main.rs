@@ -3,6 +3,7 @@
 //! the errors bad input gets; checkpoints, pictures. One binary, one module per topic, one shared
 //! context.
 
+mod batch_norm;
 mod data;
 mod graph;
 mod io;

@@ -4,6 +4,8 @@
 
 mod argmax;
 mod attention;
+mod batch_norm2d;
+mod bce;
 mod clip;
 mod context;
 mod cross_entropy;
