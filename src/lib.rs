@@ -29,6 +29,7 @@ pub mod error;
 pub mod graph;
 pub mod io;
 pub mod kernels;
+pub mod metrics;
 pub mod nn;
 pub mod ops;
 pub mod progress;
