@@ -156,6 +156,7 @@ pub fn frechet_distance(a: &[f32], b: &[f32], d: usize) -> Result<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
