@@ -37,6 +37,10 @@
 //   hd4 in ms: Tq=Tk=29: forward 56 -> 46-52, dkdv 185-188 -> 84-92, dq 132-137 -> 82-88;
 //   Tq=Tk=11 causal: forward 8.0 -> 6.4, dkdv 38-40 -> 16, dq 28 -> 10-14;
 //   Tq=11 Tk=29: forward 26-29 -> 23-24, dkdv 73-77 -> 30-36, dq 68-73 -> 42-44.
+//   Then BR = 2 rows per invocation in the hd4 backward passes (a quieter machine, same
+//   command, generic -> hd4): Tq=Tk=29: dkdv 126-131 -> 39-40, dq 91-94 -> 32;
+//   Tq=Tk=11 causal: dkdv 24-26 -> 7.4-8.2, dq 19-20 -> 6.8-7.6; Tq=11 Tk=29: dkdv 52-59 -> 16,
+//   dq 48 -> 16. Forward (R = 2 already): 39 -> 30, 7-8 -> 6-7, 18-19 -> 16-20.
 // WG = 64 (override): a multiple of lavapipe's 8 lanes and of GPU subgroup widths; a query
 //   block of 64 rows keeps each key row reused 64 times per load. KB = 16 keys per online-
 //   softmax step: one rescale of the accumulator per 16 keys instead of per key.
@@ -567,65 +571,84 @@ fn attention_forward_hd4(
 @group(0) @binding(7) var<storage, read_write> dk4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> dv4: array<vec4<f32>>;
 
+// Key rows per invocation in the hd4 backward passes: each q/dout (or k/v) row loaded feeds BR
+// rows, as R does in the forward; rows lid + r·WG of a block of BR·WG.
+const BR: u32 = 2u;
+
 @compute @workgroup_size(WG)
 fn attention_backward_dkdv_hd4(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let blk = block_of(wid, num, params.tk);
-    let bh = blk.x;
+    let g = flat_group(wid, num);
+    let blocks = (params.tk + BR * WG - 1u) / (BR * WG);
+    let bh = g / blocks;
     if bh >= params.bh {
         return;
     }
-    let live = blk.y + lid < params.tk;
-    let j = min(blk.y + lid, params.tk - 1u);
+    let row0 = (g % blocks) * BR * WG;
     let b = bh / params.heads;
-    let kv_row = (bh * params.tk + j) * HD4;
     let q_base = bh * params.tq * HD4;
-    var kr: array<vec4<f32>, MAX_D4>;
-    var vr: array<vec4<f32>, MAX_D4>;
-    var dk_acc: array<vec4<f32>, MAX_D4>;
-    var dv_acc: array<vec4<f32>, MAX_D4>;
-    for (var d4 = 0u; d4 < HD4; d4++) {
-        kr[d4] = k4[kv_row + d4] * params.scale;
-        vr[d4] = v4[kv_row + d4];
-        dk_acc[d4] = vec4<f32>(0.0);
-        dv_acc[d4] = vec4<f32>(0.0);
+    var kr: array<array<vec4<f32>, MAX_D4>, BR>;
+    var vr: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dk_acc: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dv_acc: array<array<vec4<f32>, MAX_D4>, BR>;
+    var kept: array<bool, BR>;
+    var i_start: array<u32, BR>;
+    for (var r = 0u; r < BR; r++) {
+        // Rows past the end redo the last key and are not written (uniform loads, as above).
+        let j = min(row0 + r * WG + lid, params.tk - 1u);
+        let kv_row = (bh * params.tk + j) * HD4;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            kr[r][d4] = k4[kv_row + d4] * params.scale;
+            vr[r][d4] = v4[kv_row + d4];
+            dk_acc[r][d4] = vec4<f32>(0.0);
+            dv_acc[r][d4] = vec4<f32>(0.0);
+        }
+        kept[r] = key_kept(b, j);
+        i_start[r] = query_start(j);
     }
-    let kept = key_kept(b, j);
-    let i_start = query_start(j);
-    for (var i = query_start(blk.y); i < params.tq; i++) {
+    // query_start grows with j: the block's first key bounds every row's start.
+    for (var i = query_start(row0); i < params.tq; i++) {
         let row = bh * params.tq + i;
         let row_lse = stats[2u * row];
         if row_lse == NEG_LARGE {
             continue;
         }
+        let delta = stats[2u * row + 1u];
         let q_row = q_base + i * HD4;
-        // q and dout rows loaded once into registers, for the dots and the accumulation.
         var qv: array<vec4<f32>, MAX_D4>;
         var dov: array<vec4<f32>, MAX_D4>;
-        var s = 0.0;
-        var dp = 0.0;
         for (var d4 = 0u; d4 < HD4; d4++) {
             qv[d4] = q4[q_row + d4];
             dov[d4] = dout4[q_row + d4];
-            s += dot(qv[d4], kr[d4]);
-            dp += dot(dov[d4], vr[d4]);
         }
-        let p = select(0.0, exp(s - row_lse), kept && i >= i_start);
-        let ds = p * (dp - stats[2u * row + 1u]);
+        for (var r = 0u; r < BR; r++) {
+            var s = 0.0;
+            var dp = 0.0;
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                s += dot(qv[d4], kr[r][d4]);
+                dp += dot(dov[d4], vr[r][d4]);
+            }
+            let p = select(0.0, exp(s - row_lse), kept[r] && i >= i_start[r]);
+            let ds = p * (dp - delta);
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                dv_acc[r][d4] += p * dov[d4];
+                dk_acc[r][d4] += ds * qv[d4];
+            }
+        }
+    }
+    for (var r = 0u; r < BR; r++) {
+        let j = row0 + r * WG + lid;
+        if j >= params.tk {
+            break;
+        }
+        let kv_row = (bh * params.tk + j) * HD4;
         for (var d4 = 0u; d4 < HD4; d4++) {
-            dv_acc[d4] += p * dov[d4];
-            dk_acc[d4] += ds * qv[d4];
+            dk4[kv_row + d4] = dk_acc[r][d4] * params.scale;
+            dv4[kv_row + d4] = dv_acc[r][d4];
         }
-    }
-    if !live {
-        return;
-    }
-    for (var d4 = 0u; d4 < HD4; d4++) {
-        dk4[kv_row + d4] = dk_acc[d4] * params.scale;
-        dv4[kv_row + d4] = dv_acc[d4];
     }
 }
 
@@ -637,52 +660,67 @@ fn attention_backward_dq_hd4(
     @builtin(num_workgroups) num: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let blk = block_of(wid, num, params.tq);
-    let bh = blk.x;
+    let g = flat_group(wid, num);
+    let blocks = (params.tq + BR * WG - 1u) / (BR * WG);
+    let bh = g / blocks;
     if bh >= params.bh {
         return;
     }
-    let live = blk.y + lid < params.tq;
-    let i = min(blk.y + lid, params.tq - 1u);
+    let row0 = (g % blocks) * BR * WG;
     let b = bh / params.heads;
-    let row = bh * params.tq + i;
-    let q_row = row * HD4;
     let kv_base = bh * params.tk * HD4;
-    var qr: array<vec4<f32>, MAX_D4>;
-    var dor: array<vec4<f32>, MAX_D4>;
-    var dq_acc: array<vec4<f32>, MAX_D4>;
-    for (var d4 = 0u; d4 < HD4; d4++) {
-        qr[d4] = q4[q_row + d4] * params.scale;
-        dor[d4] = dout4[q_row + d4];
-        dq_acc[d4] = vec4<f32>(0.0);
+    var qr: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dor: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dq_acc: array<array<vec4<f32>, MAX_D4>, BR>;
+    var row_lse: array<f32, BR>;
+    var delta: array<f32, BR>;
+    var j_end: array<u32, BR>;
+    for (var r = 0u; r < BR; r++) {
+        let i = min(row0 + r * WG + lid, params.tq - 1u);
+        let row = bh * params.tq + i;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            qr[r][d4] = q4[row * HD4 + d4] * params.scale;
+            dor[r][d4] = dout4[row * HD4 + d4];
+            dq_acc[r][d4] = vec4<f32>(0.0);
+        }
+        row_lse[r] = stats[2u * row];
+        delta[r] = stats[2u * row + 1u];
+        // A query with no visible key (lse = NEG_LARGE) keeps a zero gradient.
+        j_end[r] = select(0u, key_end(i), row_lse[r] != NEG_LARGE);
     }
-    let row_lse = stats[2u * row];
-    let delta = stats[2u * row + 1u];
-    let j_end = key_end(i);
-    let any_key = row_lse != NEG_LARGE;
-    let j_end_block = key_end(min(blk.y + WG, params.tq) - 1u);
+    let j_end_block = key_end(min(row0 + BR * WG, params.tq) - 1u);
     for (var j = 0u; j < j_end_block; j++) {
         if !key_kept(b, j) {
             continue;
         }
         let kv_row = kv_base + j * HD4;
         var kv: array<vec4<f32>, MAX_D4>;
-        var s = 0.0;
-        var dp = 0.0;
+        var vv: array<vec4<f32>, MAX_D4>;
         for (var d4 = 0u; d4 < HD4; d4++) {
             kv[d4] = k4[kv_row + d4];
-            s += dot(qr[d4], kv[d4]);
-            dp += dot(dor[d4], v4[kv_row + d4]);
+            vv[d4] = v4[kv_row + d4];
         }
-        let ds = select(0.0, exp(s - row_lse), any_key && j < j_end) * (dp - delta);
+        for (var r = 0u; r < BR; r++) {
+            var s = 0.0;
+            var dp = 0.0;
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                s += dot(qr[r][d4], kv[d4]);
+                dp += dot(dor[r][d4], vv[d4]);
+            }
+            let ds = select(0.0, exp(s - row_lse[r]), j < j_end[r]) * (dp - delta[r]);
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                dq_acc[r][d4] += ds * kv[d4];
+            }
+        }
+    }
+    for (var r = 0u; r < BR; r++) {
+        let i = row0 + r * WG + lid;
+        if i >= params.tq {
+            break;
+        }
+        let q_row = (bh * params.tq + i) * HD4;
         for (var d4 = 0u; d4 < HD4; d4++) {
-            dq_acc[d4] += ds * kv[d4];
+            dq4[q_row + d4] = dq_acc[r][d4] * params.scale;
         }
-    }
-    if !live {
-        return;
-    }
-    for (var d4 = 0u; d4 < HD4; d4++) {
-        dq4[q_row + d4] = dq_acc[d4] * params.scale;
     }
 }

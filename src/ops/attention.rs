@@ -44,6 +44,9 @@ fn rows_per_group(rows: usize) -> usize {
 /// Query rows per invocation in the forward (`R` in the shader).
 const FORWARD_ROWS: usize = 2;
 
+/// Rows per invocation in the `_hd4` backward dK/dV and dQ passes (`BR` in the shader).
+const BACKWARD_ROWS_HD4: usize = 2;
+
 /// Options of an attention call.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AttentionOptions {
@@ -361,6 +364,12 @@ pub fn backward_with(
     let mask_t = mask
         .or(dummy.as_ref())
         .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
+    // Invocations per (b,h) of the dK/dV and dQ passes.
+    let per_inv = match variant {
+        AttentionVariant::Generic => 1,
+        AttentionVariant::ConstHeadDim => BACKWARD_ROWS_HD4,
+    };
+    let (rows_k, rows_q) = (dims.tk.div_ceil(per_inv), dims.tq.div_ceil(per_inv));
     Ok(vec![
         kernel("attention_backward_preprocess", dims.tq).dispatch(
             ctx,
@@ -371,26 +380,26 @@ pub fn backward_with(
         kernel_for(
             variant,
             ["attention_backward_dkdv", "attention_backward_dkdv_hd4"],
-            dims.tk,
+            rows_k,
             dims.d,
         )
         .dispatch(
             ctx,
             &p,
             &[q, k, v, mask_t, do_, stats_scratch, dk, dv],
-            grid(dims, dims.tk),
+            grid(dims, rows_k),
         )?,
         kernel_for(
             variant,
             ["attention_backward_dq", "attention_backward_dq_hd4"],
-            dims.tq,
+            rows_q,
             dims.d,
         )
         .dispatch(
             ctx,
             &p,
             &[q, k, v, mask_t, do_, stats_scratch, dq],
-            grid(dims, dims.tq),
+            grid(dims, rows_q),
         )?,
     ])
 }
