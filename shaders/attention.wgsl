@@ -41,6 +41,8 @@
 //   command, generic -> hd4): Tq=Tk=29: dkdv 126-131 -> 39-40, dq 91-94 -> 32;
 //   Tq=Tk=11 causal: dkdv 24-26 -> 7.4-8.2, dq 19-20 -> 6.8-7.6; Tq=11 Tk=29: dkdv 52-59 -> 16,
 //   dq 48 -> 16. Forward (R = 2 already): 39 -> 30, 7-8 -> 6-7, 18-19 -> 16-20.
+//   Tried: R = 4 in attention_forward_hd4 (a noisier run): Tq=Tk=29 34-35 ms against the
+//   generic 38-74 (R = 2 had 30 against 39); no clear gain, not kept.
 // WG = 64 (override): a multiple of lavapipe's 8 lanes and of GPU subgroup widths; a query
 //   block of 64 rows keeps each key row reused 64 times per load. KB = 16 keys per online-
 //   softmax step: one rescale of the accumulator per 16 keys instead of per key.
