@@ -31,6 +31,18 @@
 //   same in the backward kernels: forward+backward 9.3 s -> 8.1 s (unfused 0.95 s).
 //   Not tried for lack of time: K/V blocks staged in workgroup memory (costs barriers), R rows
 //   per invocation in the backward, a vec4-typed binding when D % 4 == 0.
+// ConstHeadDim (the *_hd4 entry points, D % 4 == 0 and D <= 64, chosen by default): D an
+//   override constant and vec4 bindings. MEASURED on llvmpipe (2 shared cores; scratch bench
+//   `examples/zz_perf.rs att`, median of 7, two interleaved rounds), B64 H4 D16, generic ->
+//   hd4 in ms: Tq=Tk=29: forward 56 -> 46-52, dkdv 185-188 -> 84-92, dq 132-137 -> 82-88;
+//   Tq=Tk=11 causal: forward 8.0 -> 6.4, dkdv 38-40 -> 16, dq 28 -> 10-14;
+//   Tq=11 Tk=29: forward 26-29 -> 23-24, dkdv 73-77 -> 30-36, dq 68-73 -> 42-44.
+//   Then BR = 2 rows per invocation in the hd4 backward passes (a quieter machine, same
+//   command, generic -> hd4): Tq=Tk=29: dkdv 126-131 -> 39-40, dq 91-94 -> 32;
+//   Tq=Tk=11 causal: dkdv 24-26 -> 7.4-8.2, dq 19-20 -> 6.8-7.6; Tq=11 Tk=29: dkdv 52-59 -> 16,
+//   dq 48 -> 16. Forward (R = 2 already): 39 -> 30, 7-8 -> 6-7, 18-19 -> 16-20.
+//   Tried: R = 4 in attention_forward_hd4 (a noisier run): Tq=Tk=29 34-35 ms against the
+//   generic 38-74 (R = 2 had 30 against 39); no clear gain, not kept.
 // WG = 64 (override): a multiple of lavapipe's 8 lanes and of GPU subgroup widths; a query
 //   block of 64 rows keeps each key row reused 64 times per load. KB = 16 keys per online-
 //   softmax step: one rescale of the accumulator per 16 keys instead of per key.
@@ -436,5 +448,281 @@ fn attention_backward_dq(
     }
     for (var d = 0u; d < dim; d++) {
         dq[q_row + d] = dq_acc[d / 4u][d % 4u] * params.scale;
+    }
+}
+
+// ---- Head dimension fixed at pipeline creation (D % 4 == 0): the *_hd4 entry points ----
+// The same three kernels with D = 4·HD4 an override constant and q, k, v, dout and the outputs
+// bound as vec4 arrays. Every d loop then has a constant trip count, so LLVM unrolls it and the
+// private row arrays, indexed by constants only, stay in registers; and each vec4 load is one
+// (per-lane scalarised) storage access on lavapipe where the kernels above make four, plus the
+// clamps. MEASURED figures in the header.
+
+override HD4: u32 = 4u;
+
+@group(0) @binding(1) var<storage, read> q4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> v4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> o4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn attention_forward_hd4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    // Row ownership, masks and the online softmax as in attention_forward.
+    let g = flat_group(wid, num);
+    let blocks = (params.tq + R * WG - 1u) / (R * WG);
+    let bh = g / blocks;
+    if bh >= params.bh {
+        return;
+    }
+    let row0 = (g % blocks) * R * WG;
+    let b = bh / params.heads;
+    let kv_base = bh * params.tk * HD4;
+    var qr: array<array<vec4<f32>, MAX_D4>, R>;
+    var acc: array<array<vec4<f32>, MAX_D4>, R>;
+    var m: array<f32, R>;
+    var l: array<f32, R>;
+    var j_end: array<u32, R>;
+    for (var r = 0u; r < R; r++) {
+        let i = min(row0 + r * WG + lid, params.tq - 1u);
+        let q_base = (bh * params.tq + i) * HD4;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            qr[r][d4] = q4[q_base + d4] * params.scale;
+            acc[r][d4] = vec4<f32>(0.0);
+        }
+        m[r] = NEG_LARGE;
+        l[r] = 0.0;
+        j_end[r] = key_end(i);
+    }
+    var s: array<array<f32, KB>, R>;
+    let j_end_block = key_end(min(row0 + R * WG, params.tq) - 1u);
+    for (var j0 = 0u; j0 < j_end_block; j0 += KB) {
+        let n = min(KB, j_end_block - j0);
+        var kept: array<u32, R>;
+        var block_max: array<f32, R>;
+        for (var r = 0u; r < R; r++) {
+            kept[r] = 0u;
+            block_max[r] = NEG_LARGE;
+        }
+        for (var c = 0u; c < n; c++) {
+            let j = j0 + c;
+            if key_kept(b, j) {
+                let k_row = kv_base + j * HD4;
+                var qk: array<f32, R>;
+                for (var d4 = 0u; d4 < HD4; d4++) {
+                    let kv = k4[k_row + d4];
+                    for (var r = 0u; r < R; r++) {
+                        qk[r] += dot(qr[r][d4], kv);
+                    }
+                }
+                for (var r = 0u; r < R; r++) {
+                    s[r][c] = qk[r];
+                    let visible = j < j_end[r];
+                    kept[r] = select(kept[r], kept[r] | (1u << c), visible);
+                    block_max[r] = select(block_max[r], max(block_max[r], qk[r]), visible);
+                }
+            }
+        }
+        var m_new: array<f32, R>;
+        for (var r = 0u; r < R; r++) {
+            m_new[r] = max(m[r], block_max[r]);
+            let alpha = exp(m[r] - m_new[r]);
+            l[r] *= alpha;
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                acc[r][d4] *= alpha;
+            }
+            m[r] = m_new[r];
+        }
+        for (var c = 0u; c < n; c++) {
+            let j = j0 + c;
+            if key_kept(b, j) {
+                var p: array<f32, R>;
+                for (var r = 0u; r < R; r++) {
+                    p[r] = select(0.0, exp(s[r][c] - m_new[r]), (kept[r] & (1u << c)) != 0u);
+                    l[r] += p[r];
+                }
+                let v_row = kv_base + j * HD4;
+                for (var d4 = 0u; d4 < HD4; d4++) {
+                    let vv = v4[v_row + d4];
+                    for (var r = 0u; r < R; r++) {
+                        acc[r][d4] += p[r] * vv;
+                    }
+                }
+            }
+        }
+    }
+    for (var r = 0u; r < R; r++) {
+        let i = row0 + r * WG + lid;
+        if i >= params.tq {
+            break;
+        }
+        let q_base = (bh * params.tq + i) * HD4;
+        // l = 0 (no visible key): inv = 0 writes o = 0, as attention_forward does.
+        let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            o4[q_base + d4] = acc[r][d4] * inv;
+        }
+        lse[bh * params.tq + i] = select(NEG_LARGE, m[r] + log(l[r]), l[r] > 0.0);
+    }
+}
+
+@group(0) @binding(5) var<storage, read> dout4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dk4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> dv4: array<vec4<f32>>;
+
+// Key rows per invocation in the hd4 backward passes: each q/dout (or k/v) row loaded feeds BR
+// rows, as R does in the forward; rows lid + r·WG of a block of BR·WG.
+const BR: u32 = 2u;
+
+@compute @workgroup_size(WG)
+fn attention_backward_dkdv_hd4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let g = flat_group(wid, num);
+    let blocks = (params.tk + BR * WG - 1u) / (BR * WG);
+    let bh = g / blocks;
+    if bh >= params.bh {
+        return;
+    }
+    let row0 = (g % blocks) * BR * WG;
+    let b = bh / params.heads;
+    let q_base = bh * params.tq * HD4;
+    var kr: array<array<vec4<f32>, MAX_D4>, BR>;
+    var vr: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dk_acc: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dv_acc: array<array<vec4<f32>, MAX_D4>, BR>;
+    var kept: array<bool, BR>;
+    var i_start: array<u32, BR>;
+    for (var r = 0u; r < BR; r++) {
+        // Rows past the end redo the last key and are not written (uniform loads, as above).
+        let j = min(row0 + r * WG + lid, params.tk - 1u);
+        let kv_row = (bh * params.tk + j) * HD4;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            kr[r][d4] = k4[kv_row + d4] * params.scale;
+            vr[r][d4] = v4[kv_row + d4];
+            dk_acc[r][d4] = vec4<f32>(0.0);
+            dv_acc[r][d4] = vec4<f32>(0.0);
+        }
+        kept[r] = key_kept(b, j);
+        i_start[r] = query_start(j);
+    }
+    // query_start grows with j: the block's first key bounds every row's start.
+    for (var i = query_start(row0); i < params.tq; i++) {
+        let row = bh * params.tq + i;
+        let row_lse = stats[2u * row];
+        if row_lse == NEG_LARGE {
+            continue;
+        }
+        let delta = stats[2u * row + 1u];
+        let q_row = q_base + i * HD4;
+        var qv: array<vec4<f32>, MAX_D4>;
+        var dov: array<vec4<f32>, MAX_D4>;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            qv[d4] = q4[q_row + d4];
+            dov[d4] = dout4[q_row + d4];
+        }
+        for (var r = 0u; r < BR; r++) {
+            var s = 0.0;
+            var dp = 0.0;
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                s += dot(qv[d4], kr[r][d4]);
+                dp += dot(dov[d4], vr[r][d4]);
+            }
+            let p = select(0.0, exp(s - row_lse), kept[r] && i >= i_start[r]);
+            let ds = p * (dp - delta);
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                dv_acc[r][d4] += p * dov[d4];
+                dk_acc[r][d4] += ds * qv[d4];
+            }
+        }
+    }
+    for (var r = 0u; r < BR; r++) {
+        let j = row0 + r * WG + lid;
+        if j >= params.tk {
+            break;
+        }
+        let kv_row = (bh * params.tk + j) * HD4;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            dk4[kv_row + d4] = dk_acc[r][d4] * params.scale;
+            dv4[kv_row + d4] = dv_acc[r][d4];
+        }
+    }
+}
+
+@group(0) @binding(7) var<storage, read_write> dq4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn attention_backward_dq_hd4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let g = flat_group(wid, num);
+    let blocks = (params.tq + BR * WG - 1u) / (BR * WG);
+    let bh = g / blocks;
+    if bh >= params.bh {
+        return;
+    }
+    let row0 = (g % blocks) * BR * WG;
+    let b = bh / params.heads;
+    let kv_base = bh * params.tk * HD4;
+    var qr: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dor: array<array<vec4<f32>, MAX_D4>, BR>;
+    var dq_acc: array<array<vec4<f32>, MAX_D4>, BR>;
+    var row_lse: array<f32, BR>;
+    var delta: array<f32, BR>;
+    var j_end: array<u32, BR>;
+    for (var r = 0u; r < BR; r++) {
+        let i = min(row0 + r * WG + lid, params.tq - 1u);
+        let row = bh * params.tq + i;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            qr[r][d4] = q4[row * HD4 + d4] * params.scale;
+            dor[r][d4] = dout4[row * HD4 + d4];
+            dq_acc[r][d4] = vec4<f32>(0.0);
+        }
+        row_lse[r] = stats[2u * row];
+        delta[r] = stats[2u * row + 1u];
+        // A query with no visible key (lse = NEG_LARGE) keeps a zero gradient.
+        j_end[r] = select(0u, key_end(i), row_lse[r] != NEG_LARGE);
+    }
+    let j_end_block = key_end(min(row0 + BR * WG, params.tq) - 1u);
+    for (var j = 0u; j < j_end_block; j++) {
+        if !key_kept(b, j) {
+            continue;
+        }
+        let kv_row = kv_base + j * HD4;
+        var kv: array<vec4<f32>, MAX_D4>;
+        var vv: array<vec4<f32>, MAX_D4>;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            kv[d4] = k4[kv_row + d4];
+            vv[d4] = v4[kv_row + d4];
+        }
+        for (var r = 0u; r < BR; r++) {
+            var s = 0.0;
+            var dp = 0.0;
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                s += dot(qr[r][d4], kv[d4]);
+                dp += dot(dor[r][d4], vv[d4]);
+            }
+            let ds = select(0.0, exp(s - row_lse[r]), j < j_end[r]) * (dp - delta[r]);
+            for (var d4 = 0u; d4 < HD4; d4++) {
+                dq_acc[r][d4] += ds * kv[d4];
+            }
+        }
+    }
+    for (var r = 0u; r < BR; r++) {
+        let i = row0 + r * WG + lid;
+        if i >= params.tq {
+            break;
+        }
+        let q_row = (bh * params.tq + i) * HD4;
+        for (var d4 = 0u; d4 < HD4; d4++) {
+            dq4[q_row + d4] = dq_acc[r][d4] * params.scale;
+        }
     }
 }

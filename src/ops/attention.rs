@@ -44,6 +44,9 @@ fn rows_per_group(rows: usize) -> usize {
 /// Query rows per invocation in the forward (`R` in the shader).
 const FORWARD_ROWS: usize = 2;
 
+/// Rows per invocation in the `_hd4` backward dK/dV and dQ passes (`BR` in the shader).
+const BACKWARD_ROWS_HD4: usize = 2;
+
 /// Options of an attention call.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AttentionOptions {
@@ -186,6 +189,55 @@ fn kernel(entry: &'static str, rows: usize) -> Kernel {
     Kernel::new("attention", entry).with("WG", rows_per_group(rows) as f64)
 }
 
+/// Largest head dimension given the `_hd4` kernels (D a compile-time constant, vec4 bindings):
+/// their d loops unroll fully, which costs pipeline compile time that grows with D.
+pub const CONST_HEAD_DIM_MAX: usize = 64;
+
+/// Which kernels an attention call runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttentionVariant {
+    /// D read from the params at run time, scalar loads: any D up to [`MAX_HEAD_DIM`].
+    Generic,
+    /// D an override constant and q, k, v, dout bound as vec4 arrays (the `_hd4` entry points):
+    /// needs D % 4 == 0 and D <= [`CONST_HEAD_DIM_MAX`]; faster on lavapipe (MEASURED in the
+    /// shader header).
+    ConstHeadDim,
+}
+
+/// The variant for head dimension `d`: [`AttentionVariant::ConstHeadDim`] when it applies.
+pub fn variant(d: usize) -> AttentionVariant {
+    if d.is_multiple_of(4) && d <= CONST_HEAD_DIM_MAX {
+        AttentionVariant::ConstHeadDim
+    } else {
+        AttentionVariant::Generic
+    }
+}
+
+/// The kernel `entry` (generic) or `entry_hd4` for `variant`.
+fn kernel_for(
+    variant: AttentionVariant,
+    entries: [&'static str; 2],
+    rows: usize,
+    d: usize,
+) -> Kernel {
+    match variant {
+        AttentionVariant::Generic => kernel(entries[0], rows),
+        AttentionVariant::ConstHeadDim => kernel(entries[1], rows).with("HD4", (d / 4) as f64),
+    }
+}
+
+fn check_variant(op: &'static str, variant: AttentionVariant, dims: AttentionDims) -> Result<()> {
+    if variant == AttentionVariant::ConstHeadDim
+        && (!dims.d.is_multiple_of(4) || dims.d > CONST_HEAD_DIM_MAX)
+    {
+        return Err(Error::Unsupported(format!(
+            "{op}: the ConstHeadDim variant needs D % 4 == 0 and D <= {CONST_HEAD_DIM_MAX}, got D = {}",
+            dims.d
+        )));
+    }
+    Ok(())
+}
+
 /// Prepares the forward into `o [B,H,Tq,D]` and `lse [B,H,Tq]`.
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
@@ -198,7 +250,25 @@ pub fn forward(
     o: &Tensor,
     lse: &Tensor,
 ) -> Result<Vec<Dispatch>> {
+    let d = q.shape().last().copied().unwrap_or(0);
+    forward_with(ctx, variant(d), q, k, v, mask, opts, o, lse)
+}
+
+/// [`forward`] with an explicit variant (tests run both).
+#[allow(clippy::too_many_arguments)]
+pub fn forward_with(
+    ctx: &Context,
+    variant: AttentionVariant,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    opts: AttentionOptions,
+    o: &Tensor,
+    lse: &Tensor,
+) -> Result<Vec<Dispatch>> {
     let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    check_variant("attention", variant, dims)?;
     let all = [q.shape(), k.shape(), v.shape()];
     check_out("attention", "o", q.shape(), o, &all)?;
     check_out("attention", "lse", &[dims.b, dims.h, dims.tq], lse, &all)?;
@@ -207,9 +277,11 @@ pub fn forward(
     let mask_t = mask
         .or(dummy.as_ref())
         .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
-    Ok(vec![kernel(
-        "attention_forward",
+    Ok(vec![kernel_for(
+        variant,
+        ["attention_forward", "attention_forward_hd4"],
         dims.tq.div_ceil(FORWARD_ROWS),
+        dims.d,
     )
     .dispatch(
         ctx,
@@ -239,8 +311,46 @@ pub fn backward(
     dk: &Tensor,
     dv: &Tensor,
 ) -> Result<Vec<Dispatch>> {
+    let d = q.shape().last().copied().unwrap_or(0);
+    backward_with(
+        ctx,
+        variant(d),
+        q,
+        k,
+        v,
+        mask,
+        o,
+        lse,
+        do_,
+        opts,
+        stats_scratch,
+        dq,
+        dk,
+        dv,
+    )
+}
+
+/// [`backward`] with an explicit variant (tests run both).
+#[allow(clippy::too_many_arguments)]
+pub fn backward_with(
+    ctx: &Context,
+    variant: AttentionVariant,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    o: &Tensor,
+    lse: &Tensor,
+    do_: &Tensor,
+    opts: AttentionOptions,
+    stats_scratch: &Tensor,
+    dq: &Tensor,
+    dk: &Tensor,
+    dv: &Tensor,
+) -> Result<Vec<Dispatch>> {
     const OP: &str = "attention_backward";
     let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    check_variant(OP, variant, dims)?;
     let all = [q.shape(), k.shape(), v.shape()];
     check_out(OP, "o", q.shape(), o, &all)?;
     check_out(OP, "do", q.shape(), do_, &all)?;
@@ -254,6 +364,12 @@ pub fn backward(
     let mask_t = mask
         .or(dummy.as_ref())
         .ok_or_else(|| Error::Unsupported("attention: no mask binding".into()))?;
+    // Invocations per (b,h) of the dK/dV and dQ passes.
+    let per_inv = match variant {
+        AttentionVariant::Generic => 1,
+        AttentionVariant::ConstHeadDim => BACKWARD_ROWS_HD4,
+    };
+    let (rows_k, rows_q) = (dims.tk.div_ceil(per_inv), dims.tq.div_ceil(per_inv));
     Ok(vec![
         kernel("attention_backward_preprocess", dims.tq).dispatch(
             ctx,
@@ -261,17 +377,29 @@ pub fn backward(
             &[o, do_, lse, stats_scratch],
             grid(dims, dims.tq),
         )?,
-        kernel("attention_backward_dkdv", dims.tk).dispatch(
+        kernel_for(
+            variant,
+            ["attention_backward_dkdv", "attention_backward_dkdv_hd4"],
+            rows_k,
+            dims.d,
+        )
+        .dispatch(
             ctx,
             &p,
             &[q, k, v, mask_t, do_, stats_scratch, dk, dv],
-            grid(dims, dims.tk),
+            grid(dims, rows_k),
         )?,
-        kernel("attention_backward_dq", dims.tq).dispatch(
+        kernel_for(
+            variant,
+            ["attention_backward_dq", "attention_backward_dq_hd4"],
+            rows_q,
+            dims.d,
+        )
+        .dispatch(
             ctx,
             &p,
             &[q, k, v, mask_t, do_, stats_scratch, dq],
-            grid(dims, dims.tq),
+            grid(dims, rows_q),
         )?,
     ])
 }

@@ -11,7 +11,8 @@
 //!
 //! A constant row has zero variance: `rstd = 1/√eps`, `x̂ = 0`, `y = beta`, all finite.
 //!
-//! Kernels: `shaders/layer_norm.wgsl`; forward and `dx` one workgroup per row, `dgamma`/`dbeta`
+//! Kernels: `shaders/layer_norm.wgsl`; forward and `dx` in two variants ([`LayerNormVariant`]):
+//! one workgroup per row (GPUs) or one invocation per row (CPU drivers); `dgamma`/`dbeta`
 //! one invocation per column looping over the rows (no float atomics exist in WGSL). With many
 //! rows and few columns the rows are cut into slices, one partial each, which
 //! [`super::reduce`] then sums (the same rule as its column sums, [`col_slices`]).
@@ -30,6 +31,64 @@ pub const DEFAULT_EPS: f32 = 1e-5;
 
 /// Invocations per workgroup in `layer_norm.wgsl`.
 const WG: usize = 64;
+
+/// Rows handled by one workgroup of the `Rows` variant (`ROWS_WG` in the shader).
+const ROWS_WG: usize = 64;
+
+/// Longest row the `Rows` variant keeps in private memory (`CACHED_QUADS * 4` in the shader).
+const CACHED_COLS: usize = 256;
+
+/// How the forward and `dx` kernels map rows onto invocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerNormVariant {
+    /// One workgroup per row, reducing in workgroup memory: coalesced loads on a GPU.
+    Workgroup,
+    /// One invocation per row, no barriers, vec4 accesses when C is a multiple of 4: faster on
+    /// CPU drivers. Measured on lavapipe (2 cores), forward / `dx` in ms, Workgroup -> Rows:
+    /// `[1856, 64]` 42 / 39 -> 1.5-2.8 / 1.6-4.3; `[704, 64]` 15 / 14 -> 1.1 / 1.2;
+    /// `[2048, 128]` 52 / 52 -> 10 / 9 (figures in `shaders/layer_norm.wgsl`).
+    Rows,
+}
+
+/// The variant for this context's adapter: `Rows` on CPU drivers, `Workgroup` elsewhere.
+pub fn variant(ctx: &Context) -> LayerNormVariant {
+    match ctx.adapter_info().device_type {
+        wgpu::DeviceType::Cpu => LayerNormVariant::Rows,
+        _ => LayerNormVariant::Workgroup,
+    }
+}
+
+fn row_grid(variant: LayerNormVariant, rows: usize) -> [u32; 3] {
+    match variant {
+        LayerNormVariant::Workgroup => grid_1d(rows as u32),
+        LayerNormVariant::Rows => grid_1d(rows.div_ceil(ROWS_WG) as u32),
+    }
+}
+
+/// Entry points `[workgroup, rows, rows4, rows4_cached]` of one kernel.
+type Entries = [&'static str; 4];
+
+const FORWARD: Entries = [
+    "layer_norm_forward",
+    "layer_norm_forward_rows",
+    "layer_norm_forward_rows4",
+    "layer_norm_forward_rows4_cached",
+];
+const BACKWARD_X: Entries = [
+    "layer_norm_backward_x",
+    "layer_norm_backward_x_rows",
+    "layer_norm_backward_x_rows4",
+    "layer_norm_backward_x_rows4_cached",
+];
+
+fn row_entry(variant: LayerNormVariant, cols: usize, e: Entries) -> &'static str {
+    match variant {
+        LayerNormVariant::Workgroup => e[0],
+        LayerNormVariant::Rows if cols.is_multiple_of(4) && cols <= CACHED_COLS => e[3],
+        LayerNormVariant::Rows if cols.is_multiple_of(4) => e[2],
+        LayerNormVariant::Rows => e[1],
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -88,6 +147,22 @@ pub fn forward(
     mean: &Tensor,
     rstd: &Tensor,
 ) -> Result<Dispatch> {
+    forward_with(ctx, variant(ctx), x, gamma, beta, eps, y, mean, rstd)
+}
+
+/// [`forward`] with an explicit variant (tests and benchmarks run both).
+#[allow(clippy::too_many_arguments)]
+pub fn forward_with(
+    ctx: &Context,
+    variant: LayerNormVariant,
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f32,
+    y: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+) -> Result<Dispatch> {
     let (rows, cols) = shape(x.shape(), gamma.shape(), beta.shape())?;
     if y.shape() != x.shape() || mean.shape() != [rows] || rstd.shape() != [rows] {
         return Err(shape_error(
@@ -97,11 +172,12 @@ pub fn forward(
         ));
     }
     check_f32("layer_norm", &[x, gamma, beta, y, mean, rstd])?;
-    Kernel::new("layer_norm", "layer_norm_forward").dispatch(
+    let entry = row_entry(variant, cols, FORWARD);
+    Kernel::new("layer_norm", entry).dispatch(
         ctx,
         &params(rows, cols, eps),
         &[x, gamma, beta, y, mean, rstd],
-        grid_1d(rows as u32),
+        row_grid(variant, rows),
     )
 }
 
@@ -110,6 +186,34 @@ pub fn forward(
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     ctx: &Context,
+    x: &Tensor,
+    gamma: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+    dgamma: &Tensor,
+    dbeta: &Tensor,
+) -> Result<Vec<Dispatch>> {
+    backward_with(
+        ctx,
+        variant(ctx),
+        x,
+        gamma,
+        mean,
+        rstd,
+        dy,
+        dx,
+        dgamma,
+        dbeta,
+    )
+}
+
+/// [`backward`] with an explicit variant for the `dx` kernel.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_with(
+    ctx: &Context,
+    variant: LayerNormVariant,
     x: &Tensor,
     gamma: &Tensor,
     mean: &Tensor,
@@ -143,11 +247,12 @@ pub fn backward(
         &[x, gamma, mean, rstd, dy, dx, dgamma, dbeta],
     )?;
     let p = params(rows, cols, 0.0);
-    let mut dispatches = vec![Kernel::new("layer_norm", "layer_norm_backward_x").dispatch(
+    let entry = row_entry(variant, cols, BACKWARD_X);
+    let mut dispatches = vec![Kernel::new("layer_norm", entry).dispatch(
         ctx,
         &p,
         &[x, gamma, mean, rstd, dy, dx],
-        grid_1d(rows as u32),
+        row_grid(variant, rows),
     )?];
     let gamma_beta = Kernel::new("layer_norm", "layer_norm_backward_gamma_beta");
     let slices = col_slices(cols, rows);

@@ -194,7 +194,7 @@ pub fn forward_with(
 /// Rows and columns of C one workgroup of `register.wgsl`'s `matmul_forward` covers.
 const REGISTER_TILE: (usize, usize) = (32, 256);
 /// The same for its `matmul_forward_narrow`, used when N is at most [`NARROW_N`].
-const REGISTER_NARROW_TILE: (usize, usize) = (32, 64);
+const REGISTER_NARROW_TILE: (usize, usize) = (128, 64);
 /// Up to this N the wide register tile would mostly compute columns it then discards.
 const NARROW_N: usize = 128;
 /// Rows and columns of C one workgroup of `workgroup.wgsl` covers.

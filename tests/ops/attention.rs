@@ -3,7 +3,75 @@
 //! composition of kiln's matmul and softmax ops.
 
 use super::*;
-use kiln::ops::attention::{self, AttentionOptions};
+use kiln::kernels::run;
+use kiln::ops::attention::{self, AttentionOptions, AttentionVariant, CONST_HEAD_DIM_MAX};
+use kiln::{DType, Tensor};
+
+/// The variants that take head dimension `d`: the generic kernels always, the `_hd4` ones
+/// (D a pipeline constant, vec4 loads) when D % 4 == 0 and D <= CONST_HEAD_DIM_MAX.
+fn variants(d: usize) -> Vec<AttentionVariant> {
+    let mut v = vec![AttentionVariant::Generic];
+    if d.is_multiple_of(4) && d <= CONST_HEAD_DIM_MAX {
+        v.push(AttentionVariant::ConstHeadDim);
+    }
+    v
+}
+
+/// The forward with an explicit variant; returns `(o, lse)`.
+fn forward_with(
+    variant: AttentionVariant,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    opts: AttentionOptions,
+) -> (Tensor, Tensor) {
+    let s = q.shape();
+    let o = Tensor::zeros(ctx(), s, DType::F32).unwrap();
+    let lse = Tensor::zeros(ctx(), &s[..3], DType::F32).unwrap();
+    let d = attention::forward_with(ctx(), variant, q, k, v, mask, opts, &o, &lse).unwrap();
+    run(ctx(), &d).unwrap();
+    (o, lse)
+}
+
+/// The backward with an explicit variant; returns `(dq, dk, dv)`.
+#[allow(clippy::too_many_arguments)]
+fn backward_with(
+    variant: AttentionVariant,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    o: &Tensor,
+    lse: &Tensor,
+    dout: &Tensor,
+    opts: AttentionOptions,
+) -> (Tensor, Tensor, Tensor) {
+    let s = q.shape();
+    let stats = Tensor::zeros(ctx(), &[s[0], s[1], s[2], 2], DType::F32).unwrap();
+    let dq = Tensor::zeros(ctx(), s, DType::F32).unwrap();
+    let dk = Tensor::zeros(ctx(), k.shape(), DType::F32).unwrap();
+    let dv = Tensor::zeros(ctx(), v.shape(), DType::F32).unwrap();
+    let d = attention::backward_with(
+        ctx(),
+        variant,
+        q,
+        k,
+        v,
+        mask,
+        o,
+        lse,
+        dout,
+        opts,
+        &stats,
+        &dq,
+        &dk,
+        &dv,
+    )
+    .unwrap();
+    run(ctx(), &d).unwrap();
+    (dq, dk, dv)
+}
 use kiln::ops::matmul::{matmul, MatmulOptions};
 use kiln::ops::softmax;
 
@@ -160,23 +228,24 @@ fn run_forward(c: Case, seed: u64, amp: f32, mask: Option<&[f64]>, what: &str) {
         causal: c.causal,
         scale: None,
     };
-    let (o, lse) = attention::attention(
-        ctx(),
-        &upload(&c.q_shape(), &q),
-        &upload(&c.k_shape(), &k),
-        &upload(&c.k_shape(), &v),
-        mask_t.as_ref(),
-        opts,
-    )
-    .unwrap();
     let want = reference(c, c.scale(), &f64s(&q), &f64s(&k), &f64s(&v), mask);
-    check_forward(
-        c,
-        &want,
-        &download(&o),
-        &download(&lse),
-        &format!("{what} {c:?}"),
-    );
+    for variant in variants(c.d) {
+        let (o, lse) = forward_with(
+            variant,
+            &upload(&c.q_shape(), &q),
+            &upload(&c.k_shape(), &k),
+            &upload(&c.k_shape(), &v),
+            mask_t.as_ref(),
+            opts,
+        );
+        check_forward(
+            c,
+            &want,
+            &download(&o),
+            &download(&lse),
+            &format!("{what} {variant:?} {c:?}"),
+        );
+    }
 }
 
 #[test]
@@ -368,7 +437,7 @@ struct Grads {
 }
 
 /// Runs the fused forward and backward on random inputs, loss ⟨o, w⟩ for a random w.
-fn gpu_grads(c: Case, seed: u64, mask: Option<&[f64]>) -> Grads {
+fn gpu_grads(variant: AttentionVariant, c: Case, seed: u64, mask: Option<&[f64]>) -> Grads {
     let mut rng = Rng::new(seed);
     let q = rng.vec(c.b * c.h * c.tq * c.d);
     let k = rng.vec(c.b * c.h * c.tk * c.d);
@@ -384,11 +453,19 @@ fn gpu_grads(c: Case, seed: u64, mask: Option<&[f64]>) -> Grads {
         upload(&c.k_shape(), &v),
     );
     let mask_t = mask.map(|m| upload_mask(c, m, seed % 2 == 1));
-    let (o, lse) = attention::attention(ctx(), &qt, &kt, &vt, mask_t.as_ref(), opts).unwrap();
+    let (o, lse) = forward_with(variant, &qt, &kt, &vt, mask_t.as_ref(), opts);
     let dout = upload(&c.q_shape(), &w);
-    let (dq, dk, dv) =
-        attention::attention_backward(ctx(), &qt, &kt, &vt, mask_t.as_ref(), &o, &lse, &dout, opts)
-            .unwrap();
+    let (dq, dk, dv) = backward_with(
+        variant,
+        &qt,
+        &kt,
+        &vt,
+        mask_t.as_ref(),
+        &o,
+        &lse,
+        &dout,
+        opts,
+    );
     Grads {
         dq: download(&dq),
         dk: download(&dk),
@@ -459,17 +536,23 @@ fn grad_tol(
 }
 
 fn check_backward_fd(c: Case, seed: u64, mask: Option<&[f64]>) {
-    let g = gpu_grads(c, seed, mask);
+    for variant in variants(c.d) {
+        check_backward_fd_with(variant, c, seed, mask);
+    }
+}
+
+fn check_backward_fd_with(variant: AttentionVariant, c: Case, seed: u64, mask: Option<&[f64]>) {
+    let g = gpu_grads(variant, c, seed, mask);
     let (q, k, v) = (f64s(&g.q), f64s(&g.k), f64s(&g.v));
     let s = c.scale();
     let loss = |q: &[f64], k: &[f64], v: &[f64]| dot(&reference(c, s, q, k, v, mask).o, &g.w);
     let [tq, tk, tv] = grad_tol(c, s, &q, &k, &v, mask, &g.w);
     let dq = numeric_grad(&q, |x| loss(x, &k, &v));
-    assert_close_each(&g.dq, &dq, &tq, &format!("dq {c:?}"));
+    assert_close_each(&g.dq, &dq, &tq, &format!("dq {variant:?} {c:?}"));
     let dk = numeric_grad(&k, |x| loss(&q, x, &v));
-    assert_close_each(&g.dk, &dk, &tk, &format!("dk {c:?}"));
+    assert_close_each(&g.dk, &dk, &tk, &format!("dk {variant:?} {c:?}"));
     let dv = numeric_grad(&v, |x| loss(&q, &k, x));
-    assert_close_each(&g.dv, &dv, &tv, &format!("dv {c:?}"));
+    assert_close_each(&g.dv, &dv, &tv, &format!("dv {variant:?} {c:?}"));
 }
 
 #[test]
@@ -524,6 +607,23 @@ fn backward_matches_finite_differences() {
             d: 7,
             causal: true,
         },
+        // D = 8 and 16 also run the ConstHeadDim kernels (HD4 = 2 and 4).
+        Case {
+            b: 1,
+            h: 2,
+            tq: 7,
+            tk: 3,
+            d: 8,
+            causal: false,
+        },
+        Case {
+            b: 1,
+            h: 1,
+            tq: 7,
+            tk: 9,
+            d: 16,
+            causal: true,
+        },
     ];
     for (i, c) in cases.into_iter().enumerate() {
         check_backward_fd(c, 600 + i as u64, None);
@@ -534,36 +634,45 @@ fn backward_matches_finite_differences() {
 fn backward_with_padding_mask_matches_finite_differences() {
     // Batch 0 keeps keys {0, 3, 4}, batch 1 keeps only key 6, batch 2 pads every key (its
     // gradients must be exactly 0).
-    let c = Case {
-        b: 3,
-        h: 1,
-        tq: 5,
-        tk: 7,
-        d: 3,
-        causal: false,
-    };
-    let mut mask = vec![0.0; 3 * 7];
-    for j in [0, 3, 4] {
-        mask[j] = 1.0;
+    // D = 3 (generic kernels only) and D = 8 (both variants).
+    for (n, dim) in [3usize, 8].into_iter().enumerate() {
+        let seed = 700 + 3 * n as u64;
+        let c = Case {
+            b: 3,
+            h: 1,
+            tq: 5,
+            tk: 7,
+            d: dim,
+            causal: false,
+        };
+        let mut mask = vec![0.0; 3 * 7];
+        for j in [0, 3, 4] {
+            mask[j] = 1.0;
+        }
+        mask[7 + 6] = 1.0;
+        check_backward_fd(c, seed, Some(&mask));
+        check_backward_fd(Case { causal: true, ..c }, seed + 1, Some(&mask));
+        for variant in variants(dim) {
+            let g = gpu_grads(variant, c, seed + 2, Some(&mask));
+            let what = format!("{variant:?} D = {dim}");
+            assert!(
+                g.dq[2 * 5 * dim..].iter().all(|&x| x == 0.0),
+                "dq of a fully masked batch, {what}"
+            );
+            assert!(
+                g.dk[2 * 7 * dim..].iter().all(|&x| x == 0.0),
+                "dk of a fully masked batch, {what}"
+            );
+            assert!(
+                g.dv[2 * 7 * dim..].iter().all(|&x| x == 0.0),
+                "dv of a fully masked batch, {what}"
+            );
+            assert!(
+                g.dq.iter().chain(&g.dk).chain(&g.dv).all(|x| x.is_finite()),
+                "{what}"
+            );
+        }
     }
-    mask[7 + 6] = 1.0;
-    check_backward_fd(c, 700, Some(&mask));
-    check_backward_fd(Case { causal: true, ..c }, 701, Some(&mask));
-    let g = gpu_grads(c, 702, Some(&mask));
-    let d = 5 * 3;
-    assert!(
-        g.dq[2 * d..].iter().all(|&x| x == 0.0),
-        "dq of a fully masked batch"
-    );
-    assert!(
-        g.dk[2 * 7 * 3..].iter().all(|&x| x == 0.0),
-        "dk of a fully masked batch"
-    );
-    assert!(
-        g.dv[2 * 7 * 3..].iter().all(|&x| x == 0.0),
-        "dv of a fully masked batch"
-    );
-    assert!(g.dq.iter().chain(&g.dk).chain(&g.dv).all(|x| x.is_finite()));
 }
 
 #[test]
@@ -571,7 +680,7 @@ fn backward_across_blocks_matches_directional_derivative() {
     // T = 65 and 129 cross the 64-row workgroup and the 16-key online-softmax block. A full FD
     // gradient would cost 2·numel reference runs, so check ⟨∇x, u⟩ against
     // (f(x + h u) - f(x - h u)) / 2h for a random direction u per input instead.
-    for (i, c) in [
+    for (i, c, variant) in [
         Case {
             b: 1,
             h: 2,
@@ -596,11 +705,29 @@ fn backward_across_blocks_matches_directional_derivative() {
             d: 3,
             causal: true,
         },
+        // The ConstHeadDim kernels across blocks (D = 16 also runs the generic ones).
+        Case {
+            b: 1,
+            h: 2,
+            tq: 65,
+            tk: 65,
+            d: 16,
+            causal: true,
+        },
+        Case {
+            b: 1,
+            h: 1,
+            tq: 129,
+            tk: 33,
+            d: 16,
+            causal: false,
+        },
     ]
     .into_iter()
     .enumerate()
+    .flat_map(|(i, c)| variants(c.d).into_iter().map(move |v| (i, c, v)))
     {
-        let g = gpu_grads(c, 800 + i as u64, None);
+        let g = gpu_grads(variant, c, 800 + i as u64, None);
         let (q, k, v) = (f64s(&g.q), f64s(&g.k), f64s(&g.v));
         let s = c.scale();
         let loss = |q: &[f64], k: &[f64], v: &[f64]| dot(&reference(c, s, q, k, v, None).o, &g.w);
@@ -626,7 +753,7 @@ fn backward_across_blocks_matches_directional_derivative() {
                 + 1e-9 * want.abs();
             assert!(
                 (got_dir - want).abs() <= allowed,
-                "{name} {c:?}: directional {got_dir} vs FD {want}, allowed {allowed:e}"
+                "{name} {variant:?} {c:?}: directional {got_dir} vs FD {want}, allowed {allowed:e}"
             );
         }
     }
@@ -646,7 +773,7 @@ fn fused_matches_unfused_composition() {
         d: 16,
         causal: false,
     };
-    let g = gpu_grads(c, 1000, None);
+    let g = gpu_grads(AttentionVariant::Generic, c, 1000, None);
     let bh = c.b * c.h;
     let s = c.scale() as f32;
     let qs: Vec<f32> = g.q.iter().map(|x| x * s).collect();
@@ -704,9 +831,41 @@ fn fused_matches_unfused_composition() {
         0.0,
         "o fused vs unfused",
     );
-    assert_close_each(&g.dq, &dq, &twice(&tols[0]), "dq fused vs unfused");
-    assert_close_each(&g.dk, &dk, &twice(&tols[1]), "dk fused vs unfused");
-    assert_close_each(&g.dv, &dv, &twice(&tols[2]), "dv fused vs unfused");
+    // The same seed gives the same inputs to both variants.
+    for variant in variants(c.d) {
+        let g = gpu_grads(variant, c, 1000, None);
+        let what = format!("{variant:?} fused vs unfused");
+        assert_close_each(&g.dq, &dq, &twice(&tols[0]), &format!("dq {what}"));
+        assert_close_each(&g.dk, &dk, &twice(&tols[1]), &format!("dk {what}"));
+        assert_close_each(&g.dv, &dv, &twice(&tols[2]), &format!("dv {what}"));
+    }
+}
+
+#[test]
+fn const_head_dim_variant_rejects_other_head_dims() {
+    let opts = AttentionOptions::default();
+    for d in [5, CONST_HEAD_DIM_MAX + 4] {
+        let q = upload(&[1, 1, 3, d], &vec![0.0; 3 * d]);
+        let o = Tensor::zeros(ctx(), &[1, 1, 3, d], DType::F32).unwrap();
+        let lse = Tensor::zeros(ctx(), &[1, 1, 3], DType::F32).unwrap();
+        let msg = attention::forward_with(
+            ctx(),
+            AttentionVariant::ConstHeadDim,
+            &q,
+            &q,
+            &q,
+            None,
+            opts,
+            &o,
+            &lse,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("attention") && msg.contains(&format!("D = {d}")),
+            "{msg}"
+        );
+    }
 }
 
 #[test]

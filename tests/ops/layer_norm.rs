@@ -1,8 +1,63 @@
 //! layer_norm: forward against an f64 reference, backward (dx, dgamma, dbeta) against finite
-//! differences, on awkward shapes, constant rows and C = 1.
+//! differences, on awkward shapes, constant rows and C = 1; every case in both variants.
 
 use super::*;
-use kiln::ops::layer_norm::{self, DEFAULT_EPS};
+use kiln::kernels::run;
+use kiln::ops::layer_norm::{self, LayerNormOutput, LayerNormVariant, DEFAULT_EPS};
+use kiln::{DType, Tensor};
+
+const VARIANTS: [LayerNormVariant; 2] = [LayerNormVariant::Workgroup, LayerNormVariant::Rows];
+
+fn ln_forward(v: LayerNormVariant, x: &Tensor, gamma: &Tensor, beta: &Tensor) -> LayerNormOutput {
+    let rows = x.shape().iter().product::<usize>() / gamma.shape()[0];
+    let out = LayerNormOutput {
+        y: Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap(),
+        mean: Tensor::zeros(ctx(), &[rows], DType::F32).unwrap(),
+        rstd: Tensor::zeros(ctx(), &[rows], DType::F32).unwrap(),
+    };
+    let d = layer_norm::forward_with(
+        ctx(),
+        v,
+        x,
+        gamma,
+        beta,
+        DEFAULT_EPS,
+        &out.y,
+        &out.mean,
+        &out.rstd,
+    )
+    .unwrap();
+    run(ctx(), &[d]).unwrap();
+    out
+}
+
+/// Returns `(dx, dgamma, dbeta)`.
+fn ln_backward(
+    v: LayerNormVariant,
+    x: &Tensor,
+    gamma: &Tensor,
+    saved: &LayerNormOutput,
+    dy: &Tensor,
+) -> (Tensor, Tensor, Tensor) {
+    let dx = Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap();
+    let dgamma = Tensor::zeros(ctx(), gamma.shape(), DType::F32).unwrap();
+    let dbeta = Tensor::zeros(ctx(), gamma.shape(), DType::F32).unwrap();
+    let d = layer_norm::backward_with(
+        ctx(),
+        v,
+        x,
+        gamma,
+        &saved.mean,
+        &saved.rstd,
+        dy,
+        &dx,
+        &dgamma,
+        &dbeta,
+    )
+    .unwrap();
+    run(ctx(), &d).unwrap();
+    (dx, dgamma, dbeta)
+}
 
 /// f64 reference over rows of `cols`: returns (y, mean, rstd).
 fn reference(
@@ -75,12 +130,18 @@ fn case(rng: &mut Rng, rows: usize, cols: usize, constant_row: Option<usize>) ->
 }
 
 fn check_forward(k: &Case, what: &str) {
+    for v in VARIANTS {
+        check_forward_with(v, k, &format!("{what} {v:?}"));
+    }
+}
+
+fn check_forward_with(v: LayerNormVariant, k: &Case, what: &str) {
     let (xt, gt, bt) = (
         upload(&[k.rows, k.cols], &k.x),
         upload(&[k.cols], &k.gamma),
         upload(&[k.cols], &k.beta),
     );
-    let out = layer_norm::layer_norm(ctx(), &xt, &gt, &bt, DEFAULT_EPS).unwrap();
+    let out = ln_forward(v, &xt, &gt, &bt);
     let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
     let (y, mean, rstd) = reference(&x, &g, &b, k.cols, DEFAULT_EPS as f64);
     let u = 2f64.powi(-24);
@@ -105,7 +166,8 @@ fn check_forward(k: &Case, what: &str) {
 fn forward_matches_reference_on_awkward_shapes() {
     let mut rng = Rng::new(31);
     for &rows in AWKWARD {
-        for &cols in &[1, 3, 7, 33, 65, 129, 768] {
+        // 4, 64, 132 (cached row) and 768 (uncached) take the Rows variant's vec4 kernels.
+        for &cols in &[1, 3, 4, 7, 33, 64, 65, 129, 132, 768] {
             let k = case(&mut rng, rows, cols, None);
             check_forward(&k, &format!("layer_norm [{rows},{cols}]"));
         }
@@ -117,38 +179,44 @@ fn constant_rows_and_one_column_are_finite() {
     let mut rng = Rng::new(32);
     let k = case(&mut rng, 5, 33, Some(2));
     check_forward(&k, "layer_norm constant row");
-    let out = layer_norm::layer_norm(
-        ctx(),
-        &upload(&[5, 33], &k.x),
-        &upload(&[33], &k.gamma),
-        &upload(&[33], &k.beta),
-        DEFAULT_EPS,
-    )
-    .unwrap();
-    let rstd = download(&out.rstd);
-    let want = 1.0 / (DEFAULT_EPS as f64).sqrt();
-    assert!(
-        ((rstd[2] as f64 - want) / want).abs() < 1e-5,
-        "constant row rstd {} want 1/sqrt(eps) = {want}",
-        rstd[2]
-    );
+    // C = 36: the same through the Rows variant's vec4 kernel.
+    let k4 = case(&mut rng, 5, 36, Some(2));
+    check_forward(&k4, "layer_norm constant row, C = 36");
+    for k in [&k, &k4] {
+        for v in VARIANTS {
+            let out = ln_forward(
+                v,
+                &upload(&[5, k.cols], &k.x),
+                &upload(&[k.cols], &k.gamma),
+                &upload(&[k.cols], &k.beta),
+            );
+            let rstd = download(&out.rstd);
+            let want = 1.0 / (DEFAULT_EPS as f64).sqrt();
+            assert!(
+                ((rstd[2] as f64 - want) / want).abs() < 1e-5,
+                "{v:?} C = {}: constant row rstd {} want 1/sqrt(eps) = {want}",
+                k.cols,
+                rstd[2]
+            );
+        }
+    }
     // C = 1: every row is constant; y = beta exactly (x - mean is exactly 0 with one term).
     let k = case(&mut rng, 7, 1, None);
     check_forward(&k, "layer_norm C = 1");
-    let out = layer_norm::layer_norm(
-        ctx(),
-        &upload(&[7, 1], &k.x),
-        &upload(&[1], &k.gamma),
-        &upload(&[1], &k.beta),
-        DEFAULT_EPS,
-    )
-    .unwrap();
-    let y = download(&out.y);
-    assert!(
-        y.iter().all(|&v| v == k.beta[0]),
-        "{y:?} vs beta {}",
-        k.beta[0]
-    );
+    for v in VARIANTS {
+        let out = ln_forward(
+            v,
+            &upload(&[7, 1], &k.x),
+            &upload(&[1], &k.gamma),
+            &upload(&[1], &k.beta),
+        );
+        let y = download(&out.y);
+        assert!(
+            y.iter().all(|&y| y == k.beta[0]),
+            "{v:?}: {y:?} vs beta {}",
+            k.beta[0]
+        );
+    }
 }
 
 #[test]
@@ -160,6 +228,9 @@ fn backward_matches_finite_differences() {
         case(&mut rng, 4, 33, Some(1)),
         case(&mut rng, 2, 65, None),
         case(&mut rng, 5, 1, None),
+        // Multiples of 4 for the Rows variant's vec4 kernels: cached rows (C <= 256), and not.
+        case(&mut rng, 3, 12, Some(2)),
+        case(&mut rng, 1, 260, None),
     ];
     let eps = DEFAULT_EPS as f64;
     let u = 2f64.powi(-24);
@@ -174,10 +245,16 @@ fn backward_matches_finite_differences() {
             upload(&[cols], &k.gamma),
             upload(&[cols], &k.beta),
         );
-        let saved = layer_norm::layer_norm(ctx(), &xt, &gt, &bt, DEFAULT_EPS).unwrap();
-        let (dx, dgamma, dbeta) =
-            layer_norm::layer_norm_backward(ctx(), &xt, &gt, &saved, &upload(&[rows, cols], &wf))
-                .unwrap();
+        let dyt = upload(&[rows, cols], &wf);
+        let results: Vec<_> = VARIANTS
+            .iter()
+            .map(|&v| {
+                (
+                    v,
+                    ln_backward(v, &xt, &gt, &ln_forward(v, &xt, &gt, &bt), &dyt),
+                )
+            })
+            .collect();
 
         let want_dx = numeric_grad(&x, |xs| dot(&reference(xs, &g, &b, cols, eps).0, &w));
         let want_dg = numeric_grad(&g, |gs| dot(&reference(&x, gs, &b, cols, eps).0, &w));
@@ -214,14 +291,21 @@ fn backward_matches_finite_differences() {
                 tdb[c] += w[i].abs() * (rows as f64 + 8.0) * u;
             }
         }
-        assert_close_each(&download(&dx), &want_dx, &tdx, &format!("{what} dx"));
-        assert_close_each(
-            &download(&dgamma),
-            &want_dg,
-            &tdg,
-            &format!("{what} dgamma"),
-        );
-        assert_close_each(&download(&dbeta), &want_db, &tdb, &format!("{what} dbeta"));
+        for (v, (dx, dgamma, dbeta)) in &results {
+            assert_close_each(&download(dx), &want_dx, &tdx, &format!("{what} {v:?} dx"));
+            assert_close_each(
+                &download(dgamma),
+                &want_dg,
+                &tdg,
+                &format!("{what} {v:?} dgamma"),
+            );
+            assert_close_each(
+                &download(dbeta),
+                &want_db,
+                &tdb,
+                &format!("{what} {v:?} dbeta"),
+            );
+        }
     }
 }
 
