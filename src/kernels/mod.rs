@@ -51,6 +51,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("transpose", include_str!("../../shaders/transpose.wgsl")),
     ("dropout", include_str!("../../shaders/dropout.wgsl")),
     ("clip", include_str!("../../shaders/clip.wgsl")),
+    ("conv2d", include_str!("../../shaders/conv2d.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

@@ -12,6 +12,8 @@
 pub mod argmax;
 pub mod attention;
 pub mod clip;
+pub mod conv2d;
+pub mod conv_transpose2d;
 pub mod cross_entropy;
 pub mod dropout;
 pub mod elementwise;

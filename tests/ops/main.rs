@@ -6,6 +6,8 @@ mod argmax;
 mod attention;
 mod clip;
 mod context;
+mod conv2d;
+mod conv_transpose2d;
 mod cross_entropy;
 mod dropout;
 mod elementwise;
