@@ -8,7 +8,7 @@
 //! Dimension letters: B batch, T time (Tq queries, Tk keys), D model width, H heads,
 //! Dh = D / H head width, V vocabulary.
 //!
-//! Pieces: [`Linear`], [`Embedding`], [`LayerNorm`], [`Dropout`], [`FeedForward`],
+//! Pieces: [`Linear`], [`Conv2d`], [`ConvTranspose2d`], [`Embedding`], [`LayerNorm`], [`Dropout`], [`FeedForward`],
 //! [`MultiHeadAttention`], [`PositionalEncoding`], [`residual`] wiring, and the
 //! [`EncoderLayer`] / [`DecoderLayer`] built from them.
 //!
@@ -16,6 +16,7 @@
 //! or called `forward`, not at kiln.
 
 mod attention;
+mod conv;
 mod dropout;
 mod embedding;
 mod feed_forward;
@@ -26,6 +27,7 @@ mod seq2seq;
 mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
+pub use conv::{Conv2d, ConvTranspose2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use feed_forward::{FeedForward, FeedForwardOptions};

@@ -538,3 +538,171 @@ pub fn conv2d_backward(
 }
 
 // ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// `conv2d(x, w) (+ bias)`: `x [B, CI, H, W]`, `w [CO, CI, KH, KW]`, `bias [CO]`.
+    /// The node's two extra outputs are its im2col scratch, so the plan owns their memory.
+    #[track_caller]
+    pub fn conv2d(
+        &mut self,
+        x: Var,
+        w: Var,
+        bias: Option<Var>,
+        opts: Conv2dOptions,
+    ) -> Result<Var> {
+        let mut inputs = vec![x, w];
+        inputs.extend(bias);
+        let op = Op::Conv2d {
+            opts,
+            bias: bias.is_some(),
+        };
+        Ok(self.push(op, &inputs)?[0])
+    }
+}
+
+/// Metas of a conv forward or backward node (conv2d and conv_transpose2d): `d` resolves the
+/// shapes as conv2d dims, `transposed` swaps which side is the op's input.
+pub(crate) fn infer_node(
+    op: &Op,
+    x: &[&Meta],
+    dims_of: fn(&[usize], &[usize], Option<&[usize]>, Conv2dOptions) -> Result<ConvDims>,
+    transposed: bool,
+) -> Result<Vec<Meta>> {
+    let name = op.name();
+    let scratch = |d: &ConvDims| d.scratch_shapes().map(|s| Meta::f32(&s));
+    let out_shape = |d: &ConvDims| if transposed { d.x_shape() } else { d.y_shape() };
+    match *op {
+        Op::Conv2d { opts, bias } | Op::ConvTranspose2d { opts, bias } => {
+            check_arity(name, x, 2 + bias as usize)?;
+            check_f32_meta(name, x)?;
+            let b = x.get(2).map(|m| m.shape.as_slice());
+            let d = dims_of(&x[0].shape, &x[1].shape, b, opts)?;
+            let mut out = vec![Meta::f32(&out_shape(&d))];
+            out.extend(scratch(&d));
+            Ok(out)
+        }
+        Op::Conv2dBackward {
+            opts,
+            dx,
+            dw,
+            dbias,
+        }
+        | Op::ConvTranspose2dBackward {
+            opts,
+            dx,
+            dw,
+            dbias,
+        } => {
+            // (x, w, dy) -> wanted of (dx, dw, dbias), then the scratch (col, cnhw).
+            check_arity(name, x, 3)?;
+            check_f32_meta(name, x)?;
+            let d = dims_of(&x[0].shape, &x[1].shape, None, opts)?;
+            let want_dy = out_shape(&d);
+            if x[2].shape != want_dy {
+                return Err(shape_error(
+                    name,
+                    format!("dy of shape {want_dy:?}"),
+                    &[&x[0].shape, &x[1].shape, &x[2].shape],
+                ));
+            }
+            let bias_len = if transposed { d.c_in } else { d.c_out };
+            let shapes = [x[0].shape.clone(), x[1].shape.clone(), vec![bias_len]];
+            let mut out: Vec<Meta> = shapes
+                .iter()
+                .zip([dx, dw, dbias])
+                .filter(|(_, w)| *w)
+                .map(|(s, _)| Meta::f32(s))
+                .collect();
+            out.extend(scratch(&d));
+            Ok(out)
+        }
+        _ => Err(Error::Graph(format!("{name} is not a convolution"))),
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    infer_node(op, x, dims, false)
+}
+
+/// One backward node producing the wanted gradients of a conv (either kind): `make` builds
+/// the backward op from the wanted flags.
+pub(crate) fn grad_node(
+    g: &mut Graph,
+    a: &GradArgs,
+    bias: bool,
+    make: impl Fn(bool, bool, bool) -> Op,
+) -> Result<Vec<Option<Var>>> {
+    let Some(dy) = a.douts[0] else {
+        return Ok(vec![None; a.inputs.len()]);
+    };
+    let wants = [
+        a.wants[0],
+        a.wants[1],
+        bias && a.wants.get(2) == Some(&true),
+    ];
+    if !wants.iter().any(|w| *w) {
+        return Ok(vec![None; a.inputs.len()]);
+    }
+    let op = make(wants[0], wants[1], wants[2]);
+    let mut made = g.push(op, &[a.inputs[0], a.inputs[1], dy])?.into_iter();
+    let mut grads: Vec<Option<Var>> = wants
+        .iter()
+        .map(|&w| if w { made.next() } else { None })
+        .collect();
+    grads.truncate(a.inputs.len());
+    Ok(grads)
+}
+
+/// `dx` = the transposed convolution of dy, `dw`, `dbias`: one backward node.
+pub(crate) fn grad(
+    g: &mut Graph,
+    opts: Conv2dOptions,
+    bias: bool,
+    a: &GradArgs,
+) -> Result<Vec<Option<Var>>> {
+    grad_node(g, a, bias, |dx, dw, dbias| Op::Conv2dBackward {
+        opts,
+        dx,
+        dw,
+        dbias,
+    })
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    match op {
+        Op::Conv2d { opts, bias } => {
+            let (i, o) = io_tensors("conv2d", io, 2 + *bias as usize, 3)?;
+            forward(ctx, i[0], i[1], i.get(2).copied(), o[0], o[1], o[2], *opts)
+        }
+        Op::Conv2dBackward {
+            opts,
+            dx,
+            dw,
+            dbias,
+        } => {
+            let count = [*dx, *dw, *dbias].iter().filter(|w| **w).count();
+            let (i, o) = io_tensors("conv2d_backward", io, 3, count + 2)?;
+            let (x, w, dy) = (i[0], i[1], i[2]);
+            let (col, cnhw) = (o[count], o[count + 1]);
+            let mut outs = o.iter().copied();
+            let mut ds = Vec::new();
+            if *dx {
+                if let Some(t) = outs.next() {
+                    ds.extend(backward_input(ctx, w, dy, t, col, cnhw, *opts)?);
+                }
+            }
+            if *dw {
+                if let Some(t) = outs.next() {
+                    ds.extend(backward_weight(ctx, x, dy, t, col, cnhw, *opts)?);
+                }
+            }
+            if *dbias {
+                if let Some(t) = outs.next() {
+                    ds.push(backward_bias(ctx, dy, t)?);
+                }
+            }
+            Ok(ds)
+        }
+        _ => Err(Error::Graph(format!("{} is not a conv2d", op.name()))),
+    }
+}

@@ -25,7 +25,7 @@ use crate::kernels::{run, Dispatch};
 use crate::tensor::{DType, Tensor};
 
 use super::conv2d::{self, Conv2dOptions, ConvDims};
-use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
+use super::{check_f32, io_tensors, GradArgs, Lowering, Op};
 
 /// Resolves and checks the shapes of `conv_transpose2d(x, w, bias)`, as the dims of the conv2d
 /// whose input gradient it is (that conv2d's `x` is this op's output, its `y` this op's input).
@@ -218,3 +218,85 @@ pub fn conv_transpose2d_backward(
 }
 
 // ---- graph: builder, shape rule, chain rule, lowering ----
+
+impl Graph {
+    /// `conv_transpose2d(x, w) (+ bias)`: `x [B, CI, H, W]`, `w [CI, CO, KH, KW]`, `bias [CO]`.
+    /// The node's two extra outputs are its scratch, so the plan owns their memory.
+    #[track_caller]
+    pub fn conv_transpose2d(
+        &mut self,
+        x: Var,
+        w: Var,
+        bias: Option<Var>,
+        opts: Conv2dOptions,
+    ) -> Result<Var> {
+        let mut inputs = vec![x, w];
+        inputs.extend(bias);
+        let op = Op::ConvTranspose2d {
+            opts,
+            bias: bias.is_some(),
+        };
+        Ok(self.push(op, &inputs)?[0])
+    }
+}
+
+pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
+    conv2d::infer_node(op, x, dims, true)
+}
+
+/// `dx` = conv2d of dy, `dw`, `dbias`: one backward node.
+pub(crate) fn grad(
+    g: &mut Graph,
+    opts: Conv2dOptions,
+    bias: bool,
+    a: &GradArgs,
+) -> Result<Vec<Option<Var>>> {
+    conv2d::grad_node(g, a, bias, |dx, dw, dbias| Op::ConvTranspose2dBackward {
+        opts,
+        dx,
+        dw,
+        dbias,
+    })
+}
+
+pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatch>> {
+    match op {
+        Op::ConvTranspose2d { opts, bias } => {
+            let (i, o) = io_tensors("conv_transpose2d", io, 2 + *bias as usize, 3)?;
+            forward(ctx, i[0], i[1], i.get(2).copied(), o[0], o[1], o[2], *opts)
+        }
+        Op::ConvTranspose2dBackward {
+            opts,
+            dx,
+            dw,
+            dbias,
+        } => {
+            let count = [*dx, *dw, *dbias].iter().filter(|w| **w).count();
+            let (i, o) = io_tensors("conv_transpose2d_backward", io, 3, count + 2)?;
+            let (x, w, dy) = (i[0], i[1], i[2]);
+            let (col, cnhw) = (o[count], o[count + 1]);
+            let mut outs = o.iter().copied();
+            let mut ds = Vec::new();
+            if *dx {
+                if let Some(t) = outs.next() {
+                    ds.extend(backward_input(ctx, w, dy, t, col, cnhw, *opts)?);
+                }
+            }
+            if *dw {
+                if let Some(t) = outs.next() {
+                    ds.extend(backward_weight(ctx, x, dy, t, col, cnhw, *opts)?);
+                }
+            }
+            if *dbias {
+                if let Some(t) = outs.next() {
+                    ds.push(backward_bias(ctx, dy, t)?);
+                }
+            }
+            Ok(ds)
+        }
+        _ => Err(Error::Graph(format!(
+            "{} is not a conv_transpose2d",
+            op.name()
+        ))),
+    }
+}

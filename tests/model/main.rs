@@ -2,6 +2,7 @@
 //! central finite differences, training runs that must learn, memory planning, determinism and
 //! the errors bad input gets. One binary, one module per topic, one shared context.
 
+mod conv;
 mod data;
 mod graph;
 mod nn;
