@@ -40,8 +40,9 @@ struct Params {
     has_bias: u32,
     // Elements the entry point writes.
     total: u32,
+    // CO, read by conv2d_forward_direct only.
+    c_out: u32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 const WG: u32 = 256u;
@@ -198,4 +199,75 @@ fn conv2d_backward_bias(
         }
     }
     bb_dbias[c] = acc;
+}
+
+// ---- Direct (implicit GEMM) forward, the measured alternative to im2col + matmul ----
+// y[b,o,oy,ox] = bias[o] + Σ_{c,i,j} w[o,c,i,j] · x[b,c,oy·SH+i-PH,ox·SW+j-PW], no scratch.
+// One invocation per output pixel and group of 4 output channels (vec4 accumulator): each x
+// load feeds 4 FMAs. Pixels vary fastest across lanes, so a workgroup's lanes read the same
+// weights and neighbouring x. params.c is CI here, params.total = B·ceil(CO/4)·OH·OW, and
+// params.ph/pw, sh/sw, kh/kw as above.
+// Bindings: 0 params, 1 x [B,CI,H,W], 2 w [CO,CI,KH,KW], 3 bias [CO] (dummy if has_bias = 0),
+// 4 y [B,CO,OH,OW].
+
+@group(0) @binding(1) var<storage, read> d_x: array<f32>;
+@group(0) @binding(2) var<storage, read> d_w: array<f32>;
+@group(0) @binding(3) var<storage, read> d_bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> d_y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn conv2d_forward_direct(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let idx = flat_group(wid, num) * WG + lid;
+    if idx >= params.total {
+        return;
+    }
+    let co = params.c_out;
+    let groups = (co + 3u) / 4u;
+    let n = params.oh * params.ow;
+    let pix = idx % n;
+    let og = (idx / n) % groups;
+    let b = idx / (n * groups);
+    let oy = pix / params.ow;
+    let ox = pix % params.ow;
+    let kk = params.kh * params.kw;
+    let wstride = params.c * kk;
+    // Channels past CO are clamped for loads and skipped on store.
+    let o0 = og * 4u;
+    let o1 = min(o0 + 1u, co - 1u);
+    let o2 = min(o0 + 2u, co - 1u);
+    let o3 = min(o0 + 3u, co - 1u);
+    var acc = vec4(0.0);
+    for (var c = 0u; c < params.c; c++) {
+        let xbase = (b * params.c + c) * params.h;
+        for (var i = 0u; i < params.kh; i++) {
+            let iy = i32(oy * params.sh + i) - i32(params.ph);
+            if iy < 0 || iy >= i32(params.h) {
+                continue;
+            }
+            for (var j = 0u; j < params.kw; j++) {
+                let ix = i32(ox * params.sw + j) - i32(params.pw);
+                if ix < 0 || ix >= i32(params.w) {
+                    continue;
+                }
+                let xv = d_x[(xbase + u32(iy)) * params.w + u32(ix)];
+                let k = c * kk + i * params.kw + j;
+                let wv = vec4(d_w[o0 * wstride + k], d_w[o1 * wstride + k], d_w[o2 * wstride + k], d_w[o3 * wstride + k]);
+                acc += xv * wv;
+            }
+        }
+    }
+    for (var q = 0u; q < 4u; q++) {
+        let o = o0 + q;
+        if o < co {
+            var v = acc[q];
+            if params.has_bias != 0u {
+                v += d_bias[o];
+            }
+            d_y[(b * co + o) * n + pix] = v;
+        }
+    }
 }

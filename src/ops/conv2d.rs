@@ -86,8 +86,8 @@ struct Params {
     pw: u32,
     has_bias: u32,
     total: u32,
+    c_out: u32,
     _pad0: u32,
-    _pad1: u32,
 }
 const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
@@ -151,8 +151,8 @@ impl ConvDims {
             pw: o.padding[1] as u32,
             has_bias: has_bias as u32,
             total: total as u32,
+            c_out: self.c_out as u32,
             _pad0: 0,
-            _pad1: 0,
         }
     }
 }
@@ -404,11 +404,58 @@ pub(crate) fn bias_grad(
     )
 }
 
+/// How a conv2d forward is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conv2dVariant {
+    /// im2col into the `col` scratch, one 2-D matmul (the context's matmul variant), a
+    /// permute with the bias: the default (see the module doc for the measurements).
+    Im2col,
+    /// One kernel, one invocation per output pixel and 4 output channels, no scratch.
+    Direct,
+}
+
+/// The `conv2d_forward_direct` launch.
+fn direct(
+    ctx: &Context,
+    d: &ConvDims,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    y: &Tensor,
+) -> Result<Dispatch> {
+    let total = d.batch * d.c_out.div_ceil(4) * d.oh * d.ow;
+    let p = d.params(d.c_in, bias.is_some(), total);
+    let b = bias_or_dummy(ctx, bias)?;
+    Kernel::new("conv2d", "conv2d_forward_direct").dispatch(
+        ctx,
+        &p,
+        &[x, w, &b, y],
+        grid_for(total, 256),
+    )
+}
+
 /// Prepares `y = conv2d(x, w) (+ bias)` into `y`, with the scratch tensors `col` and `cnhw`
 /// shaped by [`scratch_shapes`] (any shapes with those element counts).
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
     ctx: &Context,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    y: &Tensor,
+    col: &Tensor,
+    cnhw: &Tensor,
+    opts: Conv2dOptions,
+) -> Result<Vec<Dispatch>> {
+    forward_with(ctx, Conv2dVariant::Im2col, x, w, bias, y, col, cnhw, opts)
+}
+
+/// [`forward`] with an explicit variant (tests and timings run both; `Direct` ignores the
+/// scratch but checks it all the same, so that callers need not care which runs).
+#[allow(clippy::too_many_arguments)]
+pub fn forward_with(
+    ctx: &Context,
+    variant: Conv2dVariant,
     x: &Tensor,
     w: &Tensor,
     bias: Option<&Tensor>,
@@ -424,7 +471,10 @@ pub fn forward(
     }
     check_shape("conv2d", y, &d.y_shape(), "y")?;
     check_scratch("conv2d", &d, col, cnhw)?;
-    gather(ctx, &d, x, w, bias, y, col, cnhw)
+    match variant {
+        Conv2dVariant::Im2col => gather(ctx, &d, x, w, bias, y, col, cnhw),
+        Conv2dVariant::Direct => Ok(vec![direct(ctx, &d, x, w, bias, y)?]),
+    }
 }
 
 /// Prepares the input gradient `dx` (shaped like x, which fixes H and W) from `w` and `dy`.
@@ -560,12 +610,16 @@ impl Graph {
     }
 }
 
+/// A shape resolver: [`dims`] or [`crate::ops::conv_transpose2d::dims`].
+pub(crate) type DimsFn =
+    fn(&[usize], &[usize], Option<&[usize]>, Conv2dOptions) -> Result<ConvDims>;
+
 /// Metas of a conv forward or backward node (conv2d and conv_transpose2d): `d` resolves the
 /// shapes as conv2d dims, `transposed` swaps which side is the op's input.
 pub(crate) fn infer_node(
     op: &Op,
     x: &[&Meta],
-    dims_of: fn(&[usize], &[usize], Option<&[usize]>, Conv2dOptions) -> Result<ConvDims>,
+    dims_of: DimsFn,
     transposed: bool,
 ) -> Result<Vec<Meta>> {
     let name = op.name();

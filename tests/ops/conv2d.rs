@@ -2,7 +2,9 @@
 //! against central finite differences of that reference.
 
 use super::*;
-use kiln::ops::conv2d::{self, Conv2dOptions};
+use kiln::kernels::run;
+use kiln::ops::conv2d::{self, Conv2dOptions, Conv2dVariant};
+use kiln::DType;
 use kiln::Tensor;
 
 /// One test shape: x [B, CI, H, W], w [CO, CI, KH, KW], stride, padding.
@@ -142,6 +144,26 @@ pub const GRAD_CASES: &[Case] = &[
     case(1, 2, 9, 7, 3, [3, 1], [2, 1], [1, 0]),
 ];
 
+const VARIANTS: [Conv2dVariant; 2] = [Conv2dVariant::Im2col, Conv2dVariant::Direct];
+
+/// Runs the prepared forward with `v`, scratch allocated here.
+fn forward(
+    v: Conv2dVariant,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    opts: Conv2dOptions,
+) -> Tensor {
+    let shape = conv2d::shape(x.shape(), w.shape(), bias.map(|b| b.shape()), opts).unwrap();
+    let y = Tensor::zeros(ctx(), &shape, DType::F32).unwrap();
+    let [cs, ns] = conv2d::scratch_shapes(x.shape(), w.shape(), opts).unwrap();
+    let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
+    let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
+    let ds = conv2d::forward_with(ctx(), v, x, w, bias, &y, &col, &cnhw, opts).unwrap();
+    run(ctx(), &ds).unwrap();
+    y
+}
+
 #[test]
 fn forward_matches_reference() {
     let mut rng = Rng::new(11);
@@ -153,18 +175,32 @@ fn forward_matches_reference() {
         let xt = upload(&[c.b, c.ci, c.h, c.w], &x);
         let wt = upload(&[c.co, c.ci, c.kh, c.kw], &w);
         let bt = upload(&[c.co], &bias);
-        let y = conv2d::conv2d(ctx(), &xt, &wt, with_bias.then_some(&bt), c.opts()).unwrap();
         let (oh, ow) = c.out();
-        assert_eq!(y.shape(), &[c.b, c.co, oh, ow]);
         let bias64 = f64s(&bias);
         let (want, abs) = reference(c, &f64s(&x), &f64s(&w), with_bias.then_some(&bias64[..]));
-        assert_close_each(
-            &download(&y),
-            &want,
-            &tol(c.ci * c.kh * c.kw, &abs),
-            &format!("conv2d {c:?} bias {with_bias}"),
-        );
+        for v in VARIANTS {
+            let y = forward(v, &xt, &wt, with_bias.then_some(&bt), c.opts());
+            assert_eq!(y.shape(), &[c.b, c.co, oh, ow]);
+            assert_close_each(
+                &download(&y),
+                &want,
+                &tol(c.ci * c.kh * c.kw, &abs),
+                &format!("conv2d {v:?} {c:?} bias {with_bias}"),
+            );
+        }
     }
+}
+
+#[test]
+fn eager_forward_matches_prepared() {
+    let c = case(2, 3, 7, 9, 4, [3, 3], [2, 2], [1, 1]);
+    let mut rng = Rng::new(14);
+    let xt = upload(&[c.b, c.ci, c.h, c.w], &rng.vec(c.x_len()));
+    let wt = upload(&[c.co, c.ci, c.kh, c.kw], &rng.vec(c.w_len()));
+    let bt = upload(&[c.co], &rng.vec(c.co));
+    let eager = conv2d::conv2d(ctx(), &xt, &wt, Some(&bt), c.opts()).unwrap();
+    let prepared = forward(Conv2dVariant::Im2col, &xt, &wt, Some(&bt), c.opts());
+    assert_eq!(download(&eager), download(&prepared));
 }
 
 #[test]
@@ -239,16 +275,16 @@ fn prepared_backward_pieces_match_the_eager_backward() {
     let wt = upload(&[c.co, c.ci, c.kh, c.kw], &rng.vec(c.w_len()));
     let dy = upload(&[c.b, c.co, oh, ow], &rng.vec(c.y_len()));
     let [cs, ns] = conv2d::scratch_shapes(xt.shape(), wt.shape(), c.opts()).unwrap();
-    let col = Tensor::zeros(ctx(), &cs, kiln::DType::F32).unwrap();
-    let cnhw = Tensor::zeros(ctx(), &ns, kiln::DType::F32).unwrap();
-    let dx = Tensor::zeros(ctx(), xt.shape(), kiln::DType::F32).unwrap();
-    let dw = Tensor::zeros(ctx(), wt.shape(), kiln::DType::F32).unwrap();
-    let db = Tensor::zeros(ctx(), &[c.co], kiln::DType::F32).unwrap();
+    let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
+    let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
+    let dx = Tensor::zeros(ctx(), xt.shape(), DType::F32).unwrap();
+    let dw = Tensor::zeros(ctx(), wt.shape(), DType::F32).unwrap();
+    let db = Tensor::zeros(ctx(), &[c.co], DType::F32).unwrap();
     let ds = conv2d::backward_input(ctx(), &wt, &dy, &dx, &col, &cnhw, c.opts()).unwrap();
-    kiln::kernels::run(ctx(), &ds).unwrap();
+    run(ctx(), &ds).unwrap();
     let ds = conv2d::backward_weight(ctx(), &xt, &dy, &dw, &col, &cnhw, c.opts()).unwrap();
-    kiln::kernels::run(ctx(), &ds).unwrap();
-    kiln::kernels::run(ctx(), &[conv2d::backward_bias(ctx(), &dy, &db).unwrap()]).unwrap();
+    run(ctx(), &ds).unwrap();
+    run(ctx(), &[conv2d::backward_bias(ctx(), &dy, &db).unwrap()]).unwrap();
     let (ex, ew, eb) = conv2d::conv2d_backward(ctx(), &xt, &wt, &dy, c.opts(), true).unwrap();
     assert_eq!(download(&dx), download(&ex));
     assert_eq!(download(&dw), download(&ew));
@@ -275,4 +311,75 @@ fn shape_errors_name_the_op() {
         msg.contains("conv2d") && msg.contains("[4, 3, 7, 7]"),
         "{msg}"
     );
+}
+
+/// Median wall time of `reps` runs of `ds`, each submitted and waited for.
+fn time(ds: &[kiln::kernels::Dispatch], reps: usize) -> f64 {
+    let idx = run(ctx(), ds).unwrap();
+    ctx().wait(Some(idx)).unwrap();
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let idx = run(ctx(), ds).unwrap();
+            ctx().wait(Some(idx)).unwrap();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(|a, b| a.total_cmp(b));
+    t[reps / 2]
+}
+
+/// Times at DCGAN sizes (batch 64): `cargo test --release --test ops conv2d::timing --
+/// --ignored --nocapture`. Prints milliseconds; asserts only that the runs succeed.
+#[test]
+#[ignore]
+fn timing() {
+    println!("adapter: {}", ctx().adapter_summary());
+    let sizes = [
+        (
+            "1x32x32 -> 64x16x16",
+            case(64, 1, 32, 32, 64, [4, 4], [2, 2], [1, 1]),
+        ),
+        (
+            "64x16x16 -> 128x8x8",
+            case(64, 64, 16, 16, 128, [4, 4], [2, 2], [1, 1]),
+        ),
+        (
+            "128x8x8 -> 256x4x4",
+            case(64, 128, 8, 8, 256, [4, 4], [2, 2], [1, 1]),
+        ),
+        (
+            "256x4x4 -> 1x1x1",
+            case(64, 256, 4, 4, 1, [4, 4], [1, 1], [0, 0]),
+        ),
+    ];
+    let mut rng = Rng::new(99);
+    for (name, c) in sizes {
+        let (oh, ow) = c.out();
+        let x = upload(&[c.b, c.ci, c.h, c.w], &rng.vec(c.x_len()));
+        let w = upload(&[c.co, c.ci, c.kh, c.kw], &rng.vec(c.w_len()));
+        let bias = upload(&[c.co], &rng.vec(c.co));
+        let dy = upload(&[c.b, c.co, oh, ow], &rng.vec(c.y_len()));
+        let y = Tensor::zeros(ctx(), dy.shape(), DType::F32).unwrap();
+        let [cs, ns] = conv2d::scratch_shapes(x.shape(), w.shape(), c.opts()).unwrap();
+        let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
+        let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
+        let dx = Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap();
+        let dw = Tensor::zeros(ctx(), w.shape(), DType::F32).unwrap();
+        let db = Tensor::zeros(ctx(), &[c.co], DType::F32).unwrap();
+        let mut line = format!("conv2d {name}:");
+        for v in VARIANTS {
+            let ds = conv2d::forward_with(ctx(), v, &x, &w, Some(&bias), &y, &col, &cnhw, c.opts())
+                .unwrap();
+            line += &format!(" forward {v:?} {:.1} ms,", time(&ds, 5));
+        }
+        let ds = conv2d::backward_input(ctx(), &w, &dy, &dx, &col, &cnhw, c.opts()).unwrap();
+        line += &format!(" dx {:.1} ms,", time(&ds, 5));
+        let ds = conv2d::backward_weight(ctx(), &x, &dy, &dw, &col, &cnhw, c.opts()).unwrap();
+        line += &format!(" dw {:.1} ms,", time(&ds, 5));
+        let ds = [conv2d::backward_bias(ctx(), &dy, &db).unwrap()];
+        line += &format!(" dbias {:.1} ms", time(&ds, 5));
+        println!("{line}");
+        assert!(download(&y).iter().all(|v| v.is_finite()));
+    }
 }
