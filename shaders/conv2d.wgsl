@@ -20,8 +20,10 @@
 //                        summing B·N terms in order)
 // WG = 256: memory-bound index arithmetic, no workgroup memory; the largest default workgroup
 // keeps the grid small.
-// Measured (lavapipe, see src/ops/conv2d.rs): the matmul dominates; these gathers are a few
-// percent of a conv.
+// Measured (lavapipe, batch 64, DCGAN discriminator layers; table in src/ops/conv2d.rs):
+// im2col + register matmul 80-880 ms per forward against 0.24-9 s for conv2d_forward_direct,
+// 3-10x faster wherever CO >= 64; the matmul takes 70-80% of it at 64+ input channels, im2col
+// 15-25%. With CO = 1 the direct kernel wins (20 ms vs 34 ms) and is used there.
 
 struct Params {
     batch: u32,

@@ -16,15 +16,26 @@
 //! deterministic); `dw = to_cnhw(dy)·im2col(x)ᵀ`. Laying col out as [K, B·N] rather than per
 //! image makes every product one large 2-D matmul (N = B·OH·OW), which suits the register
 //! tile even where a 4×4 map gives 16 columns per image; the price is the permutes to and from
-//! [CO, B·N] (memory-bound, a few percent). The two scratch tensors (`col`, `cnhw`, shapes from
+//! [CO, B·N] (memory-bound: 1-8% of a forward at the sizes below, except the 1-channel first
+//! layer where the matmul is tiny). The two scratch tensors (`col`, `cnhw`, shapes from
 //! [`scratch_shapes`]) are passed in by the caller so that a plan owns their memory.
-//! Chosen over a direct (implicit-GEMM, one invocation per output) kernel by measurement on
-//! lavapipe; see [`crate::ops::conv2d`]'s figures in `docs/ARCHITECTURE.md` and the bench
-//! numbers below.
 //!
-//! Measured on lavapipe (llvmpipe, 2 cores), `cargo test --release --test ops conv2d::timing
-//! -- --ignored --nocapture`, forward, im2col + register matmul:
-//! see [`TIMINGS`].
+//! Measured on lavapipe (llvmpipe, LLVM 15, Mesa 22.3.6, 2 shared cores), batch 64, kernel 4,
+//! bias, median of 5, `cargo test --test ops conv2d::timing -- --ignored --nocapture`:
+//!
+//! | layer (DCGAN discriminator)     | im2col + matmul | direct | dx     | dw     | dbias   |
+//! |---------------------------------|-----------------|--------|--------|--------|---------|
+//! | 1×32×32 → 64×16×16, s2 p1       | 100 ms          | 326 ms | 87 ms  | 204 ms | 16 ms   |
+//! | 64×16×16 → 128×8×8, s2 p1       | 879 ms          | 9.06 s | 885 ms | 842 ms | 4 ms    |
+//! | 128×8×8 → 256×4×4, s2 p1        | 749 ms          | 7.82 s | 524 ms | 692 ms | 4 ms    |
+//! | 256×4×4 → 1×1×1, s1 p0          | 36 ms           | 10 ms  | 40 ms  | 25 ms  | 0.1 ms  |
+//!
+//! (dx, dw, dbias by the im2col path; repeated runs vary by ±20% on the shared cores.) Split of
+//! the im2col forward (`conv2d::timing_breakdown`): im2col / matmul / permute + bias =
+//! 12 / 36 / 62 ms, 224 / 604 / 26 ms, 107 / 600 / 8 ms for the first three rows. im2col wins by 3-10× wherever CO fills the matmul's
+//! 32-row register tile; with CO = 1 the tile computes 31 discarded rows and the direct kernel
+//! (one invocation per output pixel and 4 channels, `conv2d_forward_direct`) wins 3.6×, so
+//! [`variant`] picks `Direct` for CO ≤ [`DIRECT_MAX_C_OUT`].
 //!
 //! Kernels: `shaders/conv2d.wgsl` (im2col, col2im, permutes, bias gradient) and the matmul
 //! variants. [`crate::ops::conv_transpose2d`] reuses all of it with the roles swapped.
@@ -38,8 +49,9 @@ use crate::tensor::{DType, Tensor};
 use super::matmul::{self, MatmulOptions};
 use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
-/// Measured times on lavapipe (see the module doc): filled in from the timing test.
-pub const TIMINGS: &str = "see docs/ARCHITECTURE.md";
+/// Output channels up to which the forward runs the direct kernel: measured at CO = 1 (a
+/// DCGAN discriminator's last layer, 3.6× faster direct); from CO = 64 im2col is 3-10× faster.
+pub const DIRECT_MAX_C_OUT: usize = 4;
 
 /// Stride and zero padding of a convolution, per axis (height, width).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -447,7 +459,17 @@ pub fn forward(
     cnhw: &Tensor,
     opts: Conv2dOptions,
 ) -> Result<Vec<Dispatch>> {
-    forward_with(ctx, Conv2dVariant::Im2col, x, w, bias, y, col, cnhw, opts)
+    let v = variant(w.shape().first().copied().unwrap_or(0));
+    forward_with(ctx, v, x, w, bias, y, col, cnhw, opts)
+}
+
+/// The forward variant for `c_out` output channels (see the module doc's measurements).
+pub fn variant(c_out: usize) -> Conv2dVariant {
+    if c_out <= DIRECT_MAX_C_OUT {
+        Conv2dVariant::Direct
+    } else {
+        Conv2dVariant::Im2col
+    }
 }
 
 /// [`forward`] with an explicit variant (tests and timings run both; `Direct` ignores the

@@ -314,7 +314,7 @@ fn shape_errors_name_the_op() {
 }
 
 /// Median wall time of `reps` runs of `ds`, each submitted and waited for.
-fn time(ds: &[kiln::kernels::Dispatch], reps: usize) -> f64 {
+pub fn time(ds: &[kiln::kernels::Dispatch], reps: usize) -> f64 {
     let idx = run(ctx(), ds).unwrap();
     ctx().wait(Some(idx)).unwrap();
     let mut t: Vec<f64> = (0..reps)
@@ -329,7 +329,7 @@ fn time(ds: &[kiln::kernels::Dispatch], reps: usize) -> f64 {
     t[reps / 2]
 }
 
-/// Times at DCGAN sizes (batch 64): `cargo test --release --test ops conv2d::timing --
+/// Times at DCGAN sizes (batch 64): `cargo test --test ops conv2d::timing --
 /// --ignored --nocapture`. Prints milliseconds; asserts only that the runs succeed.
 #[test]
 #[ignore]
@@ -381,5 +381,46 @@ fn timing() {
         line += &format!(" dbias {:.1} ms", time(&ds, 5));
         println!("{line}");
         assert!(download(&y).iter().all(|v| v.is_finite()));
+    }
+}
+
+/// Where the im2col forward's time goes, per dispatch (im2col, matmul, permute + bias):
+/// `cargo test --test ops conv2d::timing_breakdown -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing_breakdown() {
+    println!("adapter: {}", ctx().adapter_summary());
+    let mut rng = Rng::new(98);
+    for c in [
+        case(64, 1, 32, 32, 64, [4, 4], [2, 2], [1, 1]),
+        case(64, 64, 16, 16, 128, [4, 4], [2, 2], [1, 1]),
+        case(64, 128, 8, 8, 256, [4, 4], [2, 2], [1, 1]),
+    ] {
+        let x = upload(&[c.b, c.ci, c.h, c.w], &rng.vec(c.x_len()));
+        let w = upload(&[c.co, c.ci, c.kh, c.kw], &rng.vec(c.w_len()));
+        let bias = upload(&[c.co], &rng.vec(c.co));
+        let (oh, ow) = c.out();
+        let y = Tensor::zeros(ctx(), &[c.b, c.co, oh, ow], DType::F32).unwrap();
+        let [cs, ns] = conv2d::scratch_shapes(x.shape(), w.shape(), c.opts()).unwrap();
+        let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
+        let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
+        let ds = conv2d::forward_with(
+            ctx(),
+            Conv2dVariant::Im2col,
+            &x,
+            &w,
+            Some(&bias),
+            &y,
+            &col,
+            &cnhw,
+            c.opts(),
+        )
+        .unwrap();
+        let parts: Vec<String> = ds
+            .iter()
+            .map(|d| format!("{} {:.1} ms", d.label(), time(std::slice::from_ref(d), 5)))
+            .collect();
+        println!("conv2d {c:?}: {}", parts.join(", "));
+        assert_eq!(parts.len(), 3);
     }
 }

@@ -203,3 +203,51 @@ fn shape_errors_name_the_op() {
         "{msg}"
     );
 }
+
+/// Times at DCGAN generator sizes (batch 64, bias): `cargo test --test ops
+/// conv_transpose2d::timing -- --ignored --nocapture`. Prints milliseconds.
+#[test]
+#[ignore]
+fn timing() {
+    use kiln::{DType, Tensor};
+    println!("adapter: {}", ctx().adapter_summary());
+    let mut rng = Rng::new(97);
+    for c in [
+        case(64, 100, 1, 1, 256, [4, 4], [1, 1], [0, 0]),
+        case(64, 256, 4, 4, 128, [4, 4], [2, 2], [1, 1]),
+        case(64, 128, 8, 8, 64, [4, 4], [2, 2], [1, 1]),
+        case(64, 64, 16, 16, 1, [4, 4], [2, 2], [1, 1]),
+    ] {
+        let (oh, ow) = out(&c);
+        let x = upload(&[c.b, c.ci, c.h, c.w], &rng.vec(c.b * c.ci * c.h * c.w));
+        let w = upload(
+            &[c.ci, c.co, c.kh, c.kw],
+            &rng.vec(c.ci * c.co * c.kh * c.kw),
+        );
+        let bias = upload(&[c.co], &rng.vec(c.co));
+        let dy = upload(&[c.b, c.co, oh, ow], &rng.vec(c.b * c.co * oh * ow));
+        let y = Tensor::zeros(ctx(), dy.shape(), DType::F32).unwrap();
+        let [cs, ns] = conv_transpose2d::scratch_shapes(x.shape(), w.shape(), opts(&c)).unwrap();
+        let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
+        let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
+        let dx = Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap();
+        let dw = Tensor::zeros(ctx(), w.shape(), DType::F32).unwrap();
+        let o = opts(&c);
+        let f = conv_transpose2d::forward(ctx(), &x, &w, Some(&bias), &y, &col, &cnhw, o).unwrap();
+        let bx = conv_transpose2d::backward_input(ctx(), &w, &dy, &dx, &col, &cnhw, o).unwrap();
+        let bw = conv_transpose2d::backward_weight(ctx(), &x, &dy, &dw, &col, &cnhw, o).unwrap();
+        println!(
+            "conv_transpose2d {}x{}x{} -> {}x{}x{}: forward {:.1} ms, dx {:.1} ms, dw {:.1} ms",
+            c.ci,
+            c.h,
+            c.w,
+            c.co,
+            oh,
+            ow,
+            super::conv2d::time(&f, 5),
+            super::conv2d::time(&bx, 5),
+            super::conv2d::time(&bw, 5)
+        );
+        assert!(download(&y).iter().all(|v| v.is_finite()));
+    }
+}
