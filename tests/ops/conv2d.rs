@@ -199,7 +199,7 @@ fn eager_forward_matches_prepared() {
     let wt = upload(&[c.co, c.ci, c.kh, c.kw], &rng.vec(c.w_len()));
     let bt = upload(&[c.co], &rng.vec(c.co));
     let eager = conv2d::conv2d(ctx(), &xt, &wt, Some(&bt), c.opts()).unwrap();
-    let prepared = forward(Conv2dVariant::Im2col, &xt, &wt, Some(&bt), c.opts());
+    let prepared = forward(conv2d::variant(c.co), &xt, &wt, Some(&bt), c.opts());
     assert_eq!(download(&eager), download(&prepared));
 }
 
