@@ -8,13 +8,14 @@ use kiln::{DType, Graph, ParamStore, Plan, PlanSpec};
 
 use super::*;
 
-/// Shapes: x [B, C, H, W] -> conv (C -> F, k4 s2 p1) -> [B, F, H/2, W/2] -> leaky ReLU ->
+/// Shapes (F > 4 so the conv runs the im2col forward, the layer's default from CO = 5):
+/// x [B, C, H, W] -> conv (C -> F, k4 s2 p1) -> [B, F, H/2, W/2] -> leaky ReLU ->
 /// conv_transpose (F -> O, k4 s2 p1) -> [B, O, H, W].
 const B: usize = 2;
 const C: usize = 3;
 const H: usize = 6;
 const W: usize = 4;
-const F: usize = 4;
+const F: usize = 6;
 const O: usize = 2;
 const K: usize = 4;
 const SLOPE: f64 = 0.2;
