@@ -636,8 +636,8 @@ impl Graph {
 pub(crate) type DimsFn =
     fn(&[usize], &[usize], Option<&[usize]>, Conv2dOptions) -> Result<ConvDims>;
 
-/// Metas of a conv forward or backward node (conv2d and conv_transpose2d): `d` resolves the
-/// shapes as conv2d dims, `transposed` swaps which side is the op's input.
+/// Metas of a conv forward or backward node (conv2d and conv_transpose2d): `dims_of` resolves
+/// the shapes as conv2d dims, `transposed` says the op's output is those dims' image side.
 pub(crate) fn infer_node(
     op: &Op,
     x: &[&Meta],
