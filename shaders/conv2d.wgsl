@@ -11,12 +11,6 @@
 // conv_transpose2d's forward is conv2d's input gradient and vice versa: same entry points.
 // col2im is a gather: each dx element sums its own KH·KW/(SH·SW) col entries, one owner per
 // output, no atomics, so results are deterministic.
-// Split layout (weight gradient only): when BN is cut into S = BN / chunk splits, col is stored
-// [S, K, chunk] and cnhw [S, C, chunk], so that one batched matmul gives S partial weight
-// gradients [S, CO, K] and conv2d_sum_splits adds them in order. With chunk = BN (S = 1) this
-// is the plain [K, BN] / [C, BN] layout every other use reads. Why: dw contracts over all BN
-// columns, and with few output rows (CO·K small, e.g. a 1-channel layer) the matmul grid is
-// 1-2 workgroups each looping over 65,536 columns while the other cores idle.
 // Entry points (each one invocation per output element, folded 2-D grid, tail guard):
 //   conv2d_im2col        0 params, 1 x [B,C,H,W], 2 col [K,BN]
 //   conv2d_col2im        0 params, 1 col [K,BN], 2 bias [C] (dummy if has_bias = 0), 3 x [B,C,H,W]
@@ -24,7 +18,6 @@
 //   conv2d_from_cnhw     0 params, 1 cnhw [C,BN], 2 bias [C], 3 y [B,C,N]
 //   conv2d_backward_bias 0 params, 1 dy [B,C,N], 2 dbias [C] (one invocation per channel,
 //                        summing B·N terms in order)
-//   conv2d_sum_splits    0 params, 1 partials [S,E], 2 dw [E] (E = total, S = BN / chunk)
 // WG = 256: memory-bound index arithmetic, no workgroup memory; the largest default workgroup
 // keeps the grid small.
 // Measured (lavapipe, batch 64, DCGAN discriminator layers; table in src/ops/conv2d.rs):
@@ -51,8 +44,7 @@ struct Params {
     total: u32,
     // CO, read by conv2d_forward_direct only.
     c_out: u32,
-    // Columns per split of col/cnhw (BN when unsplit); see "Split layout" above.
-    chunk: u32,
+    _pad0: u32,
 }
 
 const WG: u32 = 256u;
@@ -73,15 +65,14 @@ fn conv2d_im2col(
         return;
     }
     let n = params.oh * params.ow;
-    let kk = params.kh * params.kw;
-    let per_split = params.c * kk * params.chunk;
-    let in_split = idx % per_split;
-    let k = in_split / params.chunk;
-    let col = (idx / per_split) * params.chunk + in_split % params.chunk;
+    let bn = params.batch * n;
+    let k = idx / bn;
+    let col = idx % bn;
     let b = col / n;
     let pix = col % n;
     let oy = pix / params.ow;
     let ox = pix % params.ow;
+    let kk = params.kh * params.kw;
     let c = k / kk;
     let r = k % kk;
     let i = r / params.kw;
@@ -155,10 +146,9 @@ fn conv2d_to_cnhw(
         return;
     }
     let n = params.oh * params.ow;
-    let per_split = params.c * params.chunk;
-    let r = idx % per_split;
-    let c = r / params.chunk;
-    let col = (idx / per_split) * params.chunk + r % params.chunk;
+    let bn = params.batch * n;
+    let c = idx / bn;
+    let col = idx % bn;
     let b = col / n;
     let pix = col % n;
     tc_cnhw[idx] = tc_y[(b * params.c + c) * n + pix];
@@ -211,27 +201,6 @@ fn conv2d_backward_bias(
         }
     }
     bb_dbias[c] = acc;
-}
-
-@group(0) @binding(1) var<storage, read> ss_partials: array<f32>;
-@group(0) @binding(2) var<storage, read_write> ss_dw: array<f32>;
-
-@compute @workgroup_size(WG)
-fn conv2d_sum_splits(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) num: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let e = flat_group(wid, num) * WG + lid;
-    if e >= params.total {
-        return;
-    }
-    let splits = params.batch * params.oh * params.ow / params.chunk;
-    var acc = 0.0;
-    for (var s = 0u; s < splits; s++) {
-        acc += ss_partials[s * params.total + e];
-    }
-    ss_dw[e] = acc;
 }
 
 // ---- Direct (implicit GEMM) forward, the measured alternative to im2col + matmul ----

@@ -53,12 +53,6 @@ use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Loweri
 /// DCGAN discriminator's last layer, 3.6× faster direct); from CO = 64 im2col is 3-10× faster.
 pub const DIRECT_MAX_C_OUT: usize = 4;
 
-/// Workgroups the split weight gradient aims for (a few per core on a CPU driver, and enough
-/// to start filling a GPU).
-pub const SPLIT_TARGET_GROUPS: usize = 32;
-/// Fewest columns per split: below this the partial sums cost more than they save.
-pub const SPLIT_MIN_COLUMNS: usize = 1024;
-
 /// Stride and zero padding of a convolution, per axis (height, width).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv2dOptions {
@@ -105,7 +99,7 @@ struct Params {
     has_bias: u32,
     total: u32,
     c_out: u32,
-    chunk: u32,
+    _pad0: u32,
 }
 const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
@@ -144,31 +138,13 @@ impl ConvDims {
     pub fn y_shape(&self) -> Vec<usize> {
         vec![self.batch, self.c_out, self.oh, self.ow]
     }
-    /// `col [CI·KH·KW, B·OH·OW]`, `cnhw [CO, B·OH·OW]`, and the weight gradient's partial sums
-    /// `[S·CO·CI·KH·KW]` for S = [`ConvDims::weight_splits`] (`[1]` when S = 1).
-    pub fn scratch_shapes(&self) -> [Vec<usize>; 3] {
+    /// `[CI·KH·KW, B·OH·OW]` and `[CO, B·OH·OW]`.
+    pub fn scratch_shapes(&self) -> [Vec<usize>; 2] {
         let bn = self.batch * self.oh * self.ow;
-        let k = self.c_in * self.kh * self.kw;
-        let s = self.weight_splits();
         [
-            vec![k, bn],
+            vec![self.c_in * self.kh * self.kw, bn],
             vec![self.c_out, bn],
-            vec![if s > 1 { s * self.c_out * k } else { 1 }],
         ]
-    }
-
-    /// Into how many column splits the weight gradient's contraction over B·OH·OW is cut: so
-    /// that the matmul grid has about [`SPLIT_TARGET_GROUPS`] workgroups where CO·K alone gives
-    /// fewer, keeping at least [`SPLIT_MIN_COLUMNS`] columns per split, S dividing B·OH·OW.
-    pub fn weight_splits(&self) -> usize {
-        let bn = self.batch * self.oh * self.ow;
-        let k = self.c_in * self.kh * self.kw;
-        let tiles = self.c_out.div_ceil(32) * k.div_ceil(64);
-        let target = SPLIT_TARGET_GROUPS.div_ceil(tiles.max(1));
-        (1..=target)
-            .rev()
-            .find(|&s| bn.is_multiple_of(s) && bn / s >= SPLIT_MIN_COLUMNS)
-            .unwrap_or(1)
     }
     fn params(&self, c: usize, has_bias: bool, total: usize) -> Params {
         let o = self.opts;
@@ -188,7 +164,7 @@ impl ConvDims {
             has_bias: has_bias as u32,
             total: total as u32,
             c_out: self.c_out as u32,
-            chunk: (self.batch * self.oh * self.ow) as u32,
+            _pad0: 0,
         }
     }
 }
@@ -254,15 +230,14 @@ pub fn shape(
     Ok(dims(x, w, bias, opts)?.y_shape())
 }
 
-/// Shapes of the scratch tensors the conv2d prepare functions take: `col`
-/// `[CI·KH·KW, B·OH·OW]` and `cnhw` `[CO, B·OH·OW]` (all of them), and `partials`
-/// ([`backward_weight`] only; see [`ConvDims::scratch_shapes`]).
-pub fn scratch_shapes(x: &[usize], w: &[usize], opts: Conv2dOptions) -> Result<[Vec<usize>; 3]> {
+/// Shapes of the two scratch tensors every conv2d prepare function takes: `col`
+/// `[CI·KH·KW, B·OH·OW]` and `cnhw` `[CO, B·OH·OW]`.
+pub fn scratch_shapes(x: &[usize], w: &[usize], opts: Conv2dOptions) -> Result<[Vec<usize>; 2]> {
     Ok(dims(x, w, None, opts)?.scratch_shapes())
 }
 
 fn check_scratch(op: &'static str, d: &ConvDims, col: &Tensor, cnhw: &Tensor) -> Result<()> {
-    let [c, n, _] = d.scratch_shapes();
+    let [c, n] = d.scratch_shapes();
     if col.numel() != crate::tensor::numel(&c) || cnhw.numel() != crate::tensor::numel(&n) {
         return Err(shape_error(
             op,
@@ -291,18 +266,15 @@ fn bias_or_dummy(ctx: &Context, bias: Option<&Tensor>) -> Result<Tensor> {
     }
 }
 
-/// `col = im2col(x)` for dims `d`, in `splits` column splits.
-fn im2col(
-    ctx: &Context,
-    d: &ConvDims,
-    x: &Tensor,
-    col: &Tensor,
-    splits: usize,
-) -> Result<Dispatch> {
+/// `col = im2col(x)` for dims `d`.
+fn im2col(ctx: &Context, d: &ConvDims, x: &Tensor, col: &Tensor) -> Result<Dispatch> {
     let total = col.numel();
-    let mut p = d.params(d.c_in, false, total);
-    p.chunk /= splits as u32;
-    Kernel::new("conv2d", "conv2d_im2col").dispatch(ctx, &p, &[x, col], grid_for(total, 256))
+    Kernel::new("conv2d", "conv2d_im2col").dispatch(
+        ctx,
+        &d.params(d.c_in, false, total),
+        &[x, col],
+        grid_for(total, 256),
+    )
 }
 
 /// `x = col2im(col) (+ bias)`: the gather that sums each image element's col entries.
@@ -323,18 +295,15 @@ fn col2im(
     )
 }
 
-/// `cnhw [CO, B·N] = y [B, CO, N]` permuted, in `splits` column splits.
-fn to_cnhw(
-    ctx: &Context,
-    d: &ConvDims,
-    y: &Tensor,
-    cnhw: &Tensor,
-    splits: usize,
-) -> Result<Dispatch> {
+/// `cnhw [CO, B·N] = y [B, CO, N]` permuted.
+fn to_cnhw(ctx: &Context, d: &ConvDims, y: &Tensor, cnhw: &Tensor) -> Result<Dispatch> {
     let total = cnhw.numel();
-    let mut p = d.params(d.c_out, false, total);
-    p.chunk /= splits as u32;
-    Kernel::new("conv2d", "conv2d_to_cnhw").dispatch(ctx, &p, &[y, cnhw], grid_for(total, 256))
+    Kernel::new("conv2d", "conv2d_to_cnhw").dispatch(
+        ctx,
+        &d.params(d.c_out, false, total),
+        &[y, cnhw],
+        grid_for(total, 256),
+    )
 }
 
 /// `y [B, CO, N] = cnhw [CO, B·N]` permuted, plus the bias.
@@ -368,12 +337,12 @@ pub(crate) fn gather(
     col: &Tensor,
     cnhw: &Tensor,
 ) -> Result<Vec<Dispatch>> {
-    let [cs, ns, _] = d.scratch_shapes();
+    let [cs, ns] = d.scratch_shapes();
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
     Ok(vec![
-        im2col(ctx, d, x, &col2, 1)?,
+        im2col(ctx, d, x, &col2)?,
         matmul::forward(ctx, &w2, &col2, None, &cnhw2, MatmulOptions::default())?,
         from_cnhw(ctx, d, &cnhw2, bias, y)?,
     ])
@@ -392,7 +361,7 @@ pub(crate) fn scatter(
     col: &Tensor,
     cnhw: &Tensor,
 ) -> Result<Vec<Dispatch>> {
-    let [cs, ns, _] = d.scratch_shapes();
+    let [cs, ns] = d.scratch_shapes();
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
@@ -401,16 +370,13 @@ pub(crate) fn scatter(
         trans_b: false,
     };
     Ok(vec![
-        to_cnhw(ctx, d, y, &cnhw2, 1)?,
+        to_cnhw(ctx, d, y, &cnhw2)?,
         matmul::forward(ctx, &w2, &cnhw2, None, &col2, t)?,
         col2im(ctx, d, &col2, bias, x)?,
     ])
 }
 
 /// The conv2d weight gradient for dims `d`: `dw = to_cnhw(dy) · im2col(x)ᵀ`, in `w`'s layout.
-/// With `splits` > 1 (dividing B·OH·OW) the contraction is cut into that many column splits:
-/// one batched matmul into `partials [S, CO, K]`, then their in-order sum.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn weight_grad(
     ctx: &Context,
     d: &ConvDims,
@@ -419,48 +385,20 @@ pub(crate) fn weight_grad(
     dw: &Tensor,
     col: &Tensor,
     cnhw: &Tensor,
-    partials: &Tensor,
-    splits: usize,
 ) -> Result<Vec<Dispatch>> {
-    let bn = d.batch * d.oh * d.ow;
-    let k = d.c_in * d.kh * d.kw;
-    let s = splits.max(1);
-    let e = d.c_out * k;
-    if !bn.is_multiple_of(s) || (s > 1 && partials.numel() != s * e) {
-        return Err(Error::Unsupported(format!(
-            "conv2d_backward_weight: {s} splits of {bn} columns need S to divide them and \
-             partials of {} elements, got {}",
-            s * e,
-            partials.numel()
-        )));
-    }
+    let [cs, ns] = d.scratch_shapes();
+    let col2 = col.reshape(&cs)?;
+    let cnhw2 = cnhw.reshape(&ns)?;
+    let dw2 = dw.reshape(&[d.c_out, cs[0]])?;
     let t = MatmulOptions {
         trans_a: false,
         trans_b: true,
     };
-    let chunk = bn / s;
-    let col3 = col.reshape(&[s, k, chunk])?;
-    let cnhw3 = cnhw.reshape(&[s, d.c_out, chunk])?;
-    let mut ds = vec![
-        im2col(ctx, d, x, &col3, s)?,
-        to_cnhw(ctx, d, dy, &cnhw3, s)?,
-    ];
-    if s == 1 {
-        let dw2 = dw.reshape(&[1, d.c_out, k])?;
-        ds.push(matmul::forward(ctx, &cnhw3, &col3, None, &dw2, t)?);
-        return Ok(ds);
-    }
-    let parts = partials.reshape(&[s, d.c_out, k])?;
-    ds.push(matmul::forward(ctx, &cnhw3, &col3, None, &parts, t)?);
-    let mut p = d.params(d.c_out, false, e);
-    p.chunk = chunk as u32;
-    ds.push(Kernel::new("conv2d", "conv2d_sum_splits").dispatch(
-        ctx,
-        &p,
-        &[&parts, dw],
-        grid_for(e, 256),
-    )?);
-    Ok(ds)
+    Ok(vec![
+        im2col(ctx, d, x, &col2)?,
+        to_cnhw(ctx, d, dy, &cnhw2)?,
+        matmul::forward(ctx, &cnhw2, &col2, None, &dw2, t)?,
+    ])
 }
 
 /// `dbias[o] = Σ_{b,n} dy[b,o,n]` for `dy [B, CO, OH, OW]` (one invocation per channel).
@@ -579,9 +517,7 @@ pub fn backward_input(
     scatter(ctx, &d, dy, w, None, dx, col, cnhw)
 }
 
-/// Prepares the weight gradient `dw` (shaped like w) from `x` and `dy`, with the scratch
-/// `col`, `cnhw` and `partials` of [`scratch_shapes`].
-#[allow(clippy::too_many_arguments)]
+/// Prepares the weight gradient `dw` (shaped like w) from `x` and `dy`.
 pub fn backward_weight(
     ctx: &Context,
     x: &Tensor,
@@ -589,33 +525,13 @@ pub fn backward_weight(
     dw: &Tensor,
     col: &Tensor,
     cnhw: &Tensor,
-    partials: &Tensor,
     opts: Conv2dOptions,
 ) -> Result<Vec<Dispatch>> {
     let d = dims(x.shape(), dw.shape(), None, opts)?;
-    let s = d.weight_splits();
-    backward_weight_with(ctx, x, dy, dw, col, cnhw, partials, opts, s)
-}
-
-/// [`backward_weight`] with an explicit number of column splits (tests run several): `splits`
-/// must divide B·OH·OW, and `partials` hold `splits·CO·CI·KH·KW` elements when it exceeds 1.
-#[allow(clippy::too_many_arguments)]
-pub fn backward_weight_with(
-    ctx: &Context,
-    x: &Tensor,
-    dy: &Tensor,
-    dw: &Tensor,
-    col: &Tensor,
-    cnhw: &Tensor,
-    partials: &Tensor,
-    opts: Conv2dOptions,
-    splits: usize,
-) -> Result<Vec<Dispatch>> {
-    let d = dims(x.shape(), dw.shape(), None, opts)?;
-    check_f32("conv2d_backward_weight", &[x, dw, partials])?;
+    check_f32("conv2d_backward_weight", &[x, dw])?;
     check_shape("conv2d_backward_weight", dy, &d.y_shape(), "dy")?;
     check_scratch("conv2d_backward_weight", &d, col, cnhw)?;
-    weight_grad(ctx, &d, x, dy, dw, col, cnhw, partials, splits)
+    weight_grad(ctx, &d, x, dy, dw, col, cnhw)
 }
 
 /// Prepares the bias gradient `dbias [CO]` from `dy [B, CO, OH, OW]`.
@@ -644,13 +560,11 @@ pub fn backward_bias(ctx: &Context, dy: &Tensor, dbias: &Tensor) -> Result<Dispa
     bias_grad(ctx, &d, dy, dbias)
 }
 
-/// Allocates the scratch of [`ConvDims::scratch_shapes`] (eager functions).
-pub(crate) fn scratch(ctx: &Context, d: &ConvDims) -> Result<[Tensor; 3]> {
-    let [c, n, p] = d.scratch_shapes();
+fn scratch(ctx: &Context, d: &ConvDims) -> Result<[Tensor; 2]> {
+    let [c, n] = d.scratch_shapes();
     Ok([
         Tensor::zeros(ctx, &c, DType::F32)?,
         Tensor::zeros(ctx, &n, DType::F32)?,
-        Tensor::zeros(ctx, &p, DType::F32)?,
     ])
 }
 
@@ -664,7 +578,7 @@ pub fn conv2d(
 ) -> Result<Tensor> {
     let d = dims(x.shape(), w.shape(), bias.map(|b| b.shape()), opts)?;
     let y = Tensor::zeros(ctx, &d.y_shape(), DType::F32)?;
-    let [col, cnhw, _] = scratch(ctx, &d)?;
+    let [col, cnhw] = scratch(ctx, &d)?;
     run(ctx, &forward(ctx, x, w, bias, &y, &col, &cnhw, opts)?)?;
     Ok(y)
 }
@@ -681,11 +595,9 @@ pub fn conv2d_backward(
     let d = dims(x.shape(), w.shape(), None, opts)?;
     let dx = Tensor::zeros(ctx, x.shape(), DType::F32)?;
     let dw = Tensor::zeros(ctx, w.shape(), DType::F32)?;
-    let [col, cnhw, partials] = scratch(ctx, &d)?;
+    let [col, cnhw] = scratch(ctx, &d)?;
     let mut ds = backward_input(ctx, w, dy, &dx, &col, &cnhw, opts)?;
-    ds.extend(backward_weight(
-        ctx, x, dy, &dw, &col, &cnhw, &partials, opts,
-    )?);
+    ds.extend(backward_weight(ctx, x, dy, &dw, &col, &cnhw, opts)?);
     let dbias = if with_bias {
         let t = Tensor::zeros(ctx, &[d.c_out], DType::F32)?;
         ds.push(backward_bias(ctx, dy, &t)?);
@@ -733,13 +645,7 @@ pub(crate) fn infer_node(
     transposed: bool,
 ) -> Result<Vec<Meta>> {
     let name = op.name();
-    let scratch = |d: &ConvDims, n: usize| {
-        d.scratch_shapes()
-            .iter()
-            .take(n)
-            .map(|s| Meta::f32(s))
-            .collect::<Vec<_>>()
-    };
+    let scratch = |d: &ConvDims| d.scratch_shapes().map(|s| Meta::f32(&s));
     let out_shape = |d: &ConvDims| if transposed { d.x_shape() } else { d.y_shape() };
     match *op {
         Op::Conv2d { opts, bias } | Op::ConvTranspose2d { opts, bias } => {
@@ -748,7 +654,7 @@ pub(crate) fn infer_node(
             let b = x.get(2).map(|m| m.shape.as_slice());
             let d = dims_of(&x[0].shape, &x[1].shape, b, opts)?;
             let mut out = vec![Meta::f32(&out_shape(&d))];
-            out.extend(scratch(&d, 2));
+            out.extend(scratch(&d));
             Ok(out)
         }
         Op::Conv2dBackward {
@@ -763,7 +669,7 @@ pub(crate) fn infer_node(
             dw,
             dbias,
         } => {
-            // (x, w, dy) -> wanted of (dx, dw, dbias), then the scratch (col, cnhw, partials).
+            // (x, w, dy) -> wanted of (dx, dw, dbias), then the scratch (col, cnhw).
             check_arity(name, x, 3)?;
             check_f32_meta(name, x)?;
             let d = dims_of(&x[0].shape, &x[1].shape, None, opts)?;
@@ -783,7 +689,7 @@ pub(crate) fn infer_node(
                 .filter(|(_, w)| *w)
                 .map(|(s, _)| Meta::f32(s))
                 .collect();
-            out.extend(scratch(&d, 3));
+            out.extend(scratch(&d));
             Ok(out)
         }
         _ => Err(Error::Graph(format!("{name} is not a convolution"))),
@@ -851,9 +757,9 @@ pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatc
             dbias,
         } => {
             let count = [*dx, *dw, *dbias].iter().filter(|w| **w).count();
-            let (i, o) = io_tensors("conv2d_backward", io, 3, count + 3)?;
+            let (i, o) = io_tensors("conv2d_backward", io, 3, count + 2)?;
             let (x, w, dy) = (i[0], i[1], i[2]);
-            let (col, cnhw, partials) = (o[count], o[count + 1], o[count + 2]);
+            let (col, cnhw) = (o[count], o[count + 1]);
             let mut outs = o.iter().copied();
             let mut ds = Vec::new();
             if *dx {
@@ -863,7 +769,7 @@ pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatc
             }
             if *dw {
                 if let Some(t) = outs.next() {
-                    ds.extend(backward_weight(ctx, x, dy, t, col, cnhw, partials, *opts)?);
+                    ds.extend(backward_weight(ctx, x, dy, t, col, cnhw, *opts)?);
                 }
             }
             if *dbias {

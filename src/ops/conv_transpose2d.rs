@@ -15,8 +15,8 @@
 //! Implementation: [`crate::ops::conv2d`]'s im2col kernels and matmuls with the roles swapped
 //! (see there for the layout and the measurements): the forward is `col2im(wᵀ·to_cnhw(x))`
 //! with the bias added in the col2im gather, so every output element has one owner and the
-//! result is deterministic. Scratch: `col [CO·KH·KW, B·H·W]`, `cnhw [CI, B·H·W]` and the
-//! weight gradient's `partials` ([`scratch_shapes`]).
+//! result is deterministic. Scratch: `col [CO·KH·KW, B·H·W]` and `cnhw [CI, B·H·W]`
+//! ([`scratch_shapes`]).
 
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
@@ -87,15 +87,14 @@ pub fn shape(
     Ok(dims(x, w, bias, opts)?.x_shape())
 }
 
-/// Shapes of the scratch tensors the conv_transpose2d prepare functions take: `col`
-/// `[CO·KH·KW, B·H·W]` and `cnhw` `[CI, B·H·W]` (all of them), and `partials`
-/// ([`backward_weight`] only; see [`ConvDims::scratch_shapes`]).
-pub fn scratch_shapes(x: &[usize], w: &[usize], opts: Conv2dOptions) -> Result<[Vec<usize>; 3]> {
+/// Shapes of the two scratch tensors every conv_transpose2d prepare function takes: `col`
+/// `[CO·KH·KW, B·H·W]` and `cnhw` `[CI, B·H·W]`.
+pub fn scratch_shapes(x: &[usize], w: &[usize], opts: Conv2dOptions) -> Result<[Vec<usize>; 2]> {
     Ok(dims(x, w, None, opts)?.scratch_shapes())
 }
 
 fn check(op: &'static str, d: &ConvDims, y: &Tensor, col: &Tensor, cnhw: &Tensor) -> Result<()> {
-    let [c, n, _] = d.scratch_shapes();
+    let [c, n] = d.scratch_shapes();
     let ok = y.shape() == d.x_shape()
         && col.numel() == crate::tensor::numel(&c)
         && cnhw.numel() == crate::tensor::numel(&n);
@@ -148,9 +147,7 @@ pub fn backward_input(
     conv2d::gather(ctx, &d, dy, w, None, dx, col, cnhw)
 }
 
-/// Prepares the weight gradient `dw` (shaped like w) from `x` and `dy`, with the scratch
-/// `col`, `cnhw` and `partials` of [`scratch_shapes`].
-#[allow(clippy::too_many_arguments)]
+/// Prepares the weight gradient `dw` (shaped like w) from `x` and `dy`.
 pub fn backward_weight(
     ctx: &Context,
     x: &Tensor,
@@ -158,37 +155,25 @@ pub fn backward_weight(
     dw: &Tensor,
     col: &Tensor,
     cnhw: &Tensor,
-    partials: &Tensor,
     opts: Conv2dOptions,
 ) -> Result<Vec<Dispatch>> {
     let d = dims(x.shape(), dw.shape(), None, opts)?;
-    let s = d.weight_splits();
-    backward_weight_with(ctx, x, dy, dw, col, cnhw, partials, opts, s)
-}
-
-/// [`backward_weight`] with an explicit number of column splits (see
-/// [`conv2d::backward_weight_with`]).
-#[allow(clippy::too_many_arguments)]
-pub fn backward_weight_with(
-    ctx: &Context,
-    x: &Tensor,
-    dy: &Tensor,
-    dw: &Tensor,
-    col: &Tensor,
-    cnhw: &Tensor,
-    partials: &Tensor,
-    opts: Conv2dOptions,
-    splits: usize,
-) -> Result<Vec<Dispatch>> {
-    let d = dims(x.shape(), dw.shape(), None, opts)?;
-    check_f32("conv_transpose2d_backward_weight", &[x, dw, partials])?;
+    check_f32("conv_transpose2d_backward_weight", &[x, dw])?;
     check("conv_transpose2d_backward_weight", &d, dy, col, cnhw)?;
-    conv2d::weight_grad(ctx, &d, dy, x, dw, col, cnhw, partials, splits)
+    conv2d::weight_grad(ctx, &d, dy, x, dw, col, cnhw)
 }
 
 /// Prepares the bias gradient `dbias [CO]` from `dy [B, CO, OH, OW]`.
 pub fn backward_bias(ctx: &Context, dy: &Tensor, dbias: &Tensor) -> Result<Dispatch> {
     conv2d::backward_bias(ctx, dy, dbias)
+}
+
+fn scratch(ctx: &Context, d: &ConvDims) -> Result<[Tensor; 2]> {
+    let [c, n] = d.scratch_shapes();
+    Ok([
+        Tensor::zeros(ctx, &c, DType::F32)?,
+        Tensor::zeros(ctx, &n, DType::F32)?,
+    ])
 }
 
 /// Runs `conv_transpose2d(x, w) (+ bias)` now.
@@ -201,7 +186,7 @@ pub fn conv_transpose2d(
 ) -> Result<Tensor> {
     let d = dims(x.shape(), w.shape(), bias.map(|b| b.shape()), opts)?;
     let y = Tensor::zeros(ctx, &d.x_shape(), DType::F32)?;
-    let [col, cnhw, _] = conv2d::scratch(ctx, &d)?;
+    let [col, cnhw] = scratch(ctx, &d)?;
     run(ctx, &forward(ctx, x, w, bias, &y, &col, &cnhw, opts)?)?;
     Ok(y)
 }
@@ -218,11 +203,9 @@ pub fn conv_transpose2d_backward(
     let d = dims(x.shape(), w.shape(), None, opts)?;
     let dx = Tensor::zeros(ctx, x.shape(), DType::F32)?;
     let dw = Tensor::zeros(ctx, w.shape(), DType::F32)?;
-    let [col, cnhw, partials] = conv2d::scratch(ctx, &d)?;
+    let [col, cnhw] = scratch(ctx, &d)?;
     let mut ds = backward_input(ctx, w, dy, &dx, &col, &cnhw, opts)?;
-    ds.extend(backward_weight(
-        ctx, x, dy, &dw, &col, &cnhw, &partials, opts,
-    )?);
+    ds.extend(backward_weight(ctx, x, dy, &dw, &col, &cnhw, opts)?);
     let dbias = if with_bias {
         let t = Tensor::zeros(ctx, &[d.c_in], DType::F32)?;
         ds.push(backward_bias(ctx, dy, &t)?);
@@ -289,9 +272,9 @@ pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatc
             dbias,
         } => {
             let count = [*dx, *dw, *dbias].iter().filter(|w| **w).count();
-            let (i, o) = io_tensors("conv_transpose2d_backward", io, 3, count + 3)?;
+            let (i, o) = io_tensors("conv_transpose2d_backward", io, 3, count + 2)?;
             let (x, w, dy) = (i[0], i[1], i[2]);
-            let (col, cnhw, partials) = (o[count], o[count + 1], o[count + 2]);
+            let (col, cnhw) = (o[count], o[count + 1]);
             let mut outs = o.iter().copied();
             let mut ds = Vec::new();
             if *dx {
@@ -301,7 +284,7 @@ pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatc
             }
             if *dw {
                 if let Some(t) = outs.next() {
-                    ds.extend(backward_weight(ctx, x, dy, t, col, cnhw, partials, *opts)?);
+                    ds.extend(backward_weight(ctx, x, dy, t, col, cnhw, *opts)?);
                 }
             }
             if *dbias {

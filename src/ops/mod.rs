@@ -72,7 +72,7 @@ pub enum Op {
         bias: bool,
     },
     /// Gradients of a conv2d from `(x, w, dy)`: the wanted ones of (dx, dw, dbias), then the
-    /// scratch `(col, cnhw, partials)`.
+    /// scratch `(col, cnhw)`.
     Conv2dBackward {
         /// The forward's stride and padding.
         opts: Conv2dOptions,
@@ -91,7 +91,7 @@ pub enum Op {
         bias: bool,
     },
     /// Gradients of a conv_transpose2d from `(x, w, dy)`: the wanted ones of (dx, dw, dbias),
-    /// then the scratch `(col, cnhw, partials)`.
+    /// then the scratch `(col, cnhw)`.
     ConvTranspose2dBackward {
         /// The forward's stride and padding.
         opts: Conv2dOptions,

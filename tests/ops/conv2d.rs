@@ -156,7 +156,7 @@ fn forward(
 ) -> Tensor {
     let shape = conv2d::shape(x.shape(), w.shape(), bias.map(|b| b.shape()), opts).unwrap();
     let y = Tensor::zeros(ctx(), &shape, DType::F32).unwrap();
-    let [cs, ns, _] = conv2d::scratch_shapes(x.shape(), w.shape(), opts).unwrap();
+    let [cs, ns] = conv2d::scratch_shapes(x.shape(), w.shape(), opts).unwrap();
     let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
     let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
     let ds = conv2d::forward_with(ctx(), v, x, w, bias, &y, &col, &cnhw, opts).unwrap();
@@ -261,34 +261,6 @@ fn backward_matches_finite_differences() {
             &tol(n_dw, &abs_db),
             &format!("conv2d dbias {c:?}"),
         );
-        // The weight gradient with its contraction cut into S column splits (summed in a
-        // second pass): same terms, same error budget.
-        let [cs, ns, _] = conv2d::scratch_shapes(xt.shape(), wt.shape(), c.opts()).unwrap();
-        for s in [2, 3, 5].into_iter().filter(|s| n_dw % s == 0) {
-            let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
-            let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
-            let partials = Tensor::zeros(ctx(), &[s * c.w_len()], DType::F32).unwrap();
-            let dw = Tensor::zeros(ctx(), wt.shape(), DType::F32).unwrap();
-            let ds = conv2d::backward_weight_with(
-                ctx(),
-                &xt,
-                &dy,
-                &dw,
-                &col,
-                &cnhw,
-                &partials,
-                c.opts(),
-                s,
-            )
-            .unwrap();
-            run(ctx(), &ds).unwrap();
-            assert_close_each(
-                &download(&dw),
-                &want_dw,
-                &tol(n_dw, &abs_dw),
-                &format!("conv2d dw {c:?} in {s} splits"),
-            );
-        }
     }
 }
 
@@ -302,17 +274,15 @@ fn prepared_backward_pieces_match_the_eager_backward() {
     let xt = upload(&[c.b, c.ci, c.h, c.w], &rng.vec(c.x_len()));
     let wt = upload(&[c.co, c.ci, c.kh, c.kw], &rng.vec(c.w_len()));
     let dy = upload(&[c.b, c.co, oh, ow], &rng.vec(c.y_len()));
-    let [cs, ns, ps] = conv2d::scratch_shapes(xt.shape(), wt.shape(), c.opts()).unwrap();
+    let [cs, ns] = conv2d::scratch_shapes(xt.shape(), wt.shape(), c.opts()).unwrap();
     let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
     let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
-    let partials = Tensor::zeros(ctx(), &ps, DType::F32).unwrap();
     let dx = Tensor::zeros(ctx(), xt.shape(), DType::F32).unwrap();
     let dw = Tensor::zeros(ctx(), wt.shape(), DType::F32).unwrap();
     let db = Tensor::zeros(ctx(), &[c.co], DType::F32).unwrap();
     let ds = conv2d::backward_input(ctx(), &wt, &dy, &dx, &col, &cnhw, c.opts()).unwrap();
     run(ctx(), &ds).unwrap();
-    let ds =
-        conv2d::backward_weight(ctx(), &xt, &dy, &dw, &col, &cnhw, &partials, c.opts()).unwrap();
+    let ds = conv2d::backward_weight(ctx(), &xt, &dy, &dw, &col, &cnhw, c.opts()).unwrap();
     run(ctx(), &ds).unwrap();
     run(ctx(), &[conv2d::backward_bias(ctx(), &dy, &db).unwrap()]).unwrap();
     let (ex, ew, eb) = conv2d::conv2d_backward(ctx(), &xt, &wt, &dy, c.opts(), true).unwrap();
@@ -391,10 +361,9 @@ fn timing() {
         let bias = upload(&[c.co], &rng.vec(c.co));
         let dy = upload(&[c.b, c.co, oh, ow], &rng.vec(c.y_len()));
         let y = Tensor::zeros(ctx(), dy.shape(), DType::F32).unwrap();
-        let [cs, ns, ps] = conv2d::scratch_shapes(x.shape(), w.shape(), c.opts()).unwrap();
+        let [cs, ns] = conv2d::scratch_shapes(x.shape(), w.shape(), c.opts()).unwrap();
         let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
         let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
-        let partials = Tensor::zeros(ctx(), &ps, DType::F32).unwrap();
         let dx = Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap();
         let dw = Tensor::zeros(ctx(), w.shape(), DType::F32).unwrap();
         let db = Tensor::zeros(ctx(), &[c.co], DType::F32).unwrap();
@@ -406,8 +375,7 @@ fn timing() {
         }
         let ds = conv2d::backward_input(ctx(), &w, &dy, &dx, &col, &cnhw, c.opts()).unwrap();
         line += &format!(" dx {:.1} ms,", time(&ds, 5));
-        let ds =
-            conv2d::backward_weight(ctx(), &x, &dy, &dw, &col, &cnhw, &partials, c.opts()).unwrap();
+        let ds = conv2d::backward_weight(ctx(), &x, &dy, &dw, &col, &cnhw, c.opts()).unwrap();
         line += &format!(" dw {:.1} ms,", time(&ds, 5));
         let ds = [conv2d::backward_bias(ctx(), &dy, &db).unwrap()];
         line += &format!(" dbias {:.1} ms", time(&ds, 5));
@@ -433,7 +401,7 @@ fn timing_breakdown() {
         let bias = upload(&[c.co], &rng.vec(c.co));
         let (oh, ow) = c.out();
         let y = Tensor::zeros(ctx(), &[c.b, c.co, oh, ow], DType::F32).unwrap();
-        let [cs, ns, _] = conv2d::scratch_shapes(x.shape(), w.shape(), c.opts()).unwrap();
+        let [cs, ns] = conv2d::scratch_shapes(x.shape(), w.shape(), c.opts()).unwrap();
         let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
         let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
         let ds = conv2d::forward_with(

@@ -176,33 +176,6 @@ fn backward_matches_finite_differences() {
             &tol(n_db, &abs_db),
             &format!("conv_transpose2d dbias {c:?}"),
         );
-        // The weight gradient in S column splits of its B·H·W contraction.
-        let [cs, ns, _] =
-            conv_transpose2d::scratch_shapes(xt.shape(), wt.shape(), opts(c)).unwrap();
-        for s in [2, 3, 5].into_iter().filter(|s| n_dw % s == 0) {
-            let z = |shape: &[usize]| kiln::Tensor::zeros(ctx(), shape, kiln::DType::F32).unwrap();
-            let (col, cnhw, dw) = (z(&cs), z(&ns), z(wt.shape()));
-            let partials = z(&[s * w.len()]);
-            let ds = conv_transpose2d::backward_weight_with(
-                ctx(),
-                &xt,
-                &dy,
-                &dw,
-                &col,
-                &cnhw,
-                &partials,
-                opts(c),
-                s,
-            )
-            .unwrap();
-            kiln::kernels::run(ctx(), &ds).unwrap();
-            assert_close_each(
-                &download(&dw),
-                &want_dw,
-                &tol(n_dw, &abs_dw),
-                &format!("conv_transpose2d dw {c:?} in {s} splits"),
-            );
-        }
     }
 }
 
@@ -254,18 +227,15 @@ fn timing() {
         let bias = upload(&[c.co], &rng.vec(c.co));
         let dy = upload(&[c.b, c.co, oh, ow], &rng.vec(c.b * c.co * oh * ow));
         let y = Tensor::zeros(ctx(), dy.shape(), DType::F32).unwrap();
-        let [cs, ns, ps] =
-            conv_transpose2d::scratch_shapes(x.shape(), w.shape(), opts(&c)).unwrap();
+        let [cs, ns] = conv_transpose2d::scratch_shapes(x.shape(), w.shape(), opts(&c)).unwrap();
         let col = Tensor::zeros(ctx(), &cs, DType::F32).unwrap();
         let cnhw = Tensor::zeros(ctx(), &ns, DType::F32).unwrap();
-        let partials = Tensor::zeros(ctx(), &ps, DType::F32).unwrap();
         let dx = Tensor::zeros(ctx(), x.shape(), DType::F32).unwrap();
         let dw = Tensor::zeros(ctx(), w.shape(), DType::F32).unwrap();
         let o = opts(&c);
         let f = conv_transpose2d::forward(ctx(), &x, &w, Some(&bias), &y, &col, &cnhw, o).unwrap();
         let bx = conv_transpose2d::backward_input(ctx(), &w, &dy, &dx, &col, &cnhw, o).unwrap();
-        let bw = conv_transpose2d::backward_weight(ctx(), &x, &dy, &dw, &col, &cnhw, &partials, o)
-            .unwrap();
+        let bw = conv_transpose2d::backward_weight(ctx(), &x, &dy, &dw, &col, &cnhw, o).unwrap();
         println!(
             "conv_transpose2d {}x{}x{} -> {}x{}x{}: forward {:.1} ms, dx {:.1} ms, dw {:.1} ms",
             c.ci,
