@@ -37,6 +37,13 @@
 //! (one invocation per output pixel and 4 channels, `conv2d_forward_direct`) wins 3.6×, so
 //! [`variant`] picks `Direct` for CO ≤ [`DIRECT_MAX_C_OUT`].
 //!
+//! The weight gradient of a 1-channel layer (`dw [64, 16]` over 65,536 columns) spends ~160 of
+//! its ~220 ms in a matmul with N = 16, where the narrow register tile computes 64 columns and
+//! keeps 16. Tried: cutting the contraction into 16 column splits (a batched matmul into
+//! partial sums, then their in-order sum) for more workgroups: no gain on lavapipe (matmul
+//! 155-162 ms either way), so not kept; computing `dwᵀ` (M = 16, N = 64) and transposing
+//! would halve the waste, not tried.
+//!
 //! Kernels: `shaders/conv2d.wgsl` (im2col, col2im, permutes, bias gradient) and the matmul
 //! variants. [`crate::ops::conv_transpose2d`] reuses all of it with the roles swapped.
 
