@@ -56,6 +56,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/batch_norm2d.wgsl"),
     ),
     ("bce", include_str!("../../shaders/bce.wgsl")),
+    ("conv2d", include_str!("../../shaders/conv2d.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

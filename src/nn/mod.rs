@@ -8,15 +8,18 @@
 //! Dimension letters: B batch, T time (Tq queries, Tk keys), D model width, H heads,
 //! Dh = D / H head width, V vocabulary.
 //!
-//! Pieces: [`Linear`], [`Embedding`], [`LayerNorm`], [`BatchNorm2d`], [`Dropout`],
-//! [`FeedForward`], [`MultiHeadAttention`], [`PositionalEncoding`], [`residual`] wiring, and
-//! the [`EncoderLayer`] / [`DecoderLayer`] built from them.
+//! Pieces: [`Linear`], [`Conv2d`], [`ConvTranspose2d`], [`Embedding`], [`LayerNorm`],
+//! [`BatchNorm2d`], [`Dropout`], [`FeedForward`], [`MultiHeadAttention`],
+//! [`PositionalEncoding`], [`residual`] wiring, and the [`EncoderLayer`] / [`DecoderLayer`]
+//! built from them.
 //!
 //! Every builder is `#[track_caller]`: a shape error points at the line that built the layer
 //! or called `forward`, not at kiln.
 
 mod attention;
 mod batch_norm;
+mod conv;
+mod dcgan;
 mod dropout;
 mod embedding;
 mod feed_forward;
@@ -28,6 +31,8 @@ mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
 pub use batch_norm::BatchNorm2d;
+pub use conv::{Conv2d, ConvTranspose2d};
+pub use dcgan::{DcganConfig, Discriminator, Generator};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use feed_forward::{FeedForward, FeedForwardOptions};

@@ -14,6 +14,8 @@ pub mod attention;
 pub mod batch_norm2d;
 pub mod bce;
 pub mod clip;
+pub mod conv2d;
+pub mod conv_transpose2d;
 pub mod cross_entropy;
 pub mod dropout;
 pub mod elementwise;
@@ -33,6 +35,7 @@ use crate::tensor::{DType, Tensor};
 
 use attention::AttentionOptions;
 use batch_norm2d::BatchNormOptions;
+use conv2d::Conv2dOptions;
 use cross_entropy::CrossEntropyOptions;
 use elementwise::Activation;
 use matmul::MatmulOptions;
@@ -61,6 +64,44 @@ pub enum Op {
         da: bool,
         /// Produce db.
         db: bool,
+        /// Produce dbias.
+        dbias: bool,
+    },
+    /// `conv2d(x, w) (+ bias)`: outputs `(y, col, cnhw)`, the last two im2col scratch.
+    Conv2d {
+        /// Stride and padding.
+        opts: Conv2dOptions,
+        /// A third input, the bias `[CO]`.
+        bias: bool,
+    },
+    /// Gradients of a conv2d from `(x, w, dy)`: the wanted ones of (dx, dw, dbias), then the
+    /// scratch `(col, cnhw)`.
+    Conv2dBackward {
+        /// The forward's stride and padding.
+        opts: Conv2dOptions,
+        /// Produce dx.
+        dx: bool,
+        /// Produce dw.
+        dw: bool,
+        /// Produce dbias.
+        dbias: bool,
+    },
+    /// `conv_transpose2d(x, w) (+ bias)`: outputs `(y, col, cnhw)`, the last two scratch.
+    ConvTranspose2d {
+        /// Stride and padding.
+        opts: Conv2dOptions,
+        /// A third input, the bias `[CO]`.
+        bias: bool,
+    },
+    /// Gradients of a conv_transpose2d from `(x, w, dy)`: the wanted ones of (dx, dw, dbias),
+    /// then the scratch `(col, cnhw)`.
+    ConvTranspose2dBackward {
+        /// The forward's stride and padding.
+        opts: Conv2dOptions,
+        /// Produce dx.
+        dx: bool,
+        /// Produce dw.
+        dw: bool,
         /// Produce dbias.
         dbias: bool,
     },
@@ -204,6 +245,10 @@ impl Op {
             Op::Detach => "detach",
             Op::Matmul { .. } => "matmul",
             Op::MatmulBackward { .. } => "matmul_backward",
+            Op::Conv2d { .. } => "conv2d",
+            Op::Conv2dBackward { .. } => "conv2d_backward",
+            Op::ConvTranspose2d { .. } => "conv_transpose2d",
+            Op::ConvTranspose2dBackward { .. } => "conv_transpose2d_backward",
             Op::Add => "add",
             Op::Mul => "mul",
             Op::MulBackward => "mul_backward",
@@ -245,6 +290,10 @@ impl Op {
             Op::MatmulBackward { da, db, dbias, .. } => {
                 matmul::infer_backward(self, [*da, *db, *dbias], x)
             }
+            Op::Conv2d { .. } | Op::Conv2dBackward { .. } => conv2d::infer(self, x),
+            Op::ConvTranspose2d { .. } | Op::ConvTranspose2dBackward { .. } => {
+                conv_transpose2d::infer(self, x)
+            }
             Op::Add | Op::Mul | Op::MulBackward | Op::AddRow | Op::Scale { .. } => {
                 elementwise::infer(self, x)
             }
@@ -277,6 +326,8 @@ impl Op {
             }
             Op::Detach => Ok(vec![None]),
             Op::Matmul { opts, bias } => matmul::grad(g, *opts, *bias, a),
+            Op::Conv2d { opts, bias } => conv2d::grad(g, *opts, *bias, a),
+            Op::ConvTranspose2d { opts, bias } => conv_transpose2d::grad(g, *opts, *bias, a),
             Op::Add | Op::Mul | Op::AddRow | Op::Scale { .. } | Op::Activation(_) => {
                 elementwise::grad(self, g, a)
             }
@@ -323,6 +374,10 @@ impl Op {
         match self {
             Op::Reshape(_) | Op::Detach => Ok(Vec::new()),
             Op::Matmul { .. } | Op::MatmulBackward { .. } => matmul::lower(self, ctx, io),
+            Op::Conv2d { .. } | Op::Conv2dBackward { .. } => conv2d::lower(self, ctx, io),
+            Op::ConvTranspose2d { .. } | Op::ConvTranspose2dBackward { .. } => {
+                conv_transpose2d::lower(self, ctx, io)
+            }
             Op::Add
             | Op::Mul
             | Op::MulBackward

@@ -4,6 +4,7 @@
 //! context.
 
 mod batch_norm;
+mod conv;
 mod data;
 mod graph;
 mod io;

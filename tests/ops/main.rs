@@ -8,6 +8,8 @@ mod batch_norm2d;
 mod bce;
 mod clip;
 mod context;
+mod conv2d;
+mod conv_transpose2d;
 mod cross_entropy;
 mod dropout;
 mod elementwise;

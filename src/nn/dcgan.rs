@@ -1,0 +1,197 @@
+//! DCGAN (Radford et al., and PyTorch's `examples/dcgan`): a generator of transposed
+//! convolutions with batch norm and ReLU ending in tanh, and a discriminator of strided
+//! convolutions with LeakyReLU(0.2) and batch norm (none on its first layer), both initialised
+//! from N(0, 0.02) (batch-norm scales from N(1, 0.02)).
+//!
+//! Shapes for image size S (32 or 64), C channels, latent Z, widths G and F:
+//! - generator: `z [B, Z, 1, 1]` → ConvT(k4 s1 p0) `[B, G·2^(n-1), 4, 4]` → n−1 ConvT(k4 s2 p1)
+//!   halving the width and doubling the side → ConvT(k4 s2 p1) to `[B, C, S, S]`, tanh;
+//!   n = log2(S) − 2 blocks with batch norm and ReLU.
+//! - discriminator: `x [B, C, S, S]` → Conv(k4 s2 p1) `[B, F, S/2, S/2]` LeakyReLU → n−1 Conv(k4
+//!   s2 p1) doubling the width with batch norm and LeakyReLU → Conv(k4 s1 p0) to `[B, 1, 1, 1]`,
+//!   returned as logits `[B]`.
+//!
+//! Parameters are named `generator.*` and `discriminator.*`, so each side's training plan lists
+//! its own with [`Generator::trainable_names`] / [`Discriminator::trainable_names`].
+
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Var};
+use crate::ops::elementwise::Activation;
+
+use super::{BatchNorm2d, Conv2d, ConvTranspose2d};
+
+/// Sizes of a DCGAN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DcganConfig {
+    /// Image side S: 32 or 64.
+    pub size: usize,
+    /// Image channels C: 1 or 3.
+    pub channels: usize,
+    /// Latent size Z.
+    pub latent: usize,
+    /// Generator width G (its last hidden layer's channels).
+    pub g_width: usize,
+    /// Discriminator width F (its first layer's channels).
+    pub d_width: usize,
+}
+
+impl DcganConfig {
+    /// Blocks n between the 4x4 map and the image: log2(S) − 2.
+    fn blocks(&self) -> Result<usize> {
+        match self.size {
+            32 => Ok(3),
+            64 => Ok(4),
+            s => Err(Error::Unsupported(format!(
+                "dcgan: image size must be 32 or 64, got {s}"
+            ))),
+        }
+    }
+}
+
+/// The generator's layers.
+#[derive(Clone, Debug)]
+pub struct Generator {
+    layers: Vec<(ConvTranspose2d, Option<BatchNorm2d>)>,
+    latent: usize,
+}
+
+impl Generator {
+    /// Declares the generator in `g`.
+    pub fn new(g: &mut Graph, cfg: DcganConfig) -> Result<Generator> {
+        let n = cfg.blocks()?;
+        let mut layers = Vec::new();
+        let mut c_in = cfg.latent;
+        for i in 0..n {
+            let c_out = cfg.g_width << (n - 1 - i);
+            let (stride, padding) = if i == 0 { (1, 0) } else { (2, 1) };
+            let name = format!("generator.{i}");
+            let conv = ConvTranspose2d::new(
+                g,
+                &format!("{name}.conv"),
+                c_in,
+                c_out,
+                4,
+                stride,
+                padding,
+                false,
+            )?;
+            let bn = BatchNorm2d::new(g, &format!("{name}.bn"), c_out)?;
+            layers.push((conv, Some(bn)));
+            c_in = c_out;
+        }
+        let out = ConvTranspose2d::new(
+            g,
+            &format!("generator.{n}.conv"),
+            c_in,
+            cfg.channels,
+            4,
+            2,
+            1,
+            false,
+        )?;
+        layers.push((out, None));
+        Ok(Generator {
+            layers,
+            latent: cfg.latent,
+        })
+    }
+
+    /// `z [B, Z, 1, 1]` → images `[B, C, S, S]` in (−1, 1).
+    pub fn forward(&self, g: &mut Graph, z: Var) -> Result<Var> {
+        let mut x = z;
+        for (conv, bn) in &self.layers {
+            x = conv.forward(g, x)?;
+            x = match bn {
+                Some(bn) => {
+                    let y = bn.forward(g, x)?;
+                    g.relu(y)?
+                }
+                None => g.activation(x, Activation::Tanh)?,
+            };
+        }
+        Ok(x)
+    }
+
+    /// Latent size Z.
+    pub fn latent(&self) -> usize {
+        self.latent
+    }
+
+    /// The generator's trainable parameter names (running statistics excluded).
+    pub fn trainable_names(g: &Graph) -> Vec<String> {
+        trainable(g, "generator.")
+    }
+}
+
+/// The discriminator's layers.
+#[derive(Clone, Debug)]
+pub struct Discriminator {
+    layers: Vec<(Conv2d, Option<BatchNorm2d>)>,
+}
+
+impl Discriminator {
+    /// Declares the discriminator in `g`.
+    pub fn new(g: &mut Graph, cfg: DcganConfig) -> Result<Discriminator> {
+        let n = cfg.blocks()?;
+        let mut layers = Vec::new();
+        let mut c_in = cfg.channels;
+        for i in 0..n {
+            let c_out = cfg.d_width << i;
+            let name = format!("discriminator.{i}");
+            let conv = Conv2d::new(g, &format!("{name}.conv"), c_in, c_out, 4, 2, 1, false)?;
+            let bn = if i == 0 {
+                None
+            } else {
+                Some(BatchNorm2d::new(g, &format!("{name}.bn"), c_out)?)
+            };
+            layers.push((conv, bn));
+            c_in = c_out;
+        }
+        let out = Conv2d::new(
+            g,
+            &format!("discriminator.{n}.conv"),
+            c_in,
+            1,
+            4,
+            1,
+            0,
+            false,
+        )?;
+        layers.push((out, None));
+        Ok(Discriminator { layers })
+    }
+
+    /// Images `[B, C, S, S]` → logits `[B]` (and the features before the last layer,
+    /// `[B, F·2^(n−1), 4, 4]`, for a feature-space score).
+    pub fn forward(&self, g: &mut Graph, x: Var) -> Result<Var> {
+        let mut x = x;
+        let last = self.layers.len() - 1;
+        for (i, (conv, bn)) in self.layers.iter().enumerate() {
+            x = conv.forward(g, x)?;
+            if i == last {
+                break;
+            }
+            if let Some(bn) = bn {
+                x = bn.forward(g, x)?;
+            }
+            x = g.activation(x, Activation::LeakyRelu(0.2))?;
+        }
+        let b = g.shape(x)?[0];
+        g.reshape(x, &[b])
+    }
+
+    /// The discriminator's trainable parameter names (running statistics excluded).
+    pub fn trainable_names(g: &Graph) -> Vec<String> {
+        trainable(g, "discriminator.")
+    }
+}
+
+fn trainable(g: &Graph, prefix: &str) -> Vec<String> {
+    g.params()
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|n| {
+            n.starts_with(prefix) && !n.ends_with(".running_mean") && !n.ends_with(".running_var")
+        })
+        .collect()
+}
