@@ -6,6 +6,7 @@
 mod batch_norm;
 mod data;
 mod graph;
+mod images;
 mod io;
 mod nn;
 mod plan;
