@@ -163,7 +163,7 @@ pub fn digit_images(seed: u64, count: usize, size: usize) -> (Vec<f32>, Vec<u32>
     let mut labels = Vec::with_capacity(count);
     for i in 0..count {
         let label = (i % 10) as u32;
-        let mut rng = Rng::new(mix(seed ^ mix(i as u64 ^ 0xD161_75)));
+        let mut rng = Rng::new(mix(seed ^ mix(i as u64 ^ 0x00D1_6175)));
         render(label, &mut rng, size, &mut images[i * per..(i + 1) * per]);
         labels.push(label);
     }
