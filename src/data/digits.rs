@@ -26,14 +26,22 @@ fn arc(cx: f32, cy: f32, rx: f32, ry: f32, a0: f32, a1: f32, n: usize) -> Stroke
         .collect()
 }
 
-/// The strokes of `digit` (0-9; anything else is taken modulo 10).
-fn strokes(digit: u32) -> Vec<Stroke> {
+/// The strokes of `digit` (0-9; anything else is taken modulo 10) in one of its common
+/// handwritten variants, picked by `variant` (any value; its low bits are used).
+fn strokes(digit: u32, variant: u64) -> Vec<Stroke> {
+    let pick = |percent: u64| variant % 100 < percent;
     match digit % 10 {
         0 => vec![arc(0.0, 0.0, 0.27, 0.48, -90.0, 275.0, 40)],
-        1 => vec![
-            vec![(0.06, -0.5), (-0.02, 0.5)],
-            vec![(-0.16, -0.3), (0.06, -0.5)],
-        ],
+        1 => {
+            let mut s = vec![vec![(0.06, -0.5), (-0.02, 0.5)]];
+            if !pick(25) {
+                s.push(vec![(-0.16, -0.3), (0.06, -0.5)]);
+            }
+            if (variant / 100) % 100 < 25 {
+                s.push(vec![(-0.2, 0.5), (0.18, 0.5)]);
+            }
+            s
+        }
         2 => {
             let mut s = arc(0.0, -0.24, 0.26, 0.25, -165.0, 35.0, 20);
             s.push((-0.28, 0.48));
@@ -47,6 +55,11 @@ fn strokes(digit: u32) -> Vec<Stroke> {
             s.extend(arc(0.0, 0.24, 0.28, 0.26, -90.0, 150.0, 20));
             vec![s]
         }
+        // Closed (a slanted left stroke meeting the stem) or open (an upright left stroke).
+        4 if pick(35) => vec![
+            vec![(-0.2, -0.5), (-0.25, 0.12), (0.3, 0.12)],
+            vec![(0.14, -0.5), (0.12, 0.5)],
+        ],
         4 => vec![
             vec![(0.1, -0.5), (-0.3, 0.16), (0.3, 0.16)],
             vec![(0.13, -0.2), (0.11, 0.5)],
@@ -61,14 +74,24 @@ fn strokes(digit: u32) -> Vec<Stroke> {
             s.extend(arc(0.0, 0.23, 0.26, 0.26, 180.0, -180.0, 32));
             vec![s]
         }
-        7 => vec![vec![(-0.28, -0.48), (0.3, -0.48), (-0.04, 0.5)]],
+        7 => {
+            let mut s = vec![vec![(-0.28, -0.48), (0.3, -0.48), (-0.04, 0.5)]];
+            if pick(25) {
+                s.push(vec![(-0.07, 0.0), (0.24, 0.0)]);
+            }
+            s
+        }
         8 => vec![
             arc(0.0, -0.26, 0.21, 0.23, 90.0, 450.0, 28),
             arc(0.0, 0.24, 0.27, 0.26, -90.0, 270.0, 32),
         ],
         _ => {
             let mut s = arc(0.0, -0.22, 0.26, 0.27, 0.0, 360.0, 32);
-            s.extend([(0.24, 0.1), (0.16, 0.5)]);
+            if pick(40) {
+                s.extend(arc(-0.05, -0.22, 0.29, 0.72, 0.0, 80.0, 10));
+            } else {
+                s.extend([(0.24, 0.1), (0.16, 0.5)]);
+            }
             vec![s]
         }
     }
@@ -94,7 +117,8 @@ fn render(digit: u32, rng: &mut Rng, size: usize, out: &mut [f32]) {
     );
     let radius = uniform(rng, 0.035, 0.06) * s;
     let wobble = 0.015;
-    let strokes: Vec<Stroke> = strokes(digit)
+    let variant = rng.next_u64();
+    let strokes: Vec<Stroke> = strokes(digit, variant)
         .into_iter()
         .map(|stroke| {
             let drift = (uniform(rng, -0.025, 0.025), uniform(rng, -0.025, 0.025));
