@@ -25,7 +25,7 @@ pub struct ImageSet {
     pub channels: usize,
     /// The folder, as the caller named it.
     pub dir: PathBuf,
-    /// Every file with an image extension that could not be used, and why.
+    /// Every file with an image extension (or subfolder) that could not be used, and why.
     pub skipped: Vec<(PathBuf, String)>,
 }
 
@@ -80,25 +80,39 @@ fn is_image(path: &Path) -> bool {
 }
 
 /// Every image file under `dir`, recursively, in sorted order so a run repeats on any
-/// filesystem.
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        data_error(
-            dir.display().to_string(),
-            0,
-            format!("cannot read the image folder: {e}"),
-        )
-    })?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if is_image(&path) {
+/// filesystem. Symlinked folders are not followed (a link cycle would never end); a subfolder
+/// that cannot be listed is recorded in `skipped` rather than stopping the load.
+fn walk(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    skipped: &mut Vec<(PathBuf, String)>,
+) -> std::io::Result<()> {
+    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| (e.path(), e.file_type().map(|t| t.is_dir()).unwrap_or(false)))
+        .collect();
+    entries.sort();
+    for (path, is_dir) in entries {
+        if is_dir {
+            if let Err(e) = walk(&path, found, skipped) {
+                skipped.push((path, format!("cannot read folder: {e}")));
+            }
+        } else if is_image(&path) && path.is_file() {
             found.push(path);
         }
     }
     Ok(())
+}
+
+/// Decodes one file, trusting its bytes over its extension (a PNG saved as `.jpg` still
+/// loads).
+fn decode(path: &Path) -> std::result::Result<DynamicImage, String> {
+    image::ImageReader::open(path)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?
+        .decode()
+        .map_err(|e| e.to_string())
 }
 
 /// Loads every `.png`, `.jpg`, `.jpeg` and `.bmp` under `dir` (recursively, sorted by path):
@@ -132,12 +146,13 @@ pub fn load_image_dir(dir: &Path, size: usize, channels: usize) -> Result<ImageS
         ));
     }
     let mut files = Vec::new();
-    walk(dir, &mut files)?;
-    let mut images = Vec::new();
     let mut skipped = Vec::new();
+    walk(dir, &mut files, &mut skipped)
+        .map_err(|e| data_error(&name, 0, format!("cannot read the image folder: {e}")))?;
+    let mut images = Vec::new();
     let mut count = 0;
     for path in files {
-        match image::open(&path) {
+        match decode(&path) {
             Ok(img) => {
                 push_image(&img, size, channels, &mut images);
                 count += 1;

@@ -162,23 +162,26 @@ fn image_dir_mixed_formats_and_a_corrupt_file() {
     write_rgb(&sub.join("c.bmp"), 16, 16, |x, _| [x as u8 * 16, 0, 255]);
     std::fs::write(dir.0.join("broken.png"), b"not a png at all").unwrap();
     std::fs::write(dir.0.join("notes.txt"), b"ignored").unwrap();
+    // A PNG under a JPEG name: decoded by its bytes, not its extension.
+    write_rgb(&dir.0.join("d.png"), 9, 9, |_, _| [0, 255, 0]);
+    std::fs::rename(dir.0.join("d.png"), dir.0.join("d.jpeg")).unwrap();
 
     let set: ImageSet = load_image_dir(&dir.0, 24, 3).unwrap();
-    assert_eq!(set.count, 3);
-    assert_eq!(set.images.len(), 3 * 3 * 24 * 24);
+    assert_eq!(set.count, 4);
+    assert_eq!(set.images.len(), 4 * 3 * 24 * 24);
     assert_eq!(set.per_image(), 3 * 24 * 24);
     assert!(set.images.iter().all(|v| (-1.0..=1.0).contains(v)));
     assert_eq!(set.skipped.len(), 1);
     assert!(set.skipped[0].0.ends_with("broken.png"));
     let summary = set.summary();
-    assert!(summary.starts_with("loaded 3 images from "), "{summary}");
+    assert!(summary.starts_with("loaded 4 images from "), "{summary}");
     assert!(summary.contains("(24x24 RGB)"), "{summary}");
     assert!(
         summary.contains("skipped 1 unreadable: broken.png ("),
         "{summary}"
     );
 
-    // Sorted order: a.png, b.JPG, (broken.png skipped), sub/c.bmp. b is red 200 everywhere
+    // Sorted order: a.png, b.JPG, (broken.png skipped), d.jpeg, sub/c.bmp. b is red 200 everywhere
     // (JPEG is lossy: allow a few levels), c has blue 255.
     let per = 3 * 24 * 24;
     let b_red = &set.images[per..per + 24 * 24];
@@ -187,11 +190,13 @@ fn image_dir_mixed_formats_and_a_corrupt_file() {
         (mean - (200.0 / 127.5 - 1.0)).abs() < 0.05,
         "b red mean {mean}"
     );
-    let c_blue = &set.images[2 * per + 2 * 24 * 24..3 * per];
+    let d_green = &set.images[2 * per + 24 * 24..2 * per + 2 * 24 * 24];
+    assert!(d_green.iter().all(|&v| v > 0.95), "d green channel");
+    let c_blue = &set.images[3 * per + 2 * 24 * 24..4 * per];
     assert!(c_blue.iter().all(|&v| v > 0.95), "c blue channel");
 
     let gray = load_image_dir(&dir.0, 8, 1).unwrap();
-    assert_eq!(gray.images.len(), 3 * 8 * 8);
+    assert_eq!(gray.images.len(), 4 * 8 * 8);
     assert!(gray.summary().contains("(8x8 gray)"));
 }
 
