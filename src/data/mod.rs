@@ -1,4 +1,4 @@
-//! Data for training sequence models, on the CPU: no GPU needed.
+//! Data for training sequence and image models, on the CPU: no GPU needed.
 //!
 //! - [`dates`]: the built-in task, dates written the many ways people write them → ISO 8601,
 //!   generated from a seed, with a held-out split by date.
@@ -9,17 +9,27 @@
 //! - [`batch`]: fixed-shape encoder-decoder batches for static graphs and a shuffling epoch
 //!   iterator.
 //! - [`text`]: a text file for a character language model, sampled as shifted windows.
+//! - [`digits`]: the built-in image task, handwritten-looking digits drawn from a seed.
+//! - [`images`]: the user's own folder of PNG/JPEG/BMP images, cropped and resized, with every
+//!   unreadable file counted and named; fixed-batch gathering.
+//! - [`idx`]: MNIST's IDX image and label files.
 //!
 //! Everything random here is deterministic from a `u64` seed (SplitMix64), so a run repeats.
 
 pub mod batch;
 pub mod dates;
+pub mod digits;
+pub mod idx;
+pub mod images;
 pub mod pairs;
 pub mod text;
 pub mod vocab;
 
 pub use batch::{BatchShape, Batches, Seq2SeqBatch};
 pub use dates::{date_examples, date_pairs, Case, Date, DateExample, DateFormat, Split};
+pub use digits::digit_images;
+pub use idx::{idx_to_images, read_idx_images, read_idx_labels};
+pub use images::{image_batch, load_image_dir, ImageSet};
 pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};
 pub use text::{lm_windows, read_text, split_tail, LmBatch};
 pub use vocab::Vocab;

@@ -7,6 +7,7 @@ mod batch_norm;
 mod conv;
 mod data;
 mod graph;
+mod images;
 mod io;
 mod nn;
 mod plan;
