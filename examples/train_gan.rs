@@ -22,9 +22,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use kiln::data;
+use kiln::data::{self, normal_noise};
+use kiln::gan::{Gan, GanConfig, GanReading};
 use kiln::io::checkpoint;
-use kiln::nn::{DcganConfig, Discriminator, Generator, Linear};
+use kiln::nn::{DcganConfig, Generator, Linear};
 use kiln::ops::elementwise::Activation;
 use kiln::ops::optim::AdamConfig;
 use kiln::progress::Progress;
@@ -65,10 +66,10 @@ impl Default for Args {
             idx: None,
             size: 32,
             channels: 1,
-            epochs: 5,
+            epochs: 4,
             batch: 64,
             latent: 32,
-            g_width: 16,
+            g_width: 32,
             d_width: 16,
             count: 6400,
             out: PathBuf::from("runs/gan"),
@@ -205,60 +206,6 @@ fn run(args: Args) -> Result<()> {
     train(&ctx, cfg, &args)
 }
 
-/// The two training graphs: the discriminator's step (real batch up, generated batch down) and
-/// the generator's (fool the discriminator), plus the values each watches.
-struct Steps {
-    d_graph: Graph,
-    d_loss: Var,
-    d_real: Var,
-    d_fake: Var,
-    g_graph: Graph,
-    g_loss: Var,
-}
-
-fn build_steps(cfg: DcganConfig, b: usize) -> Result<Steps> {
-    let (s, c, z) = (cfg.size, cfg.channels, cfg.latent);
-    let probability = |g: &mut Graph, logits: Var| -> Result<Var> {
-        let p = g.activation(logits, Activation::Sigmoid)?;
-        g.mean_all(p)
-    };
-    // Discriminator step: maximise log D(x) + log(1 − D(G(z))).
-    let mut dg = Graph::new();
-    let gen = Generator::new(&mut dg, cfg)?;
-    let disc = Discriminator::new(&mut dg, cfg)?;
-    let real = dg.input("real", &[b, c, s, s], DType::F32)?;
-    let noise = dg.input("z", &[b, z, 1, 1], DType::F32)?;
-    let fake = gen.forward(&mut dg, noise)?;
-    let fake = dg.detach(fake)?;
-    let ones = dg.constant(&[b], &vec![1.0; b])?;
-    let zeros = dg.constant(&[b], &vec![0.0; b])?;
-    let real_logits = disc.forward(&mut dg, real)?;
-    let fake_logits = disc.forward(&mut dg, fake)?;
-    let l_real = dg.bce_with_logits(real_logits, ones)?;
-    let l_fake = dg.bce_with_logits(fake_logits, zeros)?;
-    let d_loss = dg.add(l_real, l_fake)?;
-    let d_real = probability(&mut dg, real_logits)?;
-    let d_fake = probability(&mut dg, fake_logits)?;
-
-    // Generator step, non-saturating: maximise log D(G(z)).
-    let mut gg = Graph::new();
-    let gen = Generator::new(&mut gg, cfg)?;
-    let disc = Discriminator::new(&mut gg, cfg)?;
-    let noise = gg.input("z", &[b, z, 1, 1], DType::F32)?;
-    let fake = gen.forward(&mut gg, noise)?;
-    let logits = disc.forward(&mut gg, fake)?;
-    let ones = gg.constant(&[b], &vec![1.0; b])?;
-    let g_loss = gg.bce_with_logits(logits, ones)?;
-    Ok(Steps {
-        d_graph: dg,
-        d_loss,
-        d_real,
-        d_fake,
-        g_graph: gg,
-        g_loss,
-    })
-}
-
 /// A plan producing `n` images from the `z` input, in train mode as PyTorch's example samples
 /// (batch statistics).
 fn sampler(
@@ -279,23 +226,6 @@ fn sampler(
     Ok((Plan::compile(ctx, &g, store, &spec)?, images))
 }
 
-/// Standard normal noise from a seeded generator (Box-Muller).
-fn noise(seed: u64, n: usize) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut uniform = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u1, u2) = (uniform(), uniform());
-            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-        })
-        .collect()
-}
-
 fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
     let start = Instant::now();
     std::fs::create_dir_all(&args.out).map_err(|e| io_error(&args.out, e))?;
@@ -313,55 +243,27 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
         )));
     }
 
-    let steps = build_steps(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
     let adam = Optimizer::Adam(AdamConfig {
         beta1: 0.5,
         ..AdamConfig::adam(2e-4)
     });
-    let d_spec = PlanSpec {
-        watch: vec![steps.d_loss, steps.d_real, steps.d_fake],
-        training: Some(Training {
-            params: Some(Discriminator::trainable_names(&steps.d_graph)),
-            ..Training::new(steps.d_loss, adam)
-        }),
+    let gan_config = GanConfig {
+        batch: b,
+        d_optimizer: adam,
+        g_optimizer: adam,
         seed: args.seed,
-        ..Default::default()
     };
-    let g_spec = PlanSpec {
-        watch: vec![steps.g_loss],
-        training: Some(Training {
-            params: Some(Generator::trainable_names(&steps.g_graph)),
-            ..Training::new(steps.g_loss, adam)
-        }),
-        seed: args.seed ^ 1,
-        ..Default::default()
-    };
-    let mut d_plan = Plan::compile(ctx, &steps.d_graph, &mut store, &d_spec)?;
-    let mut g_plan = Plan::compile(ctx, &steps.g_graph, &mut store, &g_spec)?;
+    let mut gan = Gan::new(ctx, &cfg, &mut store, &gan_config)?;
     let (mut fixed_plan, fixed_images) = sampler(ctx, cfg, 64, &mut store)?;
-    fixed_plan.set_input_f32(ctx, "z", &noise(args.seed ^ 0xf1, 64 * cfg.latent))?;
+    fixed_plan.set_input_f32(ctx, "z", &normal_noise(args.seed ^ 0xf1, 64 * cfg.latent))?;
 
     let mut first_epoch = 0;
     if let Some(dir) = &args.resume {
         let ck = checkpoint::load(&dir.join(checkpoint::CHECKPOINT_FILE))?;
-        let mut state: Vec<(String, &kiln::Tensor)> = Vec::new();
-        state.extend(
-            d_plan
-                .optimizer_state()
-                .into_iter()
-                .map(|(n, t)| (format!("d/{n}"), t)),
-        );
-        state.extend(
-            g_plan
-                .optimizer_state()
-                .into_iter()
-                .map(|(n, t)| (format!("g/{n}"), t)),
-        );
-        checkpoint::restore(ctx, &ck, &mut store, &state)?;
+        checkpoint::restore(ctx, &ck, &mut store, &gan.optimizer_state())?;
         let step = ck.step().unwrap_or(0);
-        d_plan.set_step_count(step);
-        g_plan.set_step_count(step);
+        gan.set_step_count(step);
         first_epoch = ck
             .metadata
             .get("epoch")
@@ -369,13 +271,13 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
             .unwrap_or(0);
         println!("resumed at epoch {first_epoch}, step {step}");
     }
-    let s = d_plan.stats();
+    let (ds, gs) = gan.stats();
     println!(
         "plans: {} + {} dispatches per step pair; D-step intermediates {:.1} MiB (naive {:.1} MiB)",
-        s.dispatches,
-        g_plan.stats().dispatches,
-        s.peak_bytes as f64 / 1048576.0,
-        s.naive_bytes as f64 / 1048576.0
+        ds.dispatches,
+        gs.dispatches,
+        ds.peak_bytes as f64 / 1048576.0,
+        ds.naive_bytes as f64 / 1048576.0
     );
 
     let steps_per_epoch = images.count / b;
@@ -391,57 +293,57 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
     }
     let mut rows = Vec::new();
     let (mut d_curve, mut g_curve) = (Vec::new(), Vec::new());
-    let (mut last_d, mut last_g, mut last_dx, mut last_dgz) =
-        (f32::NAN, f32::NAN, f32::NAN, f32::NAN);
+    let mut last = GanReading {
+        step: 0,
+        d_loss: f32::NAN,
+        g_loss: f32::NAN,
+        d_real: f32::NAN,
+        d_fake: f32::NAN,
+    };
     let train_start = Instant::now();
+    let first_step = gan.step_count();
     let mut seen = 0usize;
+    let record = |r: &GanReading,
+                  epoch: usize,
+                  last: &mut GanReading,
+                  rows: &mut Vec<String>,
+                  d_curve: &mut Vec<(f64, f64)>,
+                  g_curve: &mut Vec<(f64, f64)>| {
+        *last = *r;
+        d_curve.push((r.step as f64, r.d_loss as f64));
+        g_curve.push((r.step as f64, r.g_loss as f64));
+        let elapsed = train_start.elapsed().as_secs_f64();
+        rows.push(format!(
+            "{},{epoch},{},{},{},{},{:.1},{elapsed:.2}",
+            r.step,
+            r.d_loss,
+            r.g_loss,
+            r.d_real,
+            r.d_fake,
+            (r.step - first_step) as f64 * b as f64 / elapsed
+        ));
+    };
     for epoch in first_epoch..args.epochs {
         for chunk in data::Batches::new(images.count, b, args.seed, epoch as u64) {
             if chunk.len() < b {
                 continue; // a static graph takes full batches; the remainder is reshuffled next epoch
             }
-            let step = d_plan.step_count() + 1;
-            // (1) Discriminator step: real images up, generated ones down.
-            d_plan.set_input_f32(ctx, "real", &data::image_batch(&images.pixels, per, &chunk))?;
-            d_plan.set_input_f32(ctx, "z", &noise(args.seed ^ (step << 1), b * cfg.latent))?;
-            d_plan.step(ctx)?;
-            // (2) Generator step: make the discriminator call fresh samples real.
-            g_plan.set_input_f32(
-                ctx,
-                "z",
-                &noise(args.seed ^ ((step << 1) | 1), b * cfg.latent),
-            )?;
-            g_plan.step(ctx)?;
+            gan.step(ctx, &data::image_batch(&images.pixels, per, &chunk))?;
             seen += b;
-            for r in d_plan.readings(ctx)? {
-                (last_d, last_dx, last_dgz) = (r.values[0][0], r.values[1][0], r.values[2][0]);
-                d_curve.push((r.step as f64, last_d as f64));
-                let rate = seen as f64 / train_start.elapsed().as_secs_f64();
-                rows.push(format!(
-                    "{},{epoch},{last_d},{last_g},{last_dx},{last_dgz},{rate:.1},{:.2}",
-                    r.step,
-                    train_start.elapsed().as_secs_f64()
-                ));
+            for r in gan.readings(ctx)? {
+                record(&r, epoch, &mut last, &mut rows, &mut d_curve, &mut g_curve);
             }
-            for r in g_plan.readings(ctx)? {
-                last_g = r.values[0][0];
-                g_curve.push((r.step as f64, last_g as f64));
-            }
+            let rate = seen as f64 / train_start.elapsed().as_secs_f64();
             bar.set(
-                d_plan.step_count().min(total),
+                gan.step_count().min(total),
                 &format!(
-                    "D {last_d:.3} G {last_g:.3} D(x) {last_dx:.2} D(G(z)) {last_dgz:.2} {:.0} img/s",
-                    seen as f64 / train_start.elapsed().as_secs_f64()
+                    "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2} {rate:.0} img/s",
+                    last.d_loss, last.g_loss, last.d_real, last.d_fake
                 ),
             );
         }
-        for r in d_plan.flush_readings(ctx)? {
-            (last_d, last_dx, last_dgz) = (r.values[0][0], r.values[1][0], r.values[2][0]);
-            d_curve.push((r.step as f64, last_d as f64));
-        }
-        for r in g_plan.flush_readings(ctx)? {
-            last_g = r.values[0][0];
-            g_curve.push((r.step as f64, last_g as f64));
+        for r in gan.flush_readings(ctx)? {
+            record(&r, epoch, &mut last, &mut rows, &mut d_curve, &mut g_curve);
         }
         {
             use std::io::Write;
@@ -458,23 +360,14 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
         let path = args.out.join(format!("samples_epoch_{}.png", epoch + 1));
         kiln::viz::image_grid(&path, &grid, 64, cfg.channels, cfg.size, cfg.size, 8)?;
         bar.println(&format!(
-            "epoch {}: D {last_d:.3} G {last_g:.3} D(x) {last_dx:.2} D(G(z)) {last_dgz:.2}; wrote {}",
+            "epoch {}: D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}; wrote {}",
             epoch + 1,
+            last.d_loss,
+            last.g_loss,
+            last.d_real,
+            last.d_fake,
             path.display()
         ));
-        let mut state: Vec<(String, &kiln::Tensor)> = Vec::new();
-        state.extend(
-            d_plan
-                .optimizer_state()
-                .into_iter()
-                .map(|(n, t)| (format!("d/{n}"), t)),
-        );
-        state.extend(
-            g_plan
-                .optimizer_state()
-                .into_iter()
-                .map(|(n, t)| (format!("g/{n}"), t)),
-        );
         let mut meta = BTreeMap::new();
         meta.insert("epoch".to_string(), (epoch + 1).to_string());
         for (k, v) in [
@@ -486,7 +379,14 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
         ] {
             meta.insert(k.to_string(), v.to_string());
         }
-        checkpoint::save(ctx, &args.out, &store, &state, d_plan.step_count(), &meta)?;
+        checkpoint::save(
+            ctx,
+            &args.out,
+            &store,
+            &gan.optimizer_state(),
+            gan.step_count(),
+            &meta,
+        )?;
     }
     bar.finish();
     kiln::viz::line_plot(
@@ -505,9 +405,11 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
         None => ("null".into(), "null".into()),
     };
     let summary = format!(
-        "{{\n  \"data\": {:?},\n  \"steps\": {},\n  \"images_per_s\": {images_per_s:.1},\n  \"wall_s\": {wall:.1},\n  \"frechet_distance\": {fd},\n  \"frechet_distance_real_halves\": {fd_real},\n  \"d_x\": {last_dx},\n  \"d_g_z\": {last_dgz},\n  \"adapter\": {:?}\n}}\n",
+        "{{\n  \"data\": {:?},\n  \"steps\": {},\n  \"images_per_s\": {images_per_s:.1},\n  \"wall_s\": {wall:.1},\n  \"frechet_distance\": {fd},\n  \"frechet_distance_real_halves\": {fd_real},\n  \"d_x\": {},\n  \"d_g_z\": {},\n  \"adapter\": {:?}\n}}\n",
         images.name,
-        d_plan.step_count(),
+        gan.step_count(),
+        last.d_real,
+        last.d_fake,
         ctx.adapter_summary()
     );
     let path = args.out.join("summary.json");
@@ -611,7 +513,7 @@ fn quality_score(
         gen_plan.set_input_f32(
             ctx,
             "z",
-            &noise(args.seed ^ 0xfeed ^ k as u64, b * cfg.latent),
+            &normal_noise(args.seed ^ 0xfeed ^ k as u64, b * cfg.latent),
         )?;
         gen_plan.step(ctx)?;
         let generated = gen_plan.read_f32(ctx, gen_images)?;
@@ -646,7 +548,11 @@ fn sample(ctx: &Context, cfg: DcganConfig, dir: &Path, n: usize, args: &Args) ->
     let mut store = ParamStore::new(0);
     let (mut plan, images) = sampler(ctx, cfg, n.max(2), &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;
-    plan.set_input_f32(ctx, "z", &noise(args.seed ^ 0x5a, n.max(2) * cfg.latent))?;
+    plan.set_input_f32(
+        ctx,
+        "z",
+        &normal_noise(args.seed ^ 0x5a, n.max(2) * cfg.latent),
+    )?;
     plan.step(ctx)?;
     let pixels = plan.read_f32(ctx, images)?;
     let path = args.out.join("samples.png");

@@ -26,6 +26,7 @@
 pub mod context;
 pub mod data;
 pub mod error;
+pub mod gan;
 pub mod graph;
 pub mod io;
 pub mod kernels;
@@ -39,7 +40,7 @@ pub mod viz;
 
 pub use context::Context;
 pub use error::{Error, Result};
-pub use graph::{Graph, Init, Mode, ParamStore, Plan, PlanSpec, Var};
+pub use graph::{Graph, Init, Mode, ParamStore, Plan, PlanSpec, Reading, Var};
 pub use tensor::{DType, Tensor};
 pub use train::{Optimizer, Schedule, Training};
 /// The wgpu kiln is built on, so hosts use the very same version.

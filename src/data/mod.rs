@@ -65,6 +65,19 @@ impl Rng {
     }
 }
 
+/// `n` draws from the standard normal distribution (Box-Muller), the same for the same `seed` on
+/// every platform: a GAN's noise batches and fixed sample grids.
+pub fn normal_noise(seed: u64, n: usize) -> Vec<f32> {
+    let mut rng = Rng::new(mix(seed));
+    let mut unit = || ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    (0..n)
+        .map(|_| {
+            let (u1, u2) = (unit(), unit());
+            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+        })
+        .collect()
+}
+
 /// SplitMix64's finaliser: a fixed, well-mixed hash of one `u64`.
 pub(crate) fn mix(x: u64) -> u64 {
     let mut z = x;

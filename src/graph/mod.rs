@@ -223,6 +223,27 @@ impl Graph {
         self.leaves(|k| matches!(k, NodeKind::Param(..)))
     }
 
+    /// The parameters named under `prefix` that training updates, in name order: every one
+    /// except state an op writes in place in training mode (batch norm's running statistics).
+    /// A GAN's two plans train `"generator."` and `"discriminator."` this way.
+    pub fn trainable_params(&self, prefix: &str) -> Vec<String> {
+        let mut state = Vec::new();
+        for node in &self.nodes {
+            if let NodeKind::Op(op) = &node.kind {
+                state.extend(
+                    op.writes_inputs(Mode::Train)
+                        .iter()
+                        .map(|&i| node.inputs[i]),
+                );
+            }
+        }
+        self.params()
+            .into_iter()
+            .filter(|(name, v)| name.starts_with(prefix) && !state.contains(v))
+            .map(|(name, _)| name)
+            .collect()
+    }
+
     /// Every input, by name, in name order.
     pub fn inputs(&self) -> Vec<(String, Var)> {
         self.leaves(|k| matches!(k, NodeKind::Input(..)))

@@ -12,9 +12,11 @@
 //!   returned as logits `[B]`.
 //!
 //! Parameters are named `generator.*` and `discriminator.*`, so each side's training plan lists
-//! its own with [`Generator::trainable_names`] / [`Discriminator::trainable_names`].
+//! its own with [`Generator::trainable_names`] / [`Discriminator::trainable_names`]; the config
+//! is a [`crate::gan::Players`], so [`crate::gan::Gan`] trains it.
 
 use crate::error::{Error, Result};
+use crate::gan::{Network, Players};
 use crate::graph::{Graph, Var};
 use crate::ops::elementwise::Activation;
 
@@ -119,7 +121,7 @@ impl Generator {
 
     /// The generator's trainable parameter names (running statistics excluded).
     pub fn trainable_names(g: &Graph) -> Vec<String> {
-        trainable(g, "generator.")
+        g.trainable_params("generator.")
     }
 }
 
@@ -182,16 +184,25 @@ impl Discriminator {
 
     /// The discriminator's trainable parameter names (running statistics excluded).
     pub fn trainable_names(g: &Graph) -> Vec<String> {
-        trainable(g, "discriminator.")
+        g.trainable_params("discriminator.")
     }
 }
 
-fn trainable(g: &Graph, prefix: &str) -> Vec<String> {
-    g.params()
-        .into_iter()
-        .map(|(name, _)| name)
-        .filter(|n| {
-            n.starts_with(prefix) && !n.ends_with(".running_mean") && !n.ends_with(".running_var")
-        })
-        .collect()
+impl Players for DcganConfig {
+    fn declare(&self, g: &mut Graph) -> Result<(Network, Network)> {
+        let generator = Generator::new(g, *self)?;
+        let discriminator = Discriminator::new(g, *self)?;
+        Ok((
+            Box::new(move |g: &mut Graph, z: Var| generator.forward(g, z)),
+            Box::new(move |g: &mut Graph, x: Var| discriminator.forward(g, x)),
+        ))
+    }
+
+    fn noise_shape(&self) -> Vec<usize> {
+        vec![self.latent, 1, 1]
+    }
+
+    fn sample_shape(&self) -> Vec<usize> {
+        vec![self.channels, self.size, self.size]
+    }
 }

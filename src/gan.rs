@@ -1,0 +1,238 @@
+//! Adversarial training: a generator and a discriminator as two plans over one [`ParamStore`].
+//!
+//! Goodfellow et al.'s game with the non-saturating generator loss. Each step pair is
+//!
+//! 1. the discriminator's step: minimise `BCE(D(x), 1) + BCE(D(G(z)), 0)` over its own
+//!    parameters, with `G(z)` detached so no gradient reaches the generator;
+//! 2. the generator's step: minimise `BCE(D(G(z')), 1)` over its own parameters, on fresh noise.
+//!
+//! Both plans are compiled once; parameters are shared by name through the store, so the
+//! generator's step sees the discriminator the previous step just updated. A model supplies its
+//! two networks as graph builders ([`Players`]) whose parameters are named under `generator.`
+//! and `discriminator.`; the DCGAN of [`crate::nn::dcgan`] and the small MLP GAN of the tests
+//! train through this same code.
+
+use std::collections::VecDeque;
+
+use crate::data::normal_noise;
+use crate::error::Result;
+use crate::graph::{Graph, ParamStore, Plan, PlanSpec, PlanStats, Var};
+use crate::tensor::{DType, Tensor};
+use crate::train::{Optimizer, Training};
+use crate::Context;
+
+/// A network applied inside a graph: `x` in, output out.
+pub type Network = Box<dyn Fn(&mut Graph, Var) -> Result<Var>>;
+
+/// The two players: how to declare them in a graph and the shapes of one sample.
+pub trait Players {
+    /// Declares both networks' parameters in `g` (named under `generator.` and
+    /// `discriminator.`) and returns the generator (noise → sample) and the discriminator
+    /// (sample → one logit per sample, shape `[B]`).
+    fn declare(&self, g: &mut Graph) -> Result<(Network, Network)>;
+    /// The shape of one noise vector (without the batch axis), e.g. `[latent, 1, 1]`.
+    fn noise_shape(&self) -> Vec<usize>;
+    /// The shape of one sample (without the batch axis), e.g. `[channels, size, size]`.
+    fn sample_shape(&self) -> Vec<usize>;
+}
+
+/// How a [`Gan`] trains.
+#[derive(Clone, Debug)]
+pub struct GanConfig {
+    /// Samples per step, real and generated alike.
+    pub batch: usize,
+    /// The discriminator's update rule.
+    pub d_optimizer: Optimizer,
+    /// The generator's update rule.
+    pub g_optimizer: Optimizer,
+    /// Seeds the noise of every step (a function of the step number, so a resumed run draws
+    /// the noise the uninterrupted one would have).
+    pub seed: u64,
+}
+
+/// What one step pair measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GanReading {
+    /// The step pair (from 1).
+    pub step: u64,
+    /// The discriminator's loss on the real and generated batch.
+    pub d_loss: f32,
+    /// The generator's loss.
+    pub g_loss: f32,
+    /// Mean D(x) over the real batch: the probability the discriminator gives real samples.
+    pub d_real: f32,
+    /// Mean D(G(z)) over the generated batch, before the discriminator's update.
+    pub d_fake: f32,
+}
+
+/// The two compiled steps of an adversarial game.
+pub struct Gan {
+    d_plan: Plan,
+    g_plan: Plan,
+    batch: usize,
+    noise_len: usize,
+    sample_len: usize,
+    seed: u64,
+    pending_d: VecDeque<(u64, [f32; 3])>,
+    pending_g: VecDeque<(u64, f32)>,
+}
+
+impl Gan {
+    /// Builds and compiles both steps; parameters are created in `store` on first use.
+    pub fn new(
+        ctx: &Context,
+        players: &dyn Players,
+        store: &mut ParamStore,
+        config: &GanConfig,
+    ) -> Result<Gan> {
+        let b = config.batch;
+        let batched = |shape: Vec<usize>| [vec![b], shape].concat();
+        let mean_probability = |g: &mut Graph, logits: Var| -> Result<Var> {
+            let p = g.activation(logits, crate::ops::elementwise::Activation::Sigmoid)?;
+            g.mean_all(p)
+        };
+
+        let mut dg = Graph::new();
+        let (generator, discriminator) = players.declare(&mut dg)?;
+        let real = dg.input("real", &batched(players.sample_shape()), DType::F32)?;
+        let z = dg.input("z", &batched(players.noise_shape()), DType::F32)?;
+        let fake = generator(&mut dg, z)?;
+        let fake = dg.detach(fake)?;
+        let real_logits = discriminator(&mut dg, real)?;
+        let fake_logits = discriminator(&mut dg, fake)?;
+        let ones = dg.constant(&[b], &vec![1.0; b])?;
+        let zeros = dg.constant(&[b], &vec![0.0; b])?;
+        let l_real = dg.bce_with_logits(real_logits, ones)?;
+        let l_fake = dg.bce_with_logits(fake_logits, zeros)?;
+        let d_loss = dg.add(l_real, l_fake)?;
+        let d_real = mean_probability(&mut dg, real_logits)?;
+        let d_fake = mean_probability(&mut dg, fake_logits)?;
+
+        let mut gg = Graph::new();
+        let (generator, discriminator) = players.declare(&mut gg)?;
+        let z = gg.input("z", &batched(players.noise_shape()), DType::F32)?;
+        let fake = generator(&mut gg, z)?;
+        let logits = discriminator(&mut gg, fake)?;
+        let ones = gg.constant(&[b], &vec![1.0; b])?;
+        let g_loss = gg.bce_with_logits(logits, ones)?;
+
+        let d_spec = PlanSpec {
+            watch: vec![d_loss, d_real, d_fake],
+            training: Some(Training {
+                params: Some(dg.trainable_params("discriminator.")),
+                ..Training::new(d_loss, config.d_optimizer)
+            }),
+            seed: config.seed,
+            ..Default::default()
+        };
+        let g_spec = PlanSpec {
+            watch: vec![g_loss],
+            training: Some(Training {
+                params: Some(gg.trainable_params("generator.")),
+                ..Training::new(g_loss, config.g_optimizer)
+            }),
+            seed: config.seed ^ 1,
+            ..Default::default()
+        };
+        Ok(Gan {
+            d_plan: Plan::compile(ctx, &dg, store, &d_spec)?,
+            g_plan: Plan::compile(ctx, &gg, store, &g_spec)?,
+            batch: b,
+            noise_len: players.noise_shape().iter().product(),
+            sample_len: players.sample_shape().iter().product(),
+            seed: config.seed,
+            pending_d: VecDeque::new(),
+            pending_g: VecDeque::new(),
+        })
+    }
+
+    /// One step pair on a batch of real samples (`batch × sample` values); the noise comes from
+    /// the seed and the step number. Submits two command buffers and reads nothing back.
+    pub fn step(&mut self, ctx: &Context, real: &[f32]) -> Result<()> {
+        let step = self.d_plan.step_count() + 1;
+        let noise = self.batch * self.noise_len;
+        self.d_plan.set_input_f32(ctx, "real", real)?;
+        self.d_plan
+            .set_input_f32(ctx, "z", &normal_noise(self.seed ^ (step << 1), noise))?;
+        self.d_plan.step(ctx)?;
+        self.g_plan
+            .set_input_f32(ctx, "z", &normal_noise(self.seed ^ (step << 1 | 1), noise))?;
+        self.g_plan.step(ctx)
+    }
+
+    /// Step pairs completed so far.
+    pub fn step_count(&self) -> u64 {
+        self.d_plan.step_count()
+    }
+
+    /// Continues a run from a checkpoint at `step` (noise and optimizer schedules follow it).
+    pub fn set_step_count(&mut self, step: u64) {
+        self.d_plan.set_step_count(step);
+        self.g_plan.set_step_count(step);
+    }
+
+    /// Values per sample of a real batch.
+    pub fn sample_len(&self) -> usize {
+        self.sample_len
+    }
+
+    /// Readings of the step pairs whose values have arrived, oldest first; never waits.
+    pub fn readings(&mut self, ctx: &Context) -> Result<Vec<GanReading>> {
+        let d = self.d_plan.readings(ctx)?;
+        let g = self.g_plan.readings(ctx)?;
+        Ok(self.pair(d, g))
+    }
+
+    /// Waits for the GPU and returns every reading not yet returned.
+    pub fn flush_readings(&mut self, ctx: &Context) -> Result<Vec<GanReading>> {
+        let d = self.d_plan.flush_readings(ctx)?;
+        let g = self.g_plan.flush_readings(ctx)?;
+        Ok(self.pair(d, g))
+    }
+
+    /// Matches the two plans' readings by step: they arrive separately.
+    fn pair(&mut self, d: Vec<crate::Reading>, g: Vec<crate::Reading>) -> Vec<GanReading> {
+        let first = |r: &crate::Reading, k: usize| r.values[k].first().copied().unwrap_or(f32::NAN);
+        self.pending_d.extend(
+            d.iter()
+                .map(|r| (r.step, [first(r, 0), first(r, 1), first(r, 2)])),
+        );
+        self.pending_g
+            .extend(g.iter().map(|r| (r.step, first(r, 0))));
+        let mut out = Vec::new();
+        while let (Some(&(ds, dv)), Some(&(gs, gv))) =
+            (self.pending_d.front(), self.pending_g.front())
+        {
+            if ds < gs {
+                self.pending_d.pop_front();
+            } else if gs < ds {
+                self.pending_g.pop_front();
+            } else {
+                self.pending_d.pop_front();
+                self.pending_g.pop_front();
+                out.push(GanReading {
+                    step: ds,
+                    d_loss: dv[0],
+                    g_loss: gv,
+                    d_real: dv[1],
+                    d_fake: dv[2],
+                });
+            }
+        }
+        out
+    }
+
+    /// Both optimizers' state tensors, named `d/...` and `g/...`, for a checkpoint.
+    pub fn optimizer_state(&self) -> Vec<(String, &Tensor)> {
+        let d = self.d_plan.optimizer_state().into_iter();
+        let g = self.g_plan.optimizer_state().into_iter();
+        d.map(|(n, t)| (format!("d/{n}"), t))
+            .chain(g.map(|(n, t)| (format!("g/{n}"), t)))
+            .collect()
+    }
+
+    /// The compiled plans' statistics: (discriminator step, generator step).
+    pub fn stats(&self) -> (PlanStats, PlanStats) {
+        (self.d_plan.stats(), self.g_plan.stats())
+    }
+}
