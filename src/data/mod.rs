@@ -19,6 +19,7 @@
 pub mod batch;
 pub mod dates;
 pub mod digits;
+pub mod facts;
 pub mod idx;
 pub mod images;
 pub mod pairs;
@@ -28,6 +29,7 @@ pub mod vocab;
 pub use batch::{BatchShape, Batches, Seq2SeqBatch};
 pub use dates::{date_examples, date_pairs, Case, Date, DateExample, DateFormat, Split};
 pub use digits::digit_images;
+pub use facts::{KnowledgeBase, Pieces, Question};
 pub use idx::{idx_to_images, read_idx_images, read_idx_labels};
 pub use images::{image_batch, load_image_dir, ImageSet};
 pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};

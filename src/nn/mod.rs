@@ -18,6 +18,7 @@
 
 mod attention;
 mod batch_norm;
+mod contrastive;
 mod conv;
 mod dcgan;
 mod dropout;
@@ -31,6 +32,7 @@ mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
 pub use batch_norm::BatchNorm2d;
+pub use contrastive::{pool_weights, ContrastiveConfig, ContrastiveEncoder};
 pub use conv::{Conv2d, ConvTranspose2d};
 pub use dcgan::{DcganConfig, Discriminator, Generator};
 pub use dropout::Dropout;

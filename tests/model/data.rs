@@ -558,3 +558,70 @@ fn data_text_windows_and_files() {
         Err(Error::Length { .. })
     ));
 }
+
+#[test]
+fn knowledge_base_passages_state_every_answer_and_pieces_round_trip() {
+    use kiln::data::{KnowledgeBase, Pieces};
+    let kb = KnowledgeBase::generate(7, 300);
+    assert_eq!(kb.entities.len(), 300);
+    assert_eq!(
+        kb,
+        KnowledgeBase::generate(7, 300),
+        "same seed, same knowledge base"
+    );
+    let pieces = Pieces::new();
+    let mut heads = std::collections::BTreeSet::new();
+    let (mut chars, mut ids) = (0usize, 0usize);
+    for (i, e) in kb.entities.iter().enumerate() {
+        assert!(
+            heads.insert(e.name.to_lowercase()),
+            "two entities named {}",
+            e.name
+        );
+        let passage = kb.passage(i);
+        let questions = kb.questions(i);
+        assert_eq!(questions.len(), 6, "{passage}");
+        for q in &questions {
+            assert!(passage.contains(&q.answer), "{passage} lacks {}", q.answer);
+            assert!(
+                q.text.contains(&e.name),
+                "{} does not name {}",
+                q.text,
+                e.name
+            );
+            assert_eq!(q.entity, i);
+        }
+        for text in questions
+            .iter()
+            .map(|q| q.text.as_str())
+            .chain([passage.as_str()])
+        {
+            let encoded = pieces.encode(text);
+            assert!(
+                !encoded.contains(&3),
+                "unknown piece in {text:?}: {encoded:?}"
+            );
+            assert_eq!(pieces.decode(&encoded), text);
+            chars += text.len();
+            ids += encoded.len();
+        }
+    }
+    assert!(
+        ids * 2 < chars,
+        "pieces should be far shorter than characters: {ids} vs {chars}"
+    );
+    // Text outside the inventory still encodes, as unknown pieces, and never panics.
+    let odd = pieces.encode("Ünïcode 東京 ok?");
+    assert!(odd.contains(&3) && !odd.is_empty());
+
+    let edited = kb.edited(1);
+    for (old, new) in kb.entities.iter().zip(&edited.entities) {
+        assert_eq!(old.name, new.name);
+        let changed = old
+            .facts
+            .iter()
+            .filter(|(k, v)| new.facts[*k] != **v)
+            .count();
+        assert_eq!(changed, 1, "{old:?} → {new:?}");
+    }
+}
