@@ -48,10 +48,10 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        frames: 300,
+        frames: 200,
         size: 64,
         panel: 256,
-        lr: 5e-3,
+        lr: 1e-2,
         out: PathBuf::from("runs/embed/frame.png"),
     };
     let mut it = std::env::args().skip(1);
@@ -175,7 +175,9 @@ fn fs_main(v: VsOut) -> @location(0) vec4<f32> {
     let local = vec2<f32>(fract(v.uv.x * 3.0), v.uv.y);
     let px = min(vec2<u32>(local * f32(SIZE)), vec2<u32>(SIZE - 1u));
     var c: vec3<f32>;
-    if panel == 0u {
+    if panel > 0u && local.x * f32(SIZE) < 0.5 {
+        c = vec3<f32>(0.0); // a dark gutter between panels
+    } else if panel == 0u {
         c = target_at(px);
     } else if panel == 1u {
         c = model_at(px);
@@ -382,7 +384,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let setup = start.elapsed().as_secs_f64();
     let loop_start = Instant::now();
     let mut in_flight: Option<wgpu::SubmissionIndex> = None;
-    let log_every = (args.frames / 6).max(1);
+    let log_every = (args.frames / 5).max(1);
     for f in 1..=args.frames {
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("host frame"),
@@ -469,8 +471,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         pixels[(y * fw as usize + panel * p + x) * 4 + k] as f64
     };
     let (mut se, mut texture_gap, mut n) = (0.0f64, 0.0f64, 0usize);
+    // Columns left of one model pixel's width hold the gutter.
+    let gutter = p.div_ceil(s);
     for y in 0..p {
-        for x in 0..p {
+        for x in gutter..p {
             for k in 0..3 {
                 let d = panel_px(1, x, y, k) - panel_px(0, x, y, k);
                 se += d * d;
