@@ -154,7 +154,9 @@ fn entry(format: wgpu::TextureFormat) -> Result<&'static str> {
 /// needed: it holds its bind group (and through it the texture), and recording allocates
 /// nothing. Errors: a non-f32 tensor, a shape that is not an image, a texture of another size
 /// (both shapes named), a texture without `STORAGE_BINDING`, a format outside [`FORMATS`], a
-/// batch index past the batch, an empty value range.
+/// batch index past the batch, an empty value range. The texture must belong to the context's
+/// device: wgpu 30 panics inside `create_bind_group` on a texture of another `wgpu::Instance`
+/// (a second `Context::new`, say), which kiln cannot detect beforehand.
 pub fn prepare(
     ctx: &Context,
     x: &Tensor,
@@ -238,15 +240,18 @@ pub fn prepare(
         _pad1: 0,
         _pad2: 0,
     };
-    let view = texture.create_view(&wgpu::TextureViewDescriptor {
-        label: Some("kiln.to_texture"),
-        dimension: Some(wgpu::TextureViewDimension::D2),
-        base_mip_level: 0,
-        mip_level_count: Some(1),
-        base_array_layer: 0,
-        array_layer_count: Some(1),
-        ..Default::default()
-    });
+    // In a scope, so that wgpu's validation of the view comes back as an error.
+    let view = ctx.scoped("creating to_texture's texture view", || {
+        texture.create_view(&wgpu::TextureViewDescriptor {
+            label: Some("kiln.to_texture"),
+            dimension: Some(wgpu::TextureViewDimension::D2),
+            base_mip_level: 0,
+            mip_level_count: Some(1),
+            base_array_layer: 0,
+            array_layer_count: Some(1),
+            ..Default::default()
+        })
+    })?;
     let grid = [size.width.div_ceil(TILE), size.height.div_ceil(TILE), 1];
     Kernel::new("to_texture", entry).dispatch_bindings(
         ctx,
