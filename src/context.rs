@@ -24,33 +24,43 @@ pub const ENV_BACKEND: &str = "KILN_BACKEND";
 pub const ENV_ADAPTER: &str = "KILN_ADAPTER";
 
 /// What kiln needs from a device, beyond WebGPU's defaults it never exceeds.
-/// A limit: its name, how to read it, the least kiln needs.
-type Needed = (&'static str, fn(&wgpu::Limits) -> u64, u64);
+/// A limit: its name, how to read it, how to raise it, the least kiln needs.
+type Needed = (
+    &'static str,
+    fn(&wgpu::Limits) -> u64,
+    fn(&mut wgpu::Limits, u64),
+    u64,
+);
 
 const NEEDED: &[Needed] = &[
     (
         "max_storage_buffers_per_shader_stage",
         |l| l.max_storage_buffers_per_shader_stage as u64,
+        |l, v| l.max_storage_buffers_per_shader_stage = v as u32,
         8,
     ),
     (
         "max_compute_invocations_per_workgroup",
         |l| l.max_compute_invocations_per_workgroup as u64,
+        |l, v| l.max_compute_invocations_per_workgroup = v as u32,
         256,
     ),
     (
         "max_compute_workgroup_storage_size",
         |l| l.max_compute_workgroup_storage_size as u64,
+        |l, v| l.max_compute_workgroup_storage_size = v as u32,
         16384,
     ),
     (
         "max_compute_workgroup_size_x",
         |l| l.max_compute_workgroup_size_x as u64,
+        |l, v| l.max_compute_workgroup_size_x = v as u32,
         256,
     ),
     (
         "max_compute_workgroups_per_dimension",
         |l| l.max_compute_workgroups_per_dimension as u64,
+        |l, v| l.max_compute_workgroups_per_dimension = v as u32,
         65535,
     ),
 ];
@@ -193,9 +203,35 @@ impl Context {
         Ok(Context::assemble(device, queue, info))
     }
 
+    /// The limits a host should request for a device it shares with kiln: `base` (the host's
+    /// own needs) with every limit kiln relies on raised to what kiln needs, and nothing lowered.
+    /// kiln stays within WebGPU's defaults, so `required_limits(wgpu::Limits::default())` is the
+    /// defaults; from `wgpu::Limits::downlevel_defaults()` it raises the compute limits. Big
+    /// models also want `max_buffer_size` and `max_storage_buffer_binding_size` as large as the
+    /// adapter allows (`adapter.limits()`), as [`Context::new`] takes them.
+    pub fn required_limits(base: wgpu::Limits) -> wgpu::Limits {
+        let mut limits = base;
+        for (_, get, set, needed) in NEEDED {
+            if get(&limits) < *needed {
+                set(&mut limits, *needed);
+            }
+        }
+        limits
+    }
+
+    /// The device features kiln needs: none. Every kernel is core WebGPU.
+    pub fn required_features() -> wgpu::Features {
+        wgpu::Features::empty()
+    }
+
     /// Wraps a host application's device and queue. kiln creates no second device or instance,
-    /// and fails with [`Error::Unsupported`] naming the limit if the host's device is too small.
-    /// `adapter_info` names the adapter in reports; pass `None` if the host does not have it.
+    /// and fails with [`Error::Unsupported`] naming the limit if the host's device is too small
+    /// (request [`Context::required_limits`] when creating it). `adapter_info` names the adapter
+    /// in reports; pass `None` if the host does not have it.
+    ///
+    /// kiln installs the device's uncaptured-error handler and device-lost callback, so that
+    /// errors become [`Error`]s at its sync points; wgpu keeps one of each per device, so a host
+    /// that installs its own afterwards takes them over, and kiln then no longer sees them.
     pub fn from_host(
         device: wgpu::Device,
         queue: wgpu::Queue,
@@ -434,7 +470,7 @@ impl Context {
 }
 
 fn check_limits(limits: &wgpu::Limits, who: &str) -> Result<()> {
-    for (name, get, needed) in NEEDED {
+    for (name, get, _, needed) in NEEDED {
         let have = get(limits);
         if have < *needed {
             return Err(Error::Unsupported(format!(

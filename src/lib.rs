@@ -8,6 +8,7 @@
 //! - [`Tensor`] is a device buffer with a shape; it hands out its `wgpu::Buffer`.
 //! - [`ops`] holds every op: forward and backward kernels, prepared as
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
+//! - [`ops::to_texture`] writes an image tensor into a host's texture on the GPU.
 //! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
 //!   files, a character vocabulary and fixed-shape batches.
 //!
@@ -20,6 +21,75 @@
 //! println!("{:?}", y.to_vec_f32(&ctx)?);
 //! # Ok(()) }
 //! ```
+//!
+//! ## Embedding kiln in a wgpu application
+//!
+//! A game, a visualiser or a creative tool that owns a wgpu device hands it to kiln: kiln
+//! creates no second device, records its work into the host's command encoder, and leaves its
+//! results in buffers (or a texture) the host binds directly. kiln needs no device feature and
+//! stays within WebGPU's default limits; [`Context::required_limits`] raises the host's limits
+//! where kiln needs more, and [`Context::from_host`] names any limit that is still too small.
+//! The host must use the same wgpu as kiln: depend on [`kiln::wgpu`](wgpu) (a re-export) or on
+//! the same version.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use kiln::ops::to_texture::{self, ImageLayout, ToTextureOptions, ValueRange};
+//! use kiln::{wgpu, Context, DType, Graph, Init, Plan, PlanSpec};
+//!
+//! // The host's device, with the limits kiln needs on top of its own.
+//! let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+//! let adapter = pollster::block_on(instance.request_adapter(&Default::default()))?;
+//! let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+//!     required_limits: Context::required_limits(wgpu::Limits::downlevel_defaults()),
+//!     ..Default::default()
+//! }))?;
+//! let ctx = Context::from_host(device.clone(), queue.clone(), Some(adapter.get_info()))?;
+//!
+//! // A model: 16x16 pixels' coordinates -> RGB in [-1, 1].
+//! let mut g = Graph::new();
+//! let xy = g.input("xy", &[256, 2], DType::F32)?;
+//! let w = g.param("w", &[2, 3], Init::XavierUniform)?;
+//! let rgb = g.matmul(xy, w)?;
+//! let rgb = g.activation(rgb, kiln::ops::elementwise::Activation::Tanh)?;
+//! let spec = PlanSpec { outputs: vec![rgb], ..Default::default() };
+//! let mut plan = Plan::compile(&ctx, &g, &mut kiln::ParamStore::new(1), &spec)?;
+//! plan.set_input_f32(&ctx, "xy", &[0.5; 512])?;
+//!
+//! // kiln's output as the host binds it, and a host texture kiln writes it into.
+//! let out = plan.output(rgb)?.clone(); // shares the buffer
+//! let (buffer, offset, size) = (out.buffer(), out.offset(), out.byte_size());
+//! let texture = device.create_texture(&wgpu::TextureDescriptor {
+//!     label: None,
+//!     size: wgpu::Extent3d { width: 16, height: 16, depth_or_array_layers: 1 },
+//!     mip_level_count: 1,
+//!     sample_count: 1,
+//!     dimension: wgpu::TextureDimension::D2,
+//!     format: wgpu::TextureFormat::Rgba8Unorm,
+//!     usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
+//!     view_formats: &[],
+//! });
+//! let opts = ToTextureOptions {
+//!     range: ValueRange::SIGNED,
+//!     layout: ImageLayout::Interleaved,
+//!     image: 0,
+//! };
+//! let write_texture = to_texture::prepare(&ctx, &out.reshape(&[16, 16, 3])?, &texture, opts)?;
+//!
+//! // Each frame: kiln's step and texture write, then the host's passes, one submission.
+//! let mut encoder = device.create_command_encoder(&Default::default());
+//! plan.record(&ctx, &mut encoder)?; // submits nothing
+//! write_texture.record_into(&mut encoder);
+//! // ... the host's render pass binds `texture` or (buffer, offset, size) here ...
+//! queue.submit([encoder.finish()]);
+//! # let _ = (buffer, offset, size);
+//! # Ok(()) }
+//! ```
+//!
+//! `examples/embed_in_wgpu_app.rs` is the whole program: training in the host's frames and a
+//! render pipeline that draws kiln's buffers and texture. A host buffer with `STORAGE` usage
+//! becomes a kiln input without a copy through [`Tensor::from_buffer`]; one-off texture writes
+//! are one call, [`Tensor::copy_to_texture`].
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![warn(missing_docs)]
 

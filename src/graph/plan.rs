@@ -733,9 +733,16 @@ impl Plan {
         ctx.check()
     }
 
-    /// Records one step into the caller's encoder (a host's frame) and submits nothing. The
-    /// step's learning rate and seed go through `queue.write_buffer`, which lands before the
-    /// caller's next submission. Watched values are not copied in this mode.
+    /// Records one step into the caller's encoder (a host's frame) and submits nothing: the step
+    /// runs when the host submits the encoder, ordered with the host's own passes in it. Creates
+    /// no wgpu object (a test checks both).
+    ///
+    /// The step's learning rate and seed go through `queue.write_buffer`, which wgpu orders
+    /// before the next `queue.submit` on that queue, whoever calls it. So record **one step per
+    /// submission**: two steps recorded into encoders submitted together would both read the
+    /// second step's values (with Adam, its bias correction). Inputs written with
+    /// [`Plan::set_input_f32`] follow the same rule. Watched values are not copied in this mode
+    /// (read outputs with [`Plan::read_f32`], or bind [`Plan::output`]'s buffer directly).
     pub fn record(&mut self, ctx: &Context, encoder: &mut wgpu::CommandEncoder) -> Result<()> {
         self.step += 1;
         if let Some(t) = &self.train {

@@ -57,6 +57,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("bce", include_str!("../../shaders/bce.wgsl")),
     ("conv2d", include_str!("../../shaders/conv2d.wgsl")),
+    ("to_texture", include_str!("../../shaders/to_texture.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so
@@ -148,6 +149,19 @@ impl Kernel {
         tensors: &[&Tensor],
         workgroups: [u32; 3],
     ) -> Result<Dispatch> {
+        let bindings: Vec<Binding> = tensors.iter().map(|t| Binding::Tensor(t)).collect();
+        self.dispatch_bindings(ctx, params, &bindings, workgroups)
+    }
+
+    /// [`Kernel::dispatch`] for kernels that bind more than tensors (a storage texture):
+    /// binding 0 is the `params` uniform, bindings 1.. are `bindings` in order.
+    pub fn dispatch_bindings<P: Pod>(
+        &self,
+        ctx: &Context,
+        params: &P,
+        bindings: &[Binding],
+        workgroups: [u32; 3],
+    ) -> Result<Dispatch> {
         let label = format!("kiln.{}.{}", self.shader, self.entry);
         if workgroups.iter().any(|&w| w > MAX_GROUPS_PER_DIM) {
             return Err(Error::Unsupported(format!(
@@ -171,10 +185,13 @@ impl Kernel {
                 binding: 0,
                 resource: uniform.as_entire_binding(),
             }];
-            for (i, t) in tensors.iter().enumerate() {
+            for (i, b) in bindings.iter().enumerate() {
                 entries.push(wgpu::BindGroupEntry {
                     binding: i as u32 + 1,
-                    resource: t.binding(),
+                    resource: match b {
+                        Binding::Tensor(t) => t.binding(),
+                        Binding::Texture(view) => wgpu::BindingResource::TextureView(view),
+                    },
                 });
             }
             ctx.device().create_bind_group(&wgpu::BindGroupDescriptor {
@@ -192,6 +209,15 @@ impl Kernel {
     }
 }
 
+/// One resource a kernel binds after its parameters.
+#[derive(Clone, Copy, Debug)]
+pub enum Binding<'a> {
+    /// A tensor's bytes, as a storage buffer.
+    Tensor(&'a Tensor),
+    /// A texture view, as a storage texture (the bind group keeps the texture alive).
+    Texture(&'a wgpu::TextureView),
+}
+
 impl Dispatch {
     /// Records the launch into a compute pass. Allocates nothing.
     pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
@@ -199,6 +225,12 @@ impl Dispatch {
         pass.set_bind_group(0, &self.bind_group, &[]);
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
+    }
+
+    /// Records the launch into `encoder` in a compute pass of its own: what a host calls to run
+    /// one prepared kiln kernel inside its frame. Allocates and submits nothing.
+    pub fn record_into(&self, encoder: &mut wgpu::CommandEncoder) {
+        record_all(encoder, std::slice::from_ref(self));
     }
 
     /// The pipeline label, `kiln.<shader>.<entry>`.

@@ -6,6 +6,7 @@
 mod batch_norm;
 mod conv;
 mod data;
+mod embed;
 mod gan;
 mod graph;
 mod images;

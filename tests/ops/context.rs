@@ -187,3 +187,27 @@ fn recording_prepared_dispatches_creates_nothing() {
         "{got:?}"
     );
 }
+
+#[test]
+fn required_limits_raise_what_kiln_needs_and_lower_nothing() {
+    use kiln::wgpu::Limits;
+    let raised = Context::required_limits(Limits::downlevel_defaults());
+    assert_eq!(raised.max_storage_buffers_per_shader_stage, 8);
+    assert_eq!(raised.max_compute_workgroup_storage_size, 16384);
+    assert_eq!(raised.max_compute_invocations_per_workgroup, 256);
+    // Limits kiln does not care about keep the host's values.
+    assert_eq!(
+        raised.max_texture_dimension_2d,
+        Limits::downlevel_defaults().max_texture_dimension_2d
+    );
+    let generous = Limits {
+        max_storage_buffers_per_shader_stage: 16,
+        ..Limits::default()
+    };
+    assert_eq!(Context::required_limits(generous.clone()), generous);
+    assert_eq!(
+        Context::required_limits(Limits::default()),
+        Limits::default()
+    );
+    assert!(Context::required_features().is_empty());
+}

@@ -20,6 +20,7 @@ mod optim;
 mod reduce;
 mod shaders;
 mod softmax;
+mod to_texture;
 mod transpose;
 
 use std::sync::OnceLock;
