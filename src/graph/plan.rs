@@ -52,6 +52,11 @@ pub struct PlanSpec {
     pub mode: Mode,
     /// Seed of the plan's random ops (dropout).
     pub seed: u64,
+    /// Inputs read straight from these tensors instead of buffers of the plan's own, by input
+    /// name: a host application's buffer wrapped with [`Tensor::from_buffer`], or another
+    /// plan's output. No copy is made; whoever owns the tensor writes it before each step.
+    /// Shape and dtype must match the graph's input.
+    pub bound_inputs: Vec<(String, Tensor)>,
 }
 
 /// The watched values of one finished step.
@@ -167,6 +172,14 @@ impl Plan {
     ) -> Result<Plan> {
         let mut g = graph.clone();
         let mode = spec.mode;
+        for (name, _) in &spec.bound_inputs {
+            let v = g.get(name)?;
+            if !matches!(g.nodes[g.producer(v)?].kind, NodeKind::Input(..)) {
+                return Err(Error::Graph(format!(
+                    "'{name}' is bound in PlanSpec::bound_inputs but is not an input"
+                )));
+            }
+        }
 
         // 1. Gradients of the trained parameters.
         let mut trained: Vec<(String, Var, Var)> = Vec::new();
@@ -406,7 +419,22 @@ impl Plan {
             let meta = &g.values[out.id as usize].meta;
             let t = match &node.kind {
                 NodeKind::Input(name) => {
-                    let t = Tensor::zeros(ctx, &meta.shape, meta.dtype)?;
+                    let bound = spec.bound_inputs.iter().find(|(n, _)| n == name);
+                    let t = match bound {
+                        Some((_, t)) => {
+                            if t.shape() != meta.shape.as_slice() || t.dtype() != meta.dtype {
+                                return Err(Error::Graph(format!(
+                                    "bound input '{name}' is {:?} {:?}, the graph's input is {:?} {:?}",
+                                    t.dtype(),
+                                    t.shape(),
+                                    meta.dtype,
+                                    meta.shape
+                                )));
+                            }
+                            t.clone()
+                        }
+                        None => Tensor::zeros(ctx, &meta.shape, meta.dtype)?,
+                    };
                     input_bytes += meta.bytes();
                     inputs.insert(name.clone(), t.clone());
                     Some(t)

@@ -205,3 +205,52 @@ fn recording_submits_nothing_and_creates_nothing() {
         "the host's submission did not run the step"
     );
 }
+
+#[test]
+fn a_host_buffer_bound_as_a_plan_input_is_read_without_a_copy() {
+    let (ctx, device, queue) = host_context();
+    // The host's own buffer, written only by the host's queue.
+    let host = std::sync::Arc::new(device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("host input"),
+        size: 7 * 4,
+        usage: kiln::tensor::TENSOR_USAGE,
+        mapped_at_creation: false,
+    }));
+    let bound = kiln::Tensor::from_buffer(&ctx, host.clone(), 0, &[7], DType::F32).unwrap();
+    let mut g = Graph::new();
+    let x = g.input("x", &[7], DType::F32).unwrap();
+    let y = g.scale(x, 2.0, 1.0).unwrap();
+    let spec = PlanSpec {
+        outputs: vec![y],
+        bound_inputs: vec![("x".into(), bound.clone())],
+        ..Default::default()
+    };
+    let mut store = ParamStore::new(0);
+    let mut plan = Plan::compile(&ctx, &g, &mut store, &spec).unwrap();
+    assert_eq!(plan.input_tensor("x").unwrap().buffer(), &*host);
+    for round in 0..2 {
+        let data: Vec<f32> = (0..7).map(|i| (i * (round + 1)) as f32 - 3.0).collect();
+        queue.write_buffer(&host, 0, bytemuck::cast_slice(&data));
+        plan.step(&ctx).unwrap();
+        let got = plan.read_f32(&ctx, y).unwrap();
+        let want: Vec<f32> = data.iter().map(|v| 2.0 * v + 1.0).collect();
+        assert_eq!(got, want, "round {round}: the plan must read what the host wrote");
+    }
+
+    // A bound tensor of another shape, or a name that is not an input, is an error.
+    let wrong = kiln::Tensor::from_buffer(&ctx, host.clone(), 0, &[6], DType::F32).unwrap();
+    let spec = PlanSpec {
+        outputs: vec![y],
+        bound_inputs: vec![("x".into(), wrong)],
+        ..Default::default()
+    };
+    let err = Plan::compile(&ctx, &g, &mut store, &spec).err().unwrap().to_string();
+    assert!(err.contains("'x'") && err.contains("[6]") && err.contains("[7]"), "{err}");
+    let spec = PlanSpec {
+        outputs: vec![y],
+        bound_inputs: vec![("nope".into(), bound)],
+        ..Default::default()
+    };
+    let err = Plan::compile(&ctx, &g, &mut store, &spec).err().unwrap().to_string();
+    assert!(err.contains("nope"), "{err}");
+}
