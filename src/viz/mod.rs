@@ -1,12 +1,15 @@
 //! PNG pictures of a training run that people look at: loss curves ([`plot::line_plot`]),
-//! attention maps ([`heatmap::heatmap`]) and sample grids ([`grid::image_grid`]), drawn on the
+//! attention maps ([`heatmap::heatmap`]), sample grids ([`grid::image_grid`]) and bar charts
+//! ([`bars::bar_chart`]), drawn on the
 //! CPU with a hand-drawn [`font`] and written with the `image` crate.
 
+pub mod bars;
 pub mod font;
 pub mod grid;
 pub mod heatmap;
 pub mod plot;
 
+pub use bars::bar_chart;
 pub use grid::image_grid;
 pub use heatmap::heatmap;
 pub use plot::line_plot;

@@ -24,7 +24,7 @@ const BLACK: Rgb<u8> = Rgb([0, 0, 0]);
 const GRID: Rgb<u8> = Rgb([225, 225, 225]);
 
 /// Series colours (Tableau's first eight), cycled when there are more series.
-const PALETTE: [Rgb<u8>; 8] = [
+pub(super) const PALETTE: [Rgb<u8>; 8] = [
     Rgb([31, 119, 180]),
     Rgb([255, 127, 14]),
     Rgb([44, 160, 44]),

@@ -356,6 +356,30 @@ fn viz_line_plot_has_its_size_and_draws_series() {
 }
 
 #[test]
+fn viz_bar_chart_bar_heights_follow_values() {
+    let dir = scratch("bars");
+    let path = dir.join("bars.png");
+    let bars = [("a", 0.9), ("b", 0.1), ("c", 0.45)];
+    kiln::viz::bar_chart(&path, &bars, "accuracy", "fraction", Some(1.0)).unwrap();
+    let img = read_png(&path);
+    assert_eq!(img.dimensions(), (800, 500));
+    // Each bar is drawn in its palette colour; its height in pixels is proportional to its value.
+    let height = |color: [u8; 3]| {
+        let rows: Vec<u32> = img
+            .enumerate_pixels()
+            .filter(|(_, _, p)| p.0 == color)
+            .map(|(_, y, _)| y)
+            .collect();
+        (rows.iter().max().unwrap() - rows.iter().min().unwrap() + 1) as f64
+    };
+    let (a, b, c) = (height([31, 119, 180]), height([255, 127, 14]), height([44, 160, 44]));
+    assert!((a / b - 9.0).abs() < 0.6 && (c / b - 4.5).abs() < 0.4, "{a} {b} {c}");
+    let err = kiln::viz::bar_chart(&path, &[("x", f64::NAN)], "t", "y", None).unwrap_err();
+    assert!(err.to_string().contains("\"x\""), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn viz_heatmap_colour_is_monotone_in_value() {
     let dir = scratch("heatmap");
     let (rows, cols) = (3, 7);
