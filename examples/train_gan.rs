@@ -360,8 +360,9 @@ fn train(ctx: &Context, cfg: DcganConfig, args: &Args) -> Result<()> {
         let path = args.out.join(format!("samples_epoch_{}.png", epoch + 1));
         kiln::viz::image_grid(&path, &grid, 64, cfg.channels, cfg.size, cfg.size, 8)?;
         bar.println(&format!(
-            "epoch {}: D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}; wrote {}",
+            "epoch {} ({:.0} s): D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}; wrote {}",
             epoch + 1,
+            start.elapsed().as_secs_f64(),
             last.d_loss,
             last.g_loss,
             last.d_real,
