@@ -57,6 +57,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("bce", include_str!("../../shaders/bce.wgsl")),
     ("conv2d", include_str!("../../shaders/conv2d.wgsl")),
+    ("topk", include_str!("../../shaders/topk.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

@@ -25,6 +25,7 @@ pub mod matmul;
 pub mod optim;
 pub mod reduce;
 pub mod softmax;
+pub mod topk;
 pub mod transpose;
 
 use crate::context::Context;

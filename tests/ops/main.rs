@@ -20,6 +20,7 @@ mod optim;
 mod reduce;
 mod shaders;
 mod softmax;
+mod topk;
 mod transpose;
 
 use std::sync::OnceLock;
