@@ -8,6 +8,8 @@
 //! - [`Tensor`] is a device buffer with a shape; it hands out its `wgpu::Buffer`.
 //! - [`ops`] holds every op: forward and backward kernels, prepared as
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
+//! - [`index`] holds [`VectorIndex`](index::VectorIndex): vectors on the GPU searched by
+//!   exact (fused top-k) or approximate (IVF) inner product, saved as safetensors + JSON Lines.
 //! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
 //!   files, a character vocabulary and fixed-shape batches.
 //!
@@ -27,6 +29,7 @@ pub mod context;
 pub mod data;
 pub mod error;
 pub mod graph;
+pub mod index;
 pub mod io;
 pub mod kernels;
 pub mod metrics;

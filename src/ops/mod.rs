@@ -20,6 +20,7 @@ pub mod cross_entropy;
 pub mod dropout;
 pub mod elementwise;
 pub mod embedding;
+pub mod kmeans;
 pub mod layer_norm;
 pub mod matmul;
 pub mod optim;

@@ -8,6 +8,7 @@ mod conv;
 mod data;
 mod graph;
 mod images;
+mod index;
 mod io;
 mod nn;
 mod plan;
