@@ -295,9 +295,10 @@ fn clustered(rng: &mut Rng, clusters: usize, n: usize, d: usize, spread: f32) ->
 
 #[test]
 fn ivf_recall_and_full_probe_equals_exact() {
+    const SPREAD: f32 = 1.0;
     let mut rng = Rng::new(7);
     let (d, n, clusters) = (32, 4000, 40);
-    let data = clustered(&mut rng, clusters, n + 50, d, 0.3);
+    let data = clustered(&mut rng, clusters, n + 50, d, SPREAD);
     let mut index = VectorIndex::with_options(
         ctx(),
         d,
@@ -319,12 +320,19 @@ fn ivf_recall_and_full_probe_equals_exact() {
     let exact = index.search(ctx(), queries, 10).unwrap();
     let full = index.search_approx(ctx(), queries, 10, clusters).unwrap();
     assert_eq!(full, exact, "nprobe = nlist scans everything");
-    let approx = index.search_approx(ctx(), queries, 10, 4).unwrap();
-    let recall = kiln::index::ivf::recall_at(10, &exact, &approx);
-    eprintln!("IVF recall@10, nlist {clusters}, nprobe 4: {recall:.3}");
-    // Measured 1.000 here (points are far closer to their own centre than to any other): the
-    // lower bound leaves room for another adapter's k-means landing in a different optimum.
-    assert!(recall >= 0.9, "recall@10 {recall}");
+    // Probing more lists scans a superset, so recall cannot fall as nprobe grows.
+    let mut recalls = Vec::new();
+    for nprobe in [1, 2, 4, 8] {
+        let approx = index.search_approx(ctx(), queries, 10, nprobe).unwrap();
+        let r = kiln::index::ivf::recall_at(10, &exact, &approx);
+        eprintln!("IVF recall@10, nlist {clusters}, nprobe {nprobe}: {r:.3}");
+        recalls.push(r);
+    }
+    assert!(recalls.windows(2).all(|w| w[0] <= w[1]), "{recalls:?}");
+    // Measured on lavapipe: 0.906, 0.964, 0.972, 0.996 for nprobe 1, 2, 4, 8 (the clusters
+    // overlap: noise as wide as the spread of the centres). 0.9 at nprobe 4 leaves room for
+    // another adapter's k-means settling in a different local optimum.
+    assert!(recalls[2] >= 0.9, "recall@10 at nprobe 4: {}", recalls[2]);
     // Removed vectors drop out of the lists too; an add makes the quantiser stale.
     let top = exact[0][0].id;
     index.remove(ctx(), &[top]).unwrap();

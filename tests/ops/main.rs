@@ -14,6 +14,7 @@ mod cross_entropy;
 mod dropout;
 mod elementwise;
 mod embedding;
+mod kmeans;
 mod layer_norm;
 mod matmul;
 mod optim;
