@@ -6,15 +6,21 @@
 //          are deterministic). id = slot_base + n, or keys[n] when the vectors are reordered.
 // Not differentiable: there is no backward.
 // Two passes:
-//   topk_forward (or topk_forward_lists): invocation (q, c) scores query q against chunk c of
-//     CHUNK vectors and keeps a sorted top-k in private arrays; it writes k candidates at
-//     group (group_offset + c) of cand [Q, G, k]. Chunks past the end, removed vectors (live
-//     = 0) and short chunks leave (WORST, NONE) sentinels.
+//   topk_forward: invocation (g, c) scores queries 4g .. 4g+3 against chunk c of CHUNK
+//     vectors, 4x4 (query, vector) blocks at a time, and keeps a sorted top-k per query in
+//     private arrays; it writes k candidates per query at group (group_offset + c) of
+//     cand [Q, G, k]. Removed vectors (live = 0) and short chunks leave (WORST, NONE).
+//   topk_forward_lists: invocation (q, p, c) scores query q against chunk c of its p-th
+//     probed list, 4 vectors at a time; groups p·chunks + c.
 //   topk_merge: invocation (q, g') merges groups g'·F .. g'·F+F-1 of [Q, G, k] into group g'
 //     of [Q, ceil(G/F), k]; repeated until one group is left.
-// Grid: invocations flat over (q fastest, then chunk/group), folded into x, y with flat_group:
-// neighbouring lanes score the same vectors against different queries, so the vector loads of
-// a workgroup hit the same cache lines, and a single query still fills workgroups with chunks.
+// Grid: invocations flat over (query group fastest, then chunk), folded into x, y with
+// flat_group: neighbouring lanes read the same vectors, and a single query still fills
+// workgroups with chunks.
+// Measured on lavapipe (10,000 x 384, 64 queries): one query per invocation with 2 vec4 loads
+// per vec4 FMA ran at 0.1 GFLOP/s, load-bound (the driver scalarises every storage load);
+// 4x4 register blocks (8 loads per 16 vec4 FMAs) and the k-th score kept in a register for the
+// common reject path fixed that.
 // Private top-k arrays: per-lane arrays are cheap on CPU drivers and on GPUs they live in
 // registers or local memory; no workgroup memory or barrier is used.
 // WG = 64: a multiple of common subgroup widths, a quarter of the 256-invocation default limit.
@@ -67,31 +73,56 @@ const NONE: u32 = 0xffffffffu;
 @group(0) @binding(4) var<storage, read_write> cand_scores: array<f32>;
 @group(0) @binding(5) var<storage, read_write> cand_ids: array<u32>;
 
-fn score(qbase: u32, n: u32) -> f32 {
-    let vbase = n * params.d4;
-    // Two accumulators: independent chains for the FMA pipeline.
-    var a = vec4<f32>(0.0);
-    var b = vec4<f32>(0.0);
-    var d = 0u;
-    for (; d + 1u < params.d4; d += 2u) {
-        a = fma(queries[qbase + d], vectors[vbase + d], a);
-        b = fma(queries[qbase + d + 1u], vectors[vbase + d + 1u], b);
+// Sorted lists of up to KMAX (score, id) entries; topk_forward keeps one per query of its
+// group of 4 at base = 0, KMAX, 2·KMAX, 3·KMAX, the other entries use base 0.
+const LISTS: u32 = 256u;
+
+// Inserts (s, id) into the sorted list at base .. base + k, where s beats the k-th entry;
+// returns the new k-th score. Entries arrive in ascending id, so an equal score never displaces
+// an earlier one and the strict comparison keeps ties in id order.
+fn insert(
+    bs: ptr<function, array<f32, LISTS>>,
+    bi: ptr<function, array<u32, LISTS>>,
+    base: u32,
+    k: u32,
+    s: f32,
+    id: u32,
+) -> f32 {
+    var j = k - 1u;
+    for (; j > 0u && s > (*bs)[base + j - 1u]; j--) {
+        (*bs)[base + j] = (*bs)[base + j - 1u];
+        (*bi)[base + j] = (*bi)[base + j - 1u];
     }
-    if d < params.d4 {
-        a = fma(queries[qbase + d], vectors[vbase + d], a);
-    }
-    let s = a + b;
-    return (s.x + s.y) + (s.z + s.w);
+    (*bs)[base + j] = s;
+    (*bi)[base + j] = id;
+    return (*bs)[base + k - 1u];
 }
 
-// (sa, ia) ranks before (sb, ib): higher score, then smaller id; an empty slot ranks last.
-fn better(sa: f32, ia: u32, sb: f32, ib: u32) -> bool {
-    if ib == NONE {
-        return ia != NONE;
+// Scores of 4 queries (rows qrow, vec4-indexed) against 4 vectors (rows vrow): column i of the
+// result holds query i's scores against vectors 0..3. Each step multiplies a 4x4 block of the
+// vectors by a 4x4 block of the queries: 8 vec4 loads feed 64 multiply-adds, which is what
+// makes the kernel compute-bound rather than load-bound (CPU drivers scalarise every load).
+fn scores4x4(qrow: vec4<u32>, vrow: vec4<u32>) -> mat4x4<f32> {
+    var acc = mat4x4<f32>();
+    for (var d = 0u; d < params.d4; d++) {
+        let qm = mat4x4<f32>(
+            queries[qrow.x + d],
+            queries[qrow.y + d],
+            queries[qrow.z + d],
+            queries[qrow.w + d],
+        );
+        let vm = mat4x4<f32>(
+            vectors[vrow.x + d],
+            vectors[vrow.y + d],
+            vectors[vrow.z + d],
+            vectors[vrow.w + d],
+        );
+        acc += transpose(vm) * qm;
     }
-    return ia != NONE && (sa > sb || (sa == sb && ia < ib));
+    return acc;
 }
 
+// Invocation (g, c): queries 4g .. 4g+3 against chunk c, 4 vectors at a time.
 @compute @workgroup_size(WG)
 fn topk_forward(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -99,42 +130,52 @@ fn topk_forward(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let idx = flat_group(wid, num) * WG + lid;
-    let q = idx % params.q;
-    let c = idx / params.q;
+    let groups4 = (params.q + 3u) / 4u;
+    let g = idx % groups4;
+    let c = idx / groups4;
     if c >= params.chunks {
         return;
     }
     let k = params.k;
-    var best_s: array<f32, KMAX>;
-    var best_i: array<u32, KMAX>;
+    var bs: array<f32, LISTS>;
+    var bi: array<u32, LISTS>;
     for (var j = 0u; j < k; j++) {
-        best_s[j] = WORST;
-        best_i[j] = NONE;
+        for (var t = 0u; t < 4u; t++) {
+            bs[t * KMAX + j] = WORST;
+            bi[t * KMAX + j] = NONE;
+        }
     }
-    let qbase = q * params.d4;
+    // The k-th best score of each list: the hot path compares against registers only.
+    var thr = vec4<f32>(WORST);
+    let q0 = g * 4u;
+    let last_q = params.q - 1u;
+    // Rows past Q repeat the last query; their lists are never written out.
+    let qrow = min(vec4<u32>(q0, q0 + 1u, q0 + 2u, q0 + 3u), vec4<u32>(last_q)) * params.d4;
+    let nq = min(4u, params.q - q0);
     let start = c * params.chunk;
     let end = min(start + params.chunk, params.rows);
-    for (var n = start; n < end; n++) {
-        if params.has_live != 0u && live[n] == 0u {
-            continue;
-        }
-        let s = score(qbase, n);
-        // Vectors are visited in ascending id, so an equal score never displaces an earlier
-        // one: a strict comparison keeps ties in id order.
-        if s > best_s[k - 1u] {
-            var j = k - 1u;
-            for (; j > 0u && s > best_s[j - 1u]; j--) {
-                best_s[j] = best_s[j - 1u];
-                best_i[j] = best_i[j - 1u];
+    for (var n = start; n < end; n += 4u) {
+        let rows = min(vec4<u32>(n, n + 1u, n + 2u, n + 3u), vec4<u32>(end - 1u));
+        let acc = scores4x4(qrow, rows * params.d4);
+        for (var v = 0u; v < min(4u, end - n); v++) {
+            let row = n + v;
+            if params.has_live != 0u && live[row] == 0u {
+                continue;
             }
-            best_s[j] = s;
-            best_i[j] = params.slot_base + n;
+            for (var t = 0u; t < nq; t++) {
+                let s = acc[t][v];
+                if s > thr[t] {
+                    thr[t] = insert(&bs, &bi, t * KMAX, k, s, params.slot_base + row);
+                }
+            }
         }
     }
-    let out = (q * params.groups + params.group_offset + c) * k;
-    for (var j = 0u; j < k; j++) {
-        cand_scores[out + j] = best_s[j];
-        cand_ids[out + j] = best_i[j];
+    for (var t = 0u; t < nq; t++) {
+        let out = ((q0 + t) * params.groups + params.group_offset + c) * k;
+        for (var j = 0u; j < k; j++) {
+            cand_scores[out + j] = bs[t * KMAX + j];
+            cand_ids[out + j] = bi[t * KMAX + j];
+        }
     }
 }
 
@@ -143,7 +184,10 @@ fn topk_forward(
 @group(0) @binding(7) var<storage, read> offsets: array<u32>;
 
 // Invocation (q, p, c): chunk c of the list probes[q, p]; the vectors are stored list by list,
-// list l at rows offsets[l] .. offsets[l+1], and keys[n] is the id of row n.
+// list l at rows offsets[l] .. offsets[l+1], and keys[n] is the id of row n (ascending within
+// a list). Queries of one workgroup probe different lists, so this scores one query against
+// 4 vectors per step, with the same arithmetic as topk_forward (a query's column of the 4x4
+// block), so that probing every list reproduces exact search bit for bit.
 @compute @workgroup_size(WG)
 fn topk_forward_lists(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -159,41 +203,51 @@ fn topk_forward_lists(
         return;
     }
     let k = params.k;
-    var best_s: array<f32, KMAX>;
-    var best_i: array<u32, KMAX>;
+    var bs: array<f32, LISTS>;
+    var bi: array<u32, LISTS>;
     for (var j = 0u; j < k; j++) {
-        best_s[j] = WORST;
-        best_i[j] = NONE;
+        bs[j] = WORST;
+        bi[j] = NONE;
     }
+    var thr = WORST;
     let list = probes[q * params.nprobe + p];
     let lo = offsets[list];
     let hi = offsets[list + 1u];
     let qbase = q * params.d4;
     let start = lo + c * params.chunk;
     let end = min(start + params.chunk, hi);
-    for (var n = start; n < end; n++) {
-        let id = keys[n];
-        if id == NONE {
-            continue;
+    for (var n = start; n < end; n += 4u) {
+        let rows = min(vec4<u32>(n, n + 1u, n + 2u, n + 3u), vec4<u32>(end - 1u)) * params.d4;
+        var acc = vec4<f32>(0.0);
+        for (var d = 0u; d < params.d4; d++) {
+            let vm = mat4x4<f32>(
+                vectors[rows.x + d],
+                vectors[rows.y + d],
+                vectors[rows.z + d],
+                vectors[rows.w + d],
+            );
+            acc += transpose(vm) * queries[qbase + d];
         }
-        let s = score(qbase, n);
-        // Keys ascend within a list, so as in topk_forward a strict comparison keeps ties in
-        // id order.
-        if s > best_s[k - 1u] {
-            var j = k - 1u;
-            for (; j > 0u && s > best_s[j - 1u]; j--) {
-                best_s[j] = best_s[j - 1u];
-                best_i[j] = best_i[j - 1u];
+        for (var v = 0u; v < min(4u, end - n); v++) {
+            let id = keys[n + v];
+            if id != NONE && acc[v] > thr {
+                thr = insert(&bs, &bi, 0u, k, acc[v], id);
             }
-            best_s[j] = s;
-            best_i[j] = id;
         }
     }
     let out = (q * params.groups + params.group_offset + p * params.chunks + c) * k;
     for (var j = 0u; j < k; j++) {
-        cand_scores[out + j] = best_s[j];
-        cand_ids[out + j] = best_i[j];
+        cand_scores[out + j] = bs[j];
+        cand_ids[out + j] = bi[j];
     }
+}
+
+// (sa, ia) ranks before (sb, ib): higher score, then smaller id; an empty slot ranks last.
+fn better(sa: f32, ia: u32, sb: f32, ib: u32) -> bool {
+    if ib == NONE {
+        return ia != NONE;
+    }
+    return ia != NONE && (sa > sb || (sa == sb && ia < ib));
 }
 
 @group(0) @binding(1) var<storage, read> in_scores: array<f32>;

@@ -151,9 +151,12 @@ fn check_u32(t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// The default chunk for `rows` vectors and `q` queries.
+/// The default chunk for `rows` vectors and `q` queries (scored in groups of 4).
 pub fn default_chunk(rows: usize, q: usize, k: usize) -> usize {
-    (rows * q).div_ceil(TARGET_INVOCATIONS).max(4 * k).max(16)
+    (rows * q.div_ceil(4))
+        .div_ceil(TARGET_INVOCATIONS)
+        .max(4 * k)
+        .max(16)
 }
 
 /// Prepares `(scores, ids) = top-k of queries·vectorsᵀ` over `shards`, into `scores [Q, k]` f32
@@ -250,7 +253,7 @@ pub fn forward_with(
             ctx,
             &p,
             &[queries, s.vectors, live, &cand_s, &cand_i],
-            grid_for(q * n, WG),
+            grid_for(q.div_ceil(4) * n, WG),
         )?);
         offset += n;
     }
@@ -341,7 +344,7 @@ pub fn forward_lists(
         }
     }
     let longest = shards.iter().map(|s| s.longest).max().unwrap_or(0);
-    let chunk = default_chunk(longest * nprobe, q, k);
+    let chunk = default_chunk(longest * nprobe, q * 4, k);
     let chunks: Vec<usize> = shards
         .iter()
         .map(|s| s.longest.div_ceil(chunk).max(1))
