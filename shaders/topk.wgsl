@@ -6,8 +6,8 @@
 //          are deterministic). id = slot_base + n, or keys[n] when the vectors are reordered.
 // Not differentiable: there is no backward.
 // Two passes:
-//   topk_forward: invocation (g, c) scores queries 4g .. 4g+3 against chunk c of CHUNK
-//     vectors, 4x4 (query, vector) blocks at a time, and keeps a sorted top-k per query in
+//   topk_forward: invocation (g, c) scores queries 8g .. 8g+7 against chunk c of CHUNK
+//     vectors, 8 at a time in four 4x4 (query, vector) blocks, and keeps a sorted top-k per query in
 //     private arrays; it writes k candidates per query at group (group_offset + c) of
 //     cand [Q, G, k]. Removed vectors (live = 0) and short chunks leave (WORST, NONE).
 //   topk_forward_lists: invocation (q, p, c) scores query q against chunk c of its p-th
@@ -74,8 +74,8 @@ const NONE: u32 = 0xffffffffu;
 @group(0) @binding(5) var<storage, read_write> cand_ids: array<u32>;
 
 // Sorted lists of up to KMAX (score, id) entries; topk_forward keeps one per query of its
-// group of 4 at base = 0, KMAX, 2·KMAX, 3·KMAX, the other entries use base 0.
-const LISTS: u32 = 256u;
+// group of 8 at base = t·KMAX, the other entries use base 0.
+const LISTS: u32 = 512u;
 
 // Inserts (s, id) into the sorted list at base .. base + k, where s beats the k-th entry;
 // returns the new k-th score. Entries arrive in ascending id, so an equal score never displaces
@@ -98,31 +98,10 @@ fn insert(
     return (*bs)[base + k - 1u];
 }
 
-// Scores of 4 queries (rows qrow, vec4-indexed) against 4 vectors (rows vrow): column i of the
-// result holds query i's scores against vectors 0..3. Each step multiplies a 4x4 block of the
-// vectors by a 4x4 block of the queries: 8 vec4 loads feed 64 multiply-adds, which is what
-// makes the kernel compute-bound rather than load-bound (CPU drivers scalarise every load).
-fn scores4x4(qrow: vec4<u32>, vrow: vec4<u32>) -> mat4x4<f32> {
-    var acc = mat4x4<f32>();
-    for (var d = 0u; d < params.d4; d++) {
-        let qm = mat4x4<f32>(
-            queries[qrow.x + d],
-            queries[qrow.y + d],
-            queries[qrow.z + d],
-            queries[qrow.w + d],
-        );
-        let vm = mat4x4<f32>(
-            vectors[vrow.x + d],
-            vectors[vrow.y + d],
-            vectors[vrow.z + d],
-            vectors[vrow.w + d],
-        );
-        acc += transpose(vm) * qm;
-    }
-    return acc;
-}
-
-// Invocation (g, c): queries 4g .. 4g+3 against chunk c, 4 vectors at a time.
+// Invocation (g, c): queries 8g .. 8g+7 against chunk c, 8 vectors at a time. Each step
+// multiplies 4x4 blocks: 16 vec4 loads (8 query rows, 8 vector rows) feed 256 multiply-adds
+// held in four mat4x4 accumulators; column t of a block holds query t's scores against the
+// block's 4 vectors.
 @compute @workgroup_size(WG)
 fn topk_forward(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -130,9 +109,9 @@ fn topk_forward(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let idx = flat_group(wid, num) * WG + lid;
-    let groups4 = (params.q + 3u) / 4u;
-    let g = idx % groups4;
-    let c = idx / groups4;
+    let groups8 = (params.q + 7u) / 8u;
+    let g = idx % groups8;
+    let c = idx / groups8;
     if c >= params.chunks {
         return;
     }
@@ -140,30 +119,63 @@ fn topk_forward(
     var bs: array<f32, LISTS>;
     var bi: array<u32, LISTS>;
     for (var j = 0u; j < k; j++) {
-        for (var t = 0u; t < 4u; t++) {
+        for (var t = 0u; t < 8u; t++) {
             bs[t * KMAX + j] = WORST;
             bi[t * KMAX + j] = NONE;
         }
     }
-    // The k-th best score of each list: the hot path compares against registers only.
-    var thr = vec4<f32>(WORST);
-    let q0 = g * 4u;
-    let last_q = params.q - 1u;
+    // The k-th best score of each list: the common reject path reads no list.
+    var thr: array<f32, 8>;
+    for (var t = 0u; t < 8u; t++) {
+        thr[t] = WORST;
+    }
+    let q0 = g * 8u;
+    let last_q = vec4<u32>(params.q - 1u);
     // Rows past Q repeat the last query; their lists are never written out.
-    let qrow = min(vec4<u32>(q0, q0 + 1u, q0 + 2u, q0 + 3u), vec4<u32>(last_q)) * params.d4;
-    let nq = min(4u, params.q - q0);
+    let qa = min(vec4<u32>(q0, q0 + 1u, q0 + 2u, q0 + 3u), last_q) * params.d4;
+    let qb = min(vec4<u32>(q0 + 4u, q0 + 5u, q0 + 6u, q0 + 7u), last_q) * params.d4;
+    let nq = min(8u, params.q - q0);
     let start = c * params.chunk;
     let end = min(start + params.chunk, params.rows);
-    for (var n = start; n < end; n += 4u) {
-        let rows = min(vec4<u32>(n, n + 1u, n + 2u, n + 3u), vec4<u32>(end - 1u));
-        let acc = scores4x4(qrow, rows * params.d4);
-        for (var v = 0u; v < min(4u, end - n); v++) {
+    for (var n = start; n < end; n += 8u) {
+        let last = vec4<u32>(end - 1u);
+        let va = min(vec4<u32>(n, n + 1u, n + 2u, n + 3u), last) * params.d4;
+        let vb = min(vec4<u32>(n + 4u, n + 5u, n + 6u, n + 7u), last) * params.d4;
+        var a00 = mat4x4<f32>();
+        var a01 = mat4x4<f32>();
+        var a10 = mat4x4<f32>();
+        var a11 = mat4x4<f32>();
+        for (var d = 0u; d < params.d4; d++) {
+            let qma = mat4x4<f32>(
+                queries[qa.x + d], queries[qa.y + d], queries[qa.z + d], queries[qa.w + d],
+            );
+            let qmb = mat4x4<f32>(
+                queries[qb.x + d], queries[qb.y + d], queries[qb.z + d], queries[qb.w + d],
+            );
+            let vma = transpose(mat4x4<f32>(
+                vectors[va.x + d], vectors[va.y + d], vectors[va.z + d], vectors[va.w + d],
+            ));
+            let vmb = transpose(mat4x4<f32>(
+                vectors[vb.x + d], vectors[vb.y + d], vectors[vb.z + d], vectors[vb.w + d],
+            ));
+            a00 += vma * qma;
+            a01 += vmb * qma;
+            a10 += vma * qmb;
+            a11 += vmb * qmb;
+        }
+        for (var v = 0u; v < min(8u, end - n); v++) {
             let row = n + v;
             if params.has_live != 0u && live[row] == 0u {
                 continue;
             }
             for (var t = 0u; t < nq; t++) {
-                let s = acc[t][v];
+                var col: vec4<f32>;
+                if t < 4u {
+                    col = select(a01[t], a00[t], v < 4u);
+                } else {
+                    col = select(a11[t - 4u], a10[t - 4u], v < 4u);
+                }
+                let s = col[v % 4u];
                 if s > thr[t] {
                     thr[t] = insert(&bs, &bi, t * KMAX, k, s, params.slot_base + row);
                 }

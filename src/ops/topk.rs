@@ -151,9 +151,9 @@ fn check_u32(t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// The default chunk for `rows` vectors and `q` queries (scored in groups of 4).
+/// The default chunk for `rows` vectors and `q` queries (scored in groups of 8).
 pub fn default_chunk(rows: usize, q: usize, k: usize) -> usize {
-    (rows * q.div_ceil(4))
+    (rows * q.div_ceil(8))
         .div_ceil(TARGET_INVOCATIONS)
         .max(4 * k)
         .max(16)
@@ -253,7 +253,7 @@ pub fn forward_with(
             ctx,
             &p,
             &[queries, s.vectors, live, &cand_s, &cand_i],
-            grid_for(q.div_ceil(4) * n, WG),
+            grid_for(q.div_ceil(8) * n, WG),
         )?);
         offset += n;
     }
@@ -344,7 +344,7 @@ pub fn forward_lists(
         }
     }
     let longest = shards.iter().map(|s| s.longest).max().unwrap_or(0);
-    let chunk = default_chunk(longest * nprobe, q * 4, k);
+    let chunk = default_chunk(longest * nprobe, q * 8, k);
     let chunks: Vec<usize> = shards
         .iter()
         .map(|s| s.longest.div_ceil(chunk).max(1))
