@@ -7,8 +7,8 @@
 // Not differentiable: there is no backward.
 // Two passes:
 //   topk_forward: invocation (g, c) scores queries 8g .. 8g+7 against chunk c of CHUNK
-//     vectors, 8 at a time in four 4x4 (query, vector) blocks, and keeps a sorted top-k per query in
-//     private arrays; it writes k candidates per query at group (group_offset + c) of
+//     vectors, 8 at a time in four 4x4 (query, vector) blocks, keeps a sorted top-k per
+//     query in private arrays, and writes k candidates per query at group (group_offset + c) of
 //     cand [Q, G, k]. Removed vectors (live = 0) and short chunks leave (WORST, NONE).
 //   topk_forward_lists: invocation (q, p, c) scores query q against chunk c of its p-th
 //     probed list, 4 vectors at a time; groups p·chunks + c.
@@ -17,10 +17,12 @@
 // Grid: invocations flat over (query group fastest, then chunk), folded into x, y with
 // flat_group: neighbouring lanes read the same vectors, and a single query still fills
 // workgroups with chunks.
-// Measured on lavapipe (10,000 x 384, 64 queries): one query per invocation with 2 vec4 loads
-// per vec4 FMA ran at 0.1 GFLOP/s, load-bound (the driver scalarises every storage load);
-// 4x4 register blocks (8 loads per 16 vec4 FMAs) and the k-th score kept in a register for the
-// common reject path fixed that.
+// Measured on lavapipe (Mesa 22.3.6, 2 shared cores; 10,000 x 384, 64 queries, k = 10), where
+// every storage load is scalarised over the lanes, so speed follows FMAs per loaded value:
+// one query per invocation, 2 vec4 loads per vec4 FMA: 0.09 GFLOP/s; one 4x4 (query, vector)
+// block per step: ~0.5-1; 8x8 (four 4x4 blocks) per step: 1.7 (matmul/register.wgsl's 32x32
+// reaches ~3.6 there, but a top-k list per query makes large query tiles costly in private
+// memory). The k-th score is kept per query so the common reject path reads no list.
 // Private top-k arrays: per-lane arrays are cheap on CPU drivers and on GPUs they live in
 // registers or local memory; no workgroup memory or barrier is used.
 // WG = 64: a multiple of common subgroup widths, a quarter of the 256-invocation default limit.
