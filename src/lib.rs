@@ -9,6 +9,8 @@
 //! - [`ops`] holds every op: forward and backward kernels, prepared as
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
 //! - [`ops::to_texture`] writes an image tensor into a host's texture on the GPU.
+//! - [`index`] holds [`VectorIndex`](index::VectorIndex): vectors on the GPU searched by
+//!   exact (fused top-k) or approximate (IVF) inner product, saved as safetensors + JSON Lines.
 //! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
 //!   files, a character vocabulary and fixed-shape batches.
 //!
@@ -98,6 +100,7 @@ pub mod data;
 pub mod error;
 pub mod gan;
 pub mod graph;
+pub mod index;
 pub mod io;
 pub mod kernels;
 pub mod metrics;

@@ -1,13 +1,14 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|batch_norm]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|batch_norm|search]`
 
 mod attention;
 mod batch_norm;
 mod block;
 mod figure;
 mod matmul;
+mod search;
 mod softmax;
 
 use figure::Figure;
@@ -20,7 +21,7 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only matmul|softmax|attention|block|batch_norm` runs one group of cases.
+    // `--only matmul|softmax|attention|block|batch_norm|search` runs one group of cases.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -53,6 +54,9 @@ fn main() -> kiln::Result<()> {
             println!("{}", f.line());
         }
         figures.extend(block);
+    }
+    if wanted("search") {
+        figures.extend(search::run(&ctx, quick)?);
     }
     if let Some(path) = json {
         let body: Vec<String> = figures.iter().map(|f| format!("  {}", f.json())).collect();

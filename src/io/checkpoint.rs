@@ -141,10 +141,15 @@ pub fn save(
     write_atomically(dir, &final_path, &bytes)
 }
 
-/// Writes `bytes` to `final_path` through a synced temporary file in `dir` and a rename.
-fn write_atomically(dir: &Path, final_path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `final_path` (a file in `dir`) through a synced temporary file
+/// `<name>.tmp` in `dir` and a rename, creating `dir`.
+pub(crate) fn write_atomically(dir: &Path, final_path: &Path, bytes: &[u8]) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| io_error(dir, format!("cannot create: {e}")))?;
-    let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp"));
+    let name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| CHECKPOINT_FILE.to_string());
+    let tmp = dir.join(format!("{name}.tmp"));
     {
         let mut file =
             fs::File::create(&tmp).map_err(|e| io_error(&tmp, format!("cannot create: {e}")))?;

@@ -58,6 +58,8 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("bce", include_str!("../../shaders/bce.wgsl")),
     ("conv2d", include_str!("../../shaders/conv2d.wgsl")),
     ("to_texture", include_str!("../../shaders/to_texture.wgsl")),
+    ("topk", include_str!("../../shaders/topk.wgsl")),
+    ("kmeans", include_str!("../../shaders/kmeans.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

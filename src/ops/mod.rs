@@ -20,12 +20,14 @@ pub mod cross_entropy;
 pub mod dropout;
 pub mod elementwise;
 pub mod embedding;
+pub mod kmeans;
 pub mod layer_norm;
 pub mod matmul;
 pub mod optim;
 pub mod reduce;
 pub mod softmax;
 pub mod to_texture;
+pub mod topk;
 pub mod transpose;
 
 use crate::context::Context;

@@ -10,6 +10,7 @@ mod embed;
 mod gan;
 mod graph;
 mod images;
+mod index;
 mod io;
 mod nn;
 mod plan;

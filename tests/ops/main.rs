@@ -14,6 +14,7 @@ mod cross_entropy;
 mod dropout;
 mod elementwise;
 mod embedding;
+mod kmeans;
 mod layer_norm;
 mod matmul;
 mod optim;
@@ -21,6 +22,7 @@ mod reduce;
 mod shaders;
 mod softmax;
 mod to_texture;
+mod topk;
 mod transpose;
 
 use std::sync::OnceLock;
