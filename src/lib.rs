@@ -32,6 +32,7 @@ pub mod kernels;
 pub mod metrics;
 pub mod nn;
 pub mod ops;
+pub mod pretrained;
 pub mod progress;
 pub mod tensor;
 pub mod train;

@@ -219,7 +219,7 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
 }
 
 /// Little-endian `data` of `dtype` as f32, or `None` for a dtype kiln does not load.
-fn widen(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
+pub(crate) fn widen(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
     match dtype {
         Dtype::F32 => Some(
             data.chunks_exact(4)

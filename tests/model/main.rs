@@ -11,6 +11,7 @@ mod images;
 mod io;
 mod nn;
 mod plan;
+mod pretrained;
 mod seq2seq;
 
 use std::sync::OnceLock;
