@@ -576,7 +576,9 @@ fn minilm_matches_sentence_transformers() {
         })
         .collect();
 
+    let start = std::time::Instant::now();
     let mut enc = SentenceEncoder::load(ctx(), minilm_dir()).unwrap();
+    let loaded = start.elapsed().as_secs_f64();
     assert_eq!(enc.dim(), 384);
     assert_eq!(enc.max_seq_length(), 256);
     let ids = enc.tokenize(&texts).unwrap();
@@ -590,7 +592,9 @@ fn minilm_matches_sentence_transformers() {
 
     // Batches of 8: the long text pads only its own batch to 256.
     enc.set_batch_size(8);
+    let start = std::time::Instant::now();
     let got = enc.embed(ctx(), &texts).unwrap();
+    let embedded = start.elapsed().as_secs_f64();
     let mut worst = (1.0f64, 0usize);
     for (i, (g, c)) in got.iter().zip(cases).enumerate() {
         let want: Vec<f64> = c["embedding"]
