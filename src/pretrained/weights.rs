@@ -112,7 +112,7 @@ pub(crate) fn load_into(
     let file = SafeTensors::deserialize(&bytes)
         .map_err(|e| io(format!("not a valid safetensors file: {e:?}")))?;
     let names = file.names();
-    let has = |n: &str| names.iter().any(|m| *m == n);
+    let has = |n: &str| names.contains(&n);
     // Checkpoints saved from BertForPreTraining and friends prefix the encoder with "bert.".
     let prefix = if !has("embeddings.word_embeddings.weight")
         && has("bert.embeddings.word_embeddings.weight")
