@@ -239,6 +239,34 @@ impl SentenceEncoder {
         Ok(result)
     }
 
+    /// Where the time of one batch of `batch` texts of `len` word pieces goes: each dispatch
+    /// timed on its own ([`Plan::profile`]), `(kernel label, seconds)` in step order. The
+    /// padded shape is bucketed as [`embed_ids`](Self::embed_ids) does, and every text is word
+    /// piece 0 repeated (the cost does not depend on the ids).
+    pub fn profile(
+        &mut self,
+        ctx: &Context,
+        batch: usize,
+        len: usize,
+    ) -> Result<Vec<(String, f64)>> {
+        let len = len.clamp(1, self.sentence.max_seq_length);
+        let t = bucket_len(len, self.sentence.max_seq_length);
+        let b = batch.max(1);
+        let mut mask = vec![0u32; b * t];
+        let mut pool = vec![0f32; b * t];
+        for r in 0..b {
+            mask[r * t..r * t + len].fill(1);
+            pool_weights(self.sentence.pooling, len, &mut pool[r * t..(r + 1) * t]);
+        }
+        let compiled = self.plan(ctx, b, t)?;
+        compiled
+            .plan
+            .set_input_u32(ctx, "input_ids", &vec![0; b * t])?;
+        compiled.plan.set_input_u32(ctx, "attention_mask", &mask)?;
+        compiled.plan.set_input_f32(ctx, "pool_weights", &pool)?;
+        compiled.plan.profile(ctx)
+    }
+
     /// The plan for batch `b` and padded length `t`, compiled on first use.
     fn plan(&mut self, ctx: &Context, b: usize, t: usize) -> Result<&mut Compiled> {
         if !self.plans.contains_key(&(b, t)) {

@@ -398,6 +398,11 @@ fn tiny_bert_padding_invariance_and_plan_reuse() {
     let t = enc.embed_tensor(ctx(), TEXTS).unwrap();
     assert_eq!(t.shape(), &[TEXTS.len(), D]);
     assert_eq!(t.to_vec_f32(ctx()).unwrap(), batch.concat());
+    let profile = enc.profile(ctx(), 2, 5).unwrap();
+    assert!(
+        profile.iter().any(|(label, _)| label.contains("attention")),
+        "{profile:?}"
+    );
 }
 
 #[test]
