@@ -10,6 +10,9 @@
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
 //! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
 //!   files, a character vocabulary and fixed-shape batches.
+//! - [`pretrained`] loads pretrained models from Hugging Face folders: a BERT-family
+//!   [`SentenceEncoder`](pretrained::SentenceEncoder) (all-MiniLM-L6-v2) with
+//!   sentence-transformers' pooling and normalisation.
 //!
 //! ```no_run
 //! # fn main() -> kiln::Result<()> {
