@@ -13,6 +13,9 @@
 //!   exact (fused top-k) or approximate (IVF) inner product, saved as safetensors + JSON Lines.
 //! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
 //!   files, a character vocabulary and fixed-shape batches.
+//! - [`pretrained`] loads pretrained models from Hugging Face folders: a BERT-family
+//!   [`SentenceEncoder`](pretrained::SentenceEncoder) (all-MiniLM-L6-v2) with
+//!   sentence-transformers' pooling and normalisation.
 //!
 //! ```no_run
 //! # fn main() -> kiln::Result<()> {
@@ -106,6 +109,7 @@ pub mod kernels;
 pub mod metrics;
 pub mod nn;
 pub mod ops;
+pub mod pretrained;
 pub mod progress;
 pub mod tensor;
 pub mod train;

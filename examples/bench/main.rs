@@ -1,11 +1,14 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|batch_norm|search]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|batch_norm|search|encoder]`
+//!
+//! `encoder` needs `KILN_MINILM_DIR` (`.ci/fetch_minilm.sh DIR`) and is skipped without it.
 
 mod attention;
 mod batch_norm;
 mod block;
+mod encoder;
 mod figure;
 mod matmul;
 mod search;
@@ -21,7 +24,7 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only matmul|softmax|attention|block|batch_norm|search` runs one group of cases.
+    // `--only matmul|softmax|attention|block|batch_norm|search|encoder` runs one group of cases.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -57,6 +60,9 @@ fn main() -> kiln::Result<()> {
     }
     if wanted("search") {
         figures.extend(search::run(&ctx, quick)?);
+    }
+    if wanted("encoder") {
+        figures.extend(encoder::run(&ctx)?);
     }
     if let Some(path) = json {
         let body: Vec<String> = figures.iter().map(|f| format!("  {}", f.json())).collect();

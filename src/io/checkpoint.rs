@@ -143,7 +143,7 @@ pub fn save(
 
 /// Writes `bytes` to `final_path` (a file in `dir`) through a synced temporary file
 /// `<name>.tmp` in `dir` and a rename, creating `dir`.
-pub(crate) fn write_atomically(dir: &Path, final_path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomically(dir: &Path, final_path: &Path, bytes: &[u8]) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| io_error(dir, format!("cannot create: {e}")))?;
     let name = final_path
         .file_name()
@@ -224,7 +224,7 @@ pub fn load(path: &Path) -> Result<Checkpoint> {
 }
 
 /// Little-endian `data` of `dtype` as f32, or `None` for a dtype kiln does not load.
-fn widen(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
+pub(crate) fn widen(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
     match dtype {
         Dtype::F32 => Some(
             data.chunks_exact(4)

@@ -3,4 +3,4 @@
 
 pub mod checkpoint;
 
-pub use checkpoint::{load, restore, save, Checkpoint, CHECKPOINT_FILE};
+pub use checkpoint::{load, restore, save, write_atomically, Checkpoint, CHECKPOINT_FILE};

@@ -14,6 +14,7 @@ mod index;
 mod io;
 mod nn;
 mod plan;
+mod pretrained;
 mod seq2seq;
 
 use std::sync::OnceLock;
