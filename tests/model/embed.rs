@@ -234,7 +234,10 @@ fn a_host_buffer_bound_as_a_plan_input_is_read_without_a_copy() {
         plan.step(&ctx).unwrap();
         let got = plan.read_f32(&ctx, y).unwrap();
         let want: Vec<f32> = data.iter().map(|v| 2.0 * v + 1.0).collect();
-        assert_eq!(got, want, "round {round}: the plan must read what the host wrote");
+        assert_eq!(
+            got, want,
+            "round {round}: the plan must read what the host wrote"
+        );
     }
 
     // A bound tensor of another shape, or a name that is not an input, is an error.
@@ -244,13 +247,22 @@ fn a_host_buffer_bound_as_a_plan_input_is_read_without_a_copy() {
         bound_inputs: vec![("x".into(), wrong)],
         ..Default::default()
     };
-    let err = Plan::compile(&ctx, &g, &mut store, &spec).err().unwrap().to_string();
-    assert!(err.contains("'x'") && err.contains("[6]") && err.contains("[7]"), "{err}");
+    let err = Plan::compile(&ctx, &g, &mut store, &spec)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("'x'") && err.contains("[6]") && err.contains("[7]"),
+        "{err}"
+    );
     let spec = PlanSpec {
         outputs: vec![y],
         bound_inputs: vec![("nope".into(), bound)],
         ..Default::default()
     };
-    let err = Plan::compile(&ctx, &g, &mut store, &spec).err().unwrap().to_string();
+    let err = Plan::compile(&ctx, &g, &mut store, &spec)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("nope"), "{err}");
 }

@@ -372,8 +372,15 @@ fn viz_bar_chart_bar_heights_follow_values() {
             .collect();
         (rows.iter().max().unwrap() - rows.iter().min().unwrap() + 1) as f64
     };
-    let (a, b, c) = (height([31, 119, 180]), height([255, 127, 14]), height([44, 160, 44]));
-    assert!((a / b - 9.0).abs() < 0.6 && (c / b - 4.5).abs() < 0.4, "{a} {b} {c}");
+    let (a, b, c) = (
+        height([31, 119, 180]),
+        height([255, 127, 14]),
+        height([44, 160, 44]),
+    );
+    assert!(
+        (a / b - 9.0).abs() < 0.6 && (c / b - 4.5).abs() < 0.4,
+        "{a} {b} {c}"
+    );
     let err = kiln::viz::bar_chart(&path, &[("x", f64::NAN)], "t", "y", None).unwrap_err();
     assert!(err.to_string().contains("\"x\""), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();

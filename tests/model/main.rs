@@ -4,6 +4,7 @@
 //! context.
 
 mod batch_norm;
+mod contrastive;
 mod conv;
 mod data;
 mod embed;
