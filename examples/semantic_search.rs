@@ -82,7 +82,9 @@ fn parse_args() -> Result<Args> {
     })?;
     if args.add.is_empty() && args.query.is_none() && args.queries.is_none() && args.embed.is_none()
     {
-        return Err(bad("nothing to do: give --add, --query, --queries or --embed".into()));
+        return Err(bad(
+            "nothing to do: give --add, --query, --queries or --embed".into(),
+        ));
     }
     if args.queries.is_some() != args.json.is_some() {
         return Err(bad("--queries and --json go together".into()));
@@ -116,11 +118,7 @@ fn run(args: Args) -> Result<()> {
             add(&ctx, &mut encoder, &mut index, path)?;
         }
         index.save(&ctx, &args.index)?;
-        eprintln!(
-            "index: {} chunks in {}",
-            index.len(),
-            args.index.display()
-        );
+        eprintln!("index: {} chunks in {}", index.len(), args.index.display());
     }
     if args.query.is_some() || args.queries.is_some() {
         let index = open_index(&ctx, &args.index, encoder.dim(), false)?;
@@ -186,7 +184,11 @@ fn chunks_of(encoder: &SentenceEncoder, path: &Path) -> Result<Vec<Chunk>> {
                         .map(move |(k, text)| Chunk {
                             text,
                             source: id.clone(),
-                            position: if k == 0 { line as u64 } else { line as u64 + k as u64 },
+                            position: if k == 0 {
+                                line as u64
+                            } else {
+                                line as u64 + k as u64
+                            },
                         })
                         .collect::<Vec<_>>()
                 })

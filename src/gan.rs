@@ -9,7 +9,7 @@
 //! Both plans are compiled once; parameters are shared by name through the store, so the
 //! generator's step sees the discriminator the previous step just updated. A model supplies its
 //! two networks as graph builders ([`Players`]) whose parameters are named under `generator.`
-//! and `discriminator.`; the DCGAN of [`crate::nn::dcgan`] and the small MLP GAN of the tests
+//! and `discriminator.`; the DCGAN ([`crate::nn::DcganConfig`]) and the small MLP GAN of the tests
 //! train through this same code.
 
 use std::collections::VecDeque;

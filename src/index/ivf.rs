@@ -2,7 +2,7 @@
 //!
 //! [`VectorIndex::build_ivf`] trains `nlist` unit-length centroids by spherical k-means on the
 //! GPU (Lloyd's iterations: assignment by [`topk`] with k = 1, update by
-//! [`kmeans`](crate::ops::kmeans)) over a seeded sample of the live vectors, assigns every live
+//! [`crate::ops::kmeans`]) over a seeded sample of the live vectors, assigns every live
 //! vector to its best centroid, and stores a second copy of the vectors list by list (lists
 //! packed whole into shards of the index's shard size, ids ascending within a list).
 //! [`VectorIndex::search_approx`] finds each query's `nprobe` best centroids with [`topk`] and

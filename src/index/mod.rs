@@ -1,6 +1,6 @@
 //! [`VectorIndex`]: unit-length f32 vectors in GPU memory with stable ids and per-vector
 //! metadata, searched exactly by inner product (cosine similarity) with the fused
-//! [`topk`](crate::ops::topk) kernel, or approximately through an IVF quantiser ([`ivf`]).
+//! [`crate::ops::topk`] kernel, or approximately through an IVF quantiser ([`ivf`]).
 //!
 //! - **Ids** are `u64`, handed out in ascending order by [`VectorIndex::add`] and never reused.
 //!   Slots are append-only and removal only clears a live flag, so slot order is id order: the
@@ -17,7 +17,7 @@
 //!   live vectors returns all of them, best first; k = 0 or k > [`KMAX`] and vectors or queries
 //!   of another dimension (an index built with another model) are errors, never panics.
 //! - **Files**: [`VectorIndex::save`] writes `vectors.safetensors` and `meta.jsonl` (see
-//!   [`file`]).
+//!   [`file`](mod@file)).
 
 pub mod file;
 pub mod ivf;

@@ -138,11 +138,11 @@ impl BertConfig {
 /// How token states become one sentence vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pooling {
-    /// Mean over the real (unpadded) tokens, [CLS] and [SEP] included.
+    /// Mean over the real (unpadded) tokens, `[CLS]` and `[SEP]` included.
     Mean,
     /// The sum over the real tokens divided by the square root of their number.
     MeanSqrtLen,
-    /// The state of the first token ([CLS]).
+    /// The state of the first token (`[CLS]`).
     Cls,
 }
 
@@ -153,7 +153,7 @@ pub struct SentenceConfig {
     pub pooling: Pooling,
     /// Whether the pooled vector is L2-normalised (a `Normalize` module follows the pooling).
     pub normalize: bool,
-    /// Word pieces per text, [CLS] and [SEP] included; longer texts are truncated.
+    /// Word pieces per text, `[CLS]` and `[SEP]` included; longer texts are truncated.
     pub max_seq_length: usize,
 }
 

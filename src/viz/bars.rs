@@ -39,7 +39,11 @@ pub fn bar_chart(
     let top = y_max.unwrap_or(largest).max(largest).max(1e-12);
     let ticks = nice_ticks(0.0, top);
     let top = ticks.last().copied().unwrap_or(top).max(top);
-    let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { top };
+    let step = if ticks.len() > 1 {
+        ticks[1] - ticks[0]
+    } else {
+        top
+    };
     let py = |y: f64| BOTTOM as f64 - y / top * (BOTTOM - TOP) as f64;
 
     let mut img = RgbImage::from_pixel(WIDTH, HEIGHT, WHITE);
