@@ -367,7 +367,7 @@ fn generator_config(args: &Args, pieces: &Pieces) -> Seq2SeqConfig {
         encoder_layers: args.layers,
         decoder_layers: args.layers,
         d_ff: 4 * args.d_model,
-        dropout: 0.0,
+        dropout: 0.1,
         norm: ResidualNorm::Post,
         max_src: 16 + args.k * (MAX_TEXT + 2),
         max_tgt: 12,
@@ -464,7 +464,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
                 }
             }
             let texts: Vec<String> = chosen.iter().map(|&e| passages[e].clone()).collect();
-            (source(&pieces, &q.text, &texts), pieces.encode(&q.answer))
+            (
+                source(&pieces, &q.text, &texts),
+                pieces.encode_after_space(&q.answer),
+            )
         })
         .collect();
     let cfg = generator_config(args, &pieces);
@@ -474,7 +477,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         tgt_len: cfg.max_tgt,
     };
     let (graph, _, vars) = Seq2Seq::training_graph(cfg, args.batch)?;
-    let (peak, schedule) = Schedule::noam(cfg.d_model, 200);
+    let (peak, schedule) = Schedule::noam(cfg.d_model, 400);
     let adam = AdamConfig {
         beta2: 0.98,
         eps: 1e-9,
@@ -502,7 +505,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
                 .take(args.k)
                 .map(|&e| passages[e].clone())
                 .collect();
-            (source(&pieces, &q.text, &texts), pieces.encode(&q.answer))
+            (
+                source(&pieces, &q.text, &texts),
+                pieces.encode_after_space(&q.answer),
+            )
         })
         .collect();
     let mut epoch_lines = String::from("epoch,step,heldout_exact_probe,elapsed_s\n");
@@ -568,7 +574,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
                         .into_iter()
                         .find(|x| x.text == q.text)
                         .map_or(q.answer.clone(), |x| x.answer);
-                    (source(&pieces, &q.text, &texts), pieces.encode(&answer))
+                    (
+                        source(&pieces, &q.text, &texts),
+                        pieces.encode_after_space(&answer),
+                    )
                 })
                 .collect::<Vec<_>>()
         };
@@ -709,7 +718,10 @@ fn show_examples(
         .take(4)
         .map(|(q, h)| {
             let texts: Vec<String> = h.iter().take(args.k).map(|&e| kb.passage(e)).collect();
-            (source(pieces, &q.text, &texts), pieces.encode(&q.answer))
+            (
+                source(pieces, &q.text, &texts),
+                pieces.encode_after_space(&q.answer),
+            )
         })
         .collect();
     let idx: Vec<usize> = (0..shown.len()).collect();

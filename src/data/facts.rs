@@ -390,9 +390,19 @@ impl Pieces {
 
     /// Piece ids of `text`: whole words first, then longest matches.
     pub fn encode(&self, text: &str) -> Vec<u32> {
+        self.encode_from(text, false)
+    }
+
+    /// Piece ids of `text` as they read after a space inside a longer text: the first word
+    /// gets its spaced id too. An answer encoded so is a verbatim span of the passage that
+    /// states it, so a generator can copy it id for id.
+    pub fn encode_after_space(&self, text: &str) -> Vec<u32> {
+        self.encode_from(text.trim_start(), true)
+    }
+
+    fn encode_from(&self, text: &str, mut spaced: bool) -> Vec<u32> {
         let unk = 3;
         let mut out = Vec::new();
-        let mut spaced = false;
         let mut rest = text;
         while let Some(c) = rest.chars().next() {
             if c.is_whitespace() {

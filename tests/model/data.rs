@@ -583,6 +583,16 @@ fn knowledge_base_passages_state_every_answer_and_pieces_round_trip() {
         assert_eq!(questions.len(), 6, "{passage}");
         for q in &questions {
             assert!(passage.contains(&q.answer), "{passage} lacks {}", q.answer);
+            // The answer's pieces, read as after a space, are a verbatim span of the
+            // passage's: what lets a generator copy them.
+            let span = pieces.encode_after_space(&q.answer);
+            let whole = pieces.encode(&passage);
+            assert!(
+                whole.windows(span.len()).any(|w| w == span.as_slice()),
+                "{:?} is not a span of {passage:?}",
+                q.answer
+            );
+            assert_eq!(pieces.decode(&span), q.answer);
             assert!(
                 q.text.contains(&e.name),
                 "{} does not name {}",
