@@ -372,6 +372,7 @@ fn generator_config(args: &Args, pieces: &Pieces) -> Seq2SeqConfig {
         max_src: 16 + args.k * (MAX_TEXT + 2),
         max_tgt: 12,
         label_smoothing: 0.1,
+        tie_embeddings: true,
     }
 }
 

@@ -260,6 +260,7 @@ fn config_from(meta: &BTreeMap<String, String>, path: &Path) -> Result<(Seq2SeqC
         max_src: num("max_src")?,
         max_tgt: num("max_tgt")?,
         label_smoothing: get("label_smoothing")?.parse().unwrap_or(0.0),
+        tie_embeddings: false,
     };
     Ok((cfg, vocab))
 }
@@ -355,6 +356,7 @@ fn train_pairs(ctx: &Context, args: &Args) -> Result<()> {
         max_src: longest_src.min(args.max_len),
         max_tgt: (longest_tgt + 1).min(args.max_len + 1),
         label_smoothing: args.label_smoothing,
+        tie_embeddings: false,
     };
     let shape = BatchShape {
         batch: args.batch,

@@ -17,6 +17,7 @@ use crate::graph::{Graph, Mode, ParamStore, Plan, PlanSpec, Var};
 use crate::kernels::{record_all, Dispatch};
 use crate::ops::argmax;
 use crate::ops::cross_entropy::CrossEntropyOptions;
+use crate::ops::matmul::MatmulOptions;
 use crate::tensor::{DType, Tensor};
 use crate::Init;
 
@@ -57,6 +58,10 @@ pub struct Seq2SeqConfig {
     pub max_tgt: usize,
     /// Label smoothing ε of the loss.
     pub label_smoothing: f32,
+    /// The output projection is the embedding, transposed (the paper's weight sharing), plus
+    /// a bias `generator.bias`: a decoder state that carries a source token's embedding then
+    /// scores that token highest, which is what copying needs.
+    pub tie_embeddings: bool,
 }
 
 /// The model's layers, as declared in one graph.
@@ -70,7 +75,10 @@ pub struct Seq2Seq {
     /// Pre-norm stacks end with a norm (post-norm layers end normalised already).
     encoder_norm: Option<LayerNorm>,
     decoder_norm: Option<LayerNorm>,
-    out: Linear,
+    /// Untied output projection `generator`, or `None` when tied to `embed`.
+    out: Option<Linear>,
+    /// The tied projection's bias `generator.bias` `[V]`.
+    out_bias: Option<Var>,
 }
 
 /// The values of a training graph.
@@ -113,7 +121,14 @@ impl Seq2Seq {
             ),
             ResidualNorm::Post => (None, None),
         };
-        let out = Linear::new(g, "generator", d, cfg.vocab)?;
+        let (out, out_bias) = if cfg.tie_embeddings {
+            (
+                None,
+                Some(g.param("generator.bias", &[cfg.vocab], Init::Zeros)?),
+            )
+        } else {
+            (Some(Linear::new(g, "generator", d, cfg.vocab)?), None)
+        };
         Ok(Seq2Seq {
             cfg,
             embed,
@@ -122,6 +137,7 @@ impl Seq2Seq {
             encoder_norm,
             decoder_norm,
             out,
+            out_bias,
         })
     }
 
@@ -160,7 +176,20 @@ impl Seq2Seq {
     /// `tgt_in [B, Tt]` over `memory [B, Ts, D]` -> logits `[B, Tt, V]`.
     pub fn decode(&self, g: &mut Graph, tgt_in: Var, memory: Var, src_mask: Var) -> Result<Var> {
         let x = self.decode_hidden(g, tgt_in, memory, src_mask)?;
-        self.out.forward(g, x)
+        match &self.out {
+            Some(out) => out.forward(g, x),
+            None => {
+                let shape = g.shape(x)?.to_vec();
+                let (b, t, d) = (shape[0], shape[1], shape[2]);
+                let flat = g.reshape(x, &[b * t, d])?;
+                let opts = MatmulOptions {
+                    trans_a: false,
+                    trans_b: true,
+                };
+                let logits = g.matmul_with(flat, self.embed.weight, self.out_bias, opts)?;
+                g.reshape(logits, &[b, t, self.cfg.vocab])
+            }
+        }
     }
 
     /// The teacher-forced training graph at batch `batch`: inputs `src`, `src_mask` `[B, Ts]`,

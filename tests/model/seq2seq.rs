@@ -23,6 +23,7 @@ fn config() -> Seq2SeqConfig {
         max_src: LEN,
         max_tgt: LEN + 1,
         label_smoothing: 0.0,
+        tie_embeddings: false,
     }
 }
 
@@ -46,7 +47,26 @@ fn batch(rng: &mut Rng, b: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>) {
 
 #[test]
 fn a_tiny_transformer_learns_to_reverse_and_decodes_greedily() {
-    let cfg = config();
+    learns_to_reverse(config());
+}
+
+/// With the output projection tied to the embedding (one `[V, D]` matrix read by the lookup
+/// and, transposed, by the logits; its gradient the sum of both uses), the same task is
+/// learned to the same bars, and no separate projection exists.
+#[test]
+fn a_transformer_with_tied_embeddings_learns_to_reverse() {
+    let cfg = Seq2SeqConfig {
+        tie_embeddings: true,
+        ..config()
+    };
+    let (g, _, _) = Seq2Seq::training_graph(cfg, 4).unwrap();
+    let names: Vec<String> = g.params().iter().map(|(n, _)| n.clone()).collect();
+    assert!(names.iter().any(|n| n == "generator.bias"), "{names:?}");
+    assert!(!names.iter().any(|n| n == "generator.weight"), "{names:?}");
+    learns_to_reverse(cfg);
+}
+
+fn learns_to_reverse(cfg: Seq2SeqConfig) {
     let b = 32;
     let (g, _, vars) = Seq2Seq::training_graph(cfg, b).unwrap();
     let mut store = ParamStore::new(1);
