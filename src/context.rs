@@ -92,6 +92,9 @@ pub struct Context {
     objects_created: std::sync::atomic::AtomicU64,
     pub(crate) matmul_variant: OnceLock<MatmulVariant>,
     placeholder: OnceLock<Arc<wgpu::Buffer>>,
+    /// The textures the texture matmul packs its two operands into, with their capacity in
+    /// texels; grown on demand, shared by every matmul on this context.
+    packed: Mutex<[Option<(wgpu::TextureView, u64)>; 2]>,
 }
 
 impl std::fmt::Debug for Context {
@@ -276,6 +279,7 @@ impl Context {
             objects_created: std::sync::atomic::AtomicU64::new(0),
             matmul_variant: OnceLock::new(),
             placeholder: OnceLock::new(),
+            packed: Mutex::new([None, None]),
         }
     }
 
@@ -419,6 +423,58 @@ impl Context {
         Ok(Arc::clone(
             self.placeholder.get_or_init(|| Arc::new(buffer)),
         ))
+    }
+
+    /// A view of the packed-operand texture `slot` (0 for A, 1 for B) holding at least `texels`
+    /// rgba32f texels `width` wide, or `None` when the device's texture limits cannot hold them.
+    ///
+    /// Matmuls run one after another on the queue, so all of them share one texture per operand:
+    /// kiln's memory for packed operands is the largest A plus the largest B, not a copy of
+    /// every operand. A larger request replaces the texture; dispatches made earlier keep the
+    /// old one alive through their bind groups.
+    pub(crate) fn packed_texture(
+        &self,
+        slot: usize,
+        texels: u64,
+        width: u32,
+    ) -> Result<Option<wgpu::TextureView>> {
+        let mut packed = lock(&self.packed);
+        if let Some((view, capacity)) = &packed[slot] {
+            if *capacity >= texels {
+                return Ok(Some(view.clone()));
+            }
+        }
+        let max_rows = self.device.limits().max_texture_dimension_2d as u64;
+        let rows = texels.div_ceil(width as u64).max(1);
+        if rows > max_rows {
+            return Ok(None);
+        }
+        // Powers of two, so that a model's growing sizes reallocate a few times, not per matmul.
+        let rows = rows.next_power_of_two().min(max_rows) as u32;
+        self.count_objects(2);
+        let view = self.scoped("allocating a packed matmul operand texture", || {
+            let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(if slot == 0 {
+                    "kiln.packed_a"
+                } else {
+                    "kiln.packed_b"
+                }),
+                size: wgpu::Extent3d {
+                    width,
+                    height: rows,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba32Float,
+                usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            });
+            texture.create_view(&wgpu::TextureViewDescriptor::default())
+        })?;
+        packed[slot] = Some((view.clone(), rows as u64 * width as u64));
+        Ok(Some(view))
     }
 
     /// The compiled pipeline for `key`, compiling it on first use.

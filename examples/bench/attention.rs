@@ -113,19 +113,21 @@ pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
         trans_a: true,
         trans_b: false,
     };
-    let unfused_fwd = vec![
+    let unfused_fwd = [
         matmul::forward(ctx, &qs, &k3, None, &s, nt)?,
-        softmax::forward(ctx, &s, &p)?,
+        vec![softmax::forward(ctx, &s, &p)?],
         matmul::forward(ctx, &p, &v3, None, &o3, nn)?,
-    ];
-    let mut unfused_all = unfused_fwd.clone();
-    unfused_all.extend([
+    ]
+    .concat();
+    let unfused_all = [
+        unfused_fwd.clone(),
         matmul::forward(ctx, &do3, &v3, None, &dp, nt)?,
-        softmax::backward(ctx, &p, &dp, &ds)?,
+        vec![softmax::backward(ctx, &p, &dp, &ds)?],
         matmul::forward(ctx, &ds, &ks, None, &dq3, nn)?,
         matmul::forward(ctx, &ds, &qs, None, &dk3, tn)?,
         matmul::forward(ctx, &p, &do3, None, &dv3, tn)?,
-    ]);
+    ]
+    .concat();
 
     let shape = format!("B{B} H{H} T{T} D{D}");
     let ms = 1e3;

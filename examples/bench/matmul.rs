@@ -83,7 +83,7 @@ fn kiln_gflops(
     let b = Tensor::from_f32(ctx, &shape(k, n), &vec![0.25; batch * k * n])?;
     let c = Tensor::zeros(ctx, &shape(m, n), DType::F32)?;
     let d = matmul::forward_with(ctx, variant, &a, &b, None, &c, MatmulOptions::default())?;
-    let t = gpu_seconds(ctx, &[d])?;
+    let t = gpu_seconds(ctx, &d)?;
     Ok(2.0 * (batch * m * k * n) as f64 / t / 1e9)
 }
 

@@ -30,6 +30,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/matmul/workgroup.wgsl"),
     ),
     (
+        "matmul_texture",
+        include_str!("../../shaders/matmul/texture.wgsl"),
+    ),
+    (
         "matmul_naive",
         include_str!("../../shaders/matmul/naive.wgsl"),
     ),

@@ -24,14 +24,18 @@ pub enum MatmulVariant {
     Register,
     /// Tiles staged through workgroup memory: the classic discrete-GPU kernel.
     Workgroup,
+    /// Register tiles reading operands packed into textures: on lavapipe a texel fetch is a
+    /// vector gather while a storage-buffer load is a per-lane loop (`texture.wgsl`).
+    Texture,
 }
 
 impl MatmulVariant {
     /// Every variant, fallback first.
-    pub const ALL: [MatmulVariant; 3] = [
+    pub const ALL: [MatmulVariant; 4] = [
         MatmulVariant::Naive,
         MatmulVariant::Register,
         MatmulVariant::Workgroup,
+        MatmulVariant::Texture,
     ];
 
     /// The lower-case name used by [`ENV_MATMUL`] and in reports.
@@ -40,11 +44,13 @@ impl MatmulVariant {
             MatmulVariant::Naive => "naive",
             MatmulVariant::Register => "register",
             MatmulVariant::Workgroup => "workgroup",
+            MatmulVariant::Texture => "texture",
         }
     }
 }
 
-/// Environment variable forcing the matmul variant: `naive`, `register` or `workgroup`.
+/// Environment variable forcing the matmul variant: `naive`, `register`, `workgroup` or
+/// `texture`.
 pub const ENV_MATMUL: &str = "KILN_MATMUL";
 
 /// Parses a value of [`ENV_MATMUL`] (case-insensitive); `None` for anything else.
@@ -76,10 +82,14 @@ pub fn choose_matmul(ctx: &Context) -> MatmulVariant {
     if let Some(v) = cache.get(&key) {
         return *v;
     }
-    let times: Vec<(MatmulVariant, f64)> = [MatmulVariant::Register, MatmulVariant::Workgroup]
-        .into_iter()
-        .filter_map(|v| time_matmul(ctx, v).ok().map(|t| (v, t)))
-        .collect();
+    let times: Vec<(MatmulVariant, f64)> = [
+        MatmulVariant::Register,
+        MatmulVariant::Workgroup,
+        MatmulVariant::Texture,
+    ]
+    .into_iter()
+    .filter_map(|v| time_matmul(ctx, v).ok().map(|t| (v, t)))
+    .collect();
     let choice = match times.iter().min_by(|x, y| x.1.total_cmp(&y.1)) {
         Some((v, _)) => *v,
         None => MatmulVariant::Naive,
@@ -99,7 +109,7 @@ fn time_matmul(ctx: &Context, variant: MatmulVariant) -> Result<f64> {
     let mut best = f64::INFINITY;
     for rep in 0..3 {
         let start = Instant::now();
-        run(ctx, std::slice::from_ref(&d))?;
+        run(ctx, &d)?;
         ctx.wait(None)?;
         if rep > 0 {
             best = best.min(start.elapsed().as_secs_f64());

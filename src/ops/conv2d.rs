@@ -348,11 +348,17 @@ pub(crate) fn gather(
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
-    Ok(vec![
-        im2col(ctx, d, x, &col2)?,
-        matmul::forward(ctx, &w2, &col2, None, &cnhw2, MatmulOptions::default())?,
-        from_cnhw(ctx, d, &cnhw2, bias, y)?,
-    ])
+    let mut out = vec![im2col(ctx, d, x, &col2)?];
+    out.extend(matmul::forward(
+        ctx,
+        &w2,
+        &col2,
+        None,
+        &cnhw2,
+        MatmulOptions::default(),
+    )?);
+    out.push(from_cnhw(ctx, d, &cnhw2, bias, y)?);
+    Ok(out)
 }
 
 /// The conv2d input gradient for dims `d`: `x = col2im(wᵀ · to_cnhw(y)) (+ bias)`. Shared with
@@ -376,11 +382,10 @@ pub(crate) fn scatter(
         trans_a: true,
         trans_b: false,
     };
-    Ok(vec![
-        to_cnhw(ctx, d, y, &cnhw2)?,
-        matmul::forward(ctx, &w2, &cnhw2, None, &col2, t)?,
-        col2im(ctx, d, &col2, bias, x)?,
-    ])
+    let mut out = vec![to_cnhw(ctx, d, y, &cnhw2)?];
+    out.extend(matmul::forward(ctx, &w2, &cnhw2, None, &col2, t)?);
+    out.push(col2im(ctx, d, &col2, bias, x)?);
+    Ok(out)
 }
 
 /// The conv2d weight gradient for dims `d`: `dw = to_cnhw(dy) · im2col(x)ᵀ`, in `w`'s layout.
@@ -401,11 +406,9 @@ pub(crate) fn weight_grad(
         trans_a: false,
         trans_b: true,
     };
-    Ok(vec![
-        im2col(ctx, d, x, &col2)?,
-        to_cnhw(ctx, d, dy, &cnhw2)?,
-        matmul::forward(ctx, &cnhw2, &col2, None, &dw2, t)?,
-    ])
+    let mut out = vec![im2col(ctx, d, x, &col2)?, to_cnhw(ctx, d, dy, &cnhw2)?];
+    out.extend(matmul::forward(ctx, &cnhw2, &col2, None, &dw2, t)?);
+    Ok(out)
 }
 
 /// `dbias[o] = Σ_{b,n} dy[b,o,n]` for `dy [B, CO, OH, OW]` (one invocation per channel).

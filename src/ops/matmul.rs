@@ -13,7 +13,7 @@
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
-use crate::kernels::{choose_matmul, run, Dispatch, Kernel, MatmulVariant};
+use crate::kernels::{choose_matmul, grid_for, run, Binding, Dispatch, Kernel, MatmulVariant};
 use crate::tensor::{DType, Tensor};
 
 use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
@@ -144,7 +144,8 @@ pub fn variant(ctx: &Context) -> MatmulVariant {
     *ctx.matmul_variant.get_or_init(|| choose_matmul(ctx))
 }
 
-/// Prepares `c = op(a)·op(b) (+ bias)` into `c`, with the context's variant.
+/// Prepares `c = op(a)·op(b) (+ bias)` into `c`, with the context's variant: one dispatch, or
+/// three for [`MatmulVariant::Texture`] (pack A, pack B, multiply).
 pub fn forward(
     ctx: &Context,
     a: &Tensor,
@@ -152,7 +153,7 @@ pub fn forward(
     bias: Option<&Tensor>,
     c: &Tensor,
     opts: MatmulOptions,
-) -> Result<Dispatch> {
+) -> Result<Vec<Dispatch>> {
     forward_with(ctx, variant(ctx), a, b, bias, c, opts)
 }
 
@@ -165,7 +166,7 @@ pub fn forward_with(
     bias: Option<&Tensor>,
     c: &Tensor,
     opts: MatmulOptions,
-) -> Result<Dispatch> {
+) -> Result<Vec<Dispatch>> {
     let d = dims(a.shape(), b.shape(), bias.map(|t| t.shape()), opts)?;
     if c.shape() != d.out_shape() {
         return Err(shape_error(
@@ -186,9 +187,212 @@ pub fn forward_with(
             &dummy
         }
     };
+    if variant == MatmulVariant::Texture {
+        if let Some(dispatches) = texture_forward(ctx, &d, opts, a, b, bias_t, c, bias.is_some())? {
+            return Ok(dispatches);
+        }
+    }
+    // The texture variant falls back here for operands its textures cannot hold.
+    let variant = match variant {
+        MatmulVariant::Texture => MatmulVariant::Register,
+        v => v,
+    };
     let p = params(&d, opts, bias.is_some());
     let (kernel, grid) = launch(variant, &d);
-    kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)
+    Ok(vec![kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)?])
+}
+
+/// Parameters of `texture.wgsl`'s `matmul_pack`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct PackParams {
+    rows: u32,
+    cols: u32,
+    padded_rows: u32,
+    row_texels: u32,
+    batch: u32,
+    src_batch_stride: u32,
+    texels: u32,
+    _pad: u32,
+}
+
+/// Parameters of `texture.wgsl`'s `matmul_forward`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct TextureParams {
+    batch: u32,
+    m: u32,
+    n: u32,
+    k: u32,
+    a_batch_texels: u32,
+    b_batch_texels: u32,
+    a_row_texels: u32,
+    b_row_texels: u32,
+    k_steps: u32,
+    has_bias: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+/// Width in texels of the packed-operand textures (`texel_at` in `texture.wgsl`).
+const PACKED_WIDTH: u32 = 4096;
+/// Rows and columns of C one invocation of `texture.wgsl` accumulates.
+const TEXTURE_TILE: (usize, usize) = (32, 16);
+
+/// One operand as `matmul_pack` lays it out: `rows` of `cols` contiguous values per batch.
+struct Packing {
+    rows: usize,
+    cols: usize,
+    padded_rows: usize,
+    batches: usize,
+}
+
+impl Packing {
+    fn row_texels(&self) -> usize {
+        self.cols.div_ceil(4)
+    }
+    fn batch_texels(&self) -> usize {
+        self.padded_rows * self.row_texels()
+    }
+    fn texels(&self) -> usize {
+        self.batches * self.batch_texels()
+    }
+}
+
+/// The pack, pack, multiply dispatches of the texture variant, or `None` when an operand does
+/// not fit the device's textures (the caller then uses the register kernel).
+#[allow(clippy::too_many_arguments)]
+fn texture_forward(
+    ctx: &Context,
+    d: &MatmulDims,
+    opts: MatmulOptions,
+    a: &Tensor,
+    b: &Tensor,
+    bias: &Tensor,
+    c: &Tensor,
+    has_bias: bool,
+) -> Result<Option<Vec<Dispatch>>> {
+    // Whichever operand runs along K in its rows gets them padded to whole texels of K, with
+    // zeros, so that the kernel's last 4-step of K adds nothing.
+    let k4 = d.k.next_multiple_of(4);
+    let pa = if opts.trans_a {
+        Packing {
+            rows: d.k,
+            cols: d.m,
+            padded_rows: k4,
+            batches: 1,
+        }
+    } else {
+        Packing {
+            rows: d.m,
+            cols: d.k,
+            padded_rows: d.m,
+            batches: 1,
+        }
+    };
+    let pb = if opts.trans_b {
+        Packing {
+            rows: d.n,
+            cols: d.k,
+            padded_rows: d.n,
+            batches: 1,
+        }
+    } else {
+        Packing {
+            rows: d.k,
+            cols: d.n,
+            padded_rows: k4,
+            batches: 1,
+        }
+    };
+    let pa = Packing {
+        batches: if d.a_batched { d.batch } else { 1 },
+        ..pa
+    };
+    let pb = Packing {
+        batches: if d.b_batched { d.batch } else { 1 },
+        ..pb
+    };
+    let fits = |p: &Packing| p.texels() <= u32::MAX as usize;
+    if !fits(&pa) || !fits(&pb) {
+        return Ok(None);
+    }
+    let Some(ta) = ctx.packed_texture(0, pa.texels() as u64, PACKED_WIDTH)? else {
+        return Ok(None);
+    };
+    let Some(tb) = ctx.packed_texture(1, pb.texels() as u64, PACKED_WIDTH)? else {
+        return Ok(None);
+    };
+    let pack = |p: &Packing, src: &Tensor, view: &wgpu::TextureView| {
+        let params = PackParams {
+            rows: p.rows as u32,
+            cols: p.cols as u32,
+            padded_rows: p.padded_rows as u32,
+            row_texels: p.row_texels() as u32,
+            batch: p.batches as u32,
+            src_batch_stride: (p.rows * p.cols) as u32,
+            texels: p.texels() as u32,
+            _pad: 0,
+        };
+        Kernel::new("matmul_texture", "matmul_pack").dispatch_bindings(
+            ctx,
+            &params,
+            &[Binding::Tensor(src), Binding::Texture(view)],
+            grid_for(p.texels(), 64),
+        )
+    };
+    let (tm, tn) = TEXTURE_TILE;
+    // Lanes along N: as many as N has column blocks for, the rest of the 8 along M.
+    let lanes_n = match d.n.div_ceil(tn) {
+        1 => 1,
+        2 => 2,
+        3 | 4 => 4,
+        _ => 8,
+    };
+    let lanes_m = 8 / lanes_n;
+    let params = TextureParams {
+        batch: d.batch as u32,
+        m: d.m as u32,
+        n: d.n as u32,
+        k: d.k as u32,
+        a_batch_texels: if d.a_batched {
+            pa.batch_texels() as u32
+        } else {
+            0
+        },
+        b_batch_texels: if d.b_batched {
+            pb.batch_texels() as u32
+        } else {
+            0
+        },
+        a_row_texels: pa.row_texels() as u32,
+        b_row_texels: pb.row_texels() as u32,
+        k_steps: d.k.div_ceil(4) as u32,
+        has_bias: has_bias as u32,
+        _pad0: 0,
+        _pad1: 0,
+    };
+    let grid = [
+        d.n.div_ceil(lanes_n * tn) as u32,
+        d.m.div_ceil(lanes_m * tm) as u32,
+        d.batch as u32,
+    ];
+    let multiply = Kernel::new("matmul_texture", "matmul_forward")
+        .with("TRANS_A", opts.trans_a as u8 as f64)
+        .with("TRANS_B", opts.trans_b as u8 as f64)
+        .with("LANES_N", lanes_n as f64)
+        .dispatch_bindings(
+            ctx,
+            &params,
+            &[
+                Binding::Texture(&ta),
+                Binding::Texture(&tb),
+                Binding::Tensor(bias),
+                Binding::Tensor(c),
+            ],
+            grid,
+        )?;
+    Ok(Some(vec![pack(&pa, a, &ta)?, pack(&pb, b, &tb)?, multiply]))
 }
 
 /// Rows and columns of C one workgroup of `register.wgsl`'s `matmul_forward` covers.
@@ -211,6 +415,8 @@ fn launch(variant: MatmulVariant, d: &MatmulDims) -> (Kernel, [u32; 3]) {
         ),
         MatmulVariant::Register => ("matmul_register", "matmul_forward", REGISTER_TILE),
         MatmulVariant::Workgroup => ("matmul_workgroup", "matmul_forward", WORKGROUP_TILE),
+        // Only reached for operands that do not fit a texture.
+        MatmulVariant::Texture => ("matmul_register", "matmul_forward", REGISTER_TILE),
     };
     let grid = [
         d.n.div_ceil(tn) as u32,
@@ -230,7 +436,7 @@ pub fn matmul(
 ) -> Result<Tensor> {
     let d = dims(a.shape(), b.shape(), bias.map(|t| t.shape()), opts)?;
     let c = Tensor::zeros(ctx, &d.out_shape(), DType::F32)?;
-    run(ctx, &[forward(ctx, a, b, bias, &c, opts)?])?;
+    run(ctx, &forward(ctx, a, b, bias, &c, opts)?)?;
     Ok(c)
 }
 
@@ -336,7 +542,7 @@ pub fn backward(
         if !d.a_batched && d.b_batched {
             out.push(batch_sum(ctx, x, y, da, o)?);
         } else {
-            out.push(forward_with(ctx, v, x, y, None, da, o)?);
+            out.extend(forward_with(ctx, v, x, y, None, da, o)?);
         }
     }
     if let Some(db) = db {
@@ -374,10 +580,10 @@ pub fn backward(
                 } else {
                     (&a2, &dc2)
                 };
-                out.push(forward_with(ctx, v, x, y, None, db, o)?);
+                out.extend(forward_with(ctx, v, x, y, None, db, o)?);
             }
         } else {
-            out.push(forward_with(ctx, v, x, y, None, db, o)?);
+            out.extend(forward_with(ctx, v, x, y, None, db, o)?);
         }
     }
     if let Some(dbias) = dbias {
@@ -528,14 +734,7 @@ pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatc
     match op {
         Op::Matmul { opts, bias } => {
             let (i, o) = io_tensors("matmul", io, 2 + *bias as usize, 1)?;
-            Ok(vec![forward(
-                ctx,
-                i[0],
-                i[1],
-                i.get(2).copied(),
-                o[0],
-                *opts,
-            )?])
+            forward(ctx, i[0], i[1], i.get(2).copied(), o[0], *opts)
         }
         Op::MatmulBackward {
             opts,

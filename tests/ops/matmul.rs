@@ -162,7 +162,7 @@ fn check_forward(variant: MatmulVariant, case: Case, rng: &mut Rng) {
         case.opts,
     )
     .unwrap();
-    kiln::kernels::run(ctx(), &[d]).unwrap();
+    kiln::kernels::run(ctx(), &d).unwrap();
     let bias64 = f64s(&bias);
     let (want, tol) = reference_with_bound(
         &f64s(&a),
@@ -295,6 +295,63 @@ fn backward_matches_finite_differences() {
     }
 }
 
+/// The texture variant shares one packed texture per operand across matmuls: a small product
+/// after a big one reuses the big texture, whose stale texels past the small operands hold NaN
+/// here. K = 7 is not a whole number of texels, so the kernel reads the zero padding of the
+/// last texel and must not see the stale NaNs beyond it. A bigger product after that grows the
+/// texture while the earlier dispatches, which keep the old one, stay valid.
+#[test]
+fn texture_variant_reuses_its_textures_without_stale_values() {
+    let v = MatmulVariant::Texture;
+    let run_one = |m: usize, k: usize, n: usize, fill: Option<f32>, seed: u64| {
+        let mut rng = Rng::new(seed);
+        let a = match fill {
+            Some(x) => vec![x; m * k],
+            None => rng.vec(m * k),
+        };
+        let b = match fill {
+            Some(x) => vec![x; k * n],
+            None => rng.vec(k * n),
+        };
+        let c = kiln::Tensor::zeros(ctx(), &[m, n], kiln::DType::F32).unwrap();
+        let opts = MatmulOptions::default();
+        let d = matmul::forward_with(
+            ctx(),
+            v,
+            &upload(&[m, k], &a),
+            &upload(&[k, n], &b),
+            None,
+            &c,
+            opts,
+        )
+        .unwrap();
+        (a, b, c, d)
+    };
+    let (_, _, _, big) = run_one(65, 129, 33, Some(f32::NAN), 1);
+    kiln::kernels::run(ctx(), &big).unwrap();
+    let (a, b, c, small) = run_one(33, 7, 3, None, 2);
+    let (_, _, _, bigger) = run_one(129, 257, 65, Some(1.0), 3);
+    // Recorded after the bigger one was prepared: the small product still uses its own textures.
+    kiln::kernels::run(ctx(), &small).unwrap();
+    let (want, tol) = reference_with_bound(
+        &f64s(&a),
+        &f64s(&b),
+        None,
+        1,
+        33,
+        7,
+        3,
+        MatmulOptions::default(),
+    );
+    assert_close_each(
+        &download(&c),
+        &want,
+        &tol,
+        "small product after a NaN-filled one",
+    );
+    kiln::kernels::run(ctx(), &bigger).unwrap();
+}
+
 #[test]
 fn variant_override_parses_and_choice_is_real() {
     assert_eq!(parse_matmul_variant("naive"), Some(MatmulVariant::Naive));
@@ -305,6 +362,10 @@ fn variant_override_parses_and_choice_is_real() {
     assert_eq!(
         parse_matmul_variant("WORKGROUP"),
         Some(MatmulVariant::Workgroup)
+    );
+    assert_eq!(
+        parse_matmul_variant("texture"),
+        Some(MatmulVariant::Texture)
     );
     assert_eq!(parse_matmul_variant("tiled"), None);
     assert_eq!(parse_matmul_variant(""), None);
