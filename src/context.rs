@@ -65,6 +65,24 @@ const NEEDED: &[Needed] = &[
     ),
 ];
 
+/// The operand textures of the texture kernels: a kernel packs each operand into its own slot,
+/// so the operands of one call never share a texture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PackedSlot {
+    MatmulA,
+    MatmulB,
+    AttentionQ,
+    AttentionK,
+    AttentionV,
+    AttentionMask,
+    AttentionDout,
+    AttentionStats,
+}
+
+impl PackedSlot {
+    const COUNT: usize = 8;
+}
+
 /// A pipeline is identified by its shader, entry point and override constants.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PipelineKey {
@@ -92,9 +110,9 @@ pub struct Context {
     objects_created: std::sync::atomic::AtomicU64,
     pub(crate) matmul_variant: OnceLock<MatmulVariant>,
     placeholder: OnceLock<Arc<wgpu::Buffer>>,
-    /// The textures the texture matmul packs its two operands into, with their capacity in
-    /// texels; grown on demand, shared by every matmul on this context.
-    packed: Mutex<[Option<(wgpu::TextureView, u64)>; 2]>,
+    /// The textures the texture kernels pack their operands into (see [`PackedSlot`]), with
+    /// their capacity in texels; grown on demand, shared by every call on this context.
+    packed: Mutex<[Option<(wgpu::TextureView, u64)>; PackedSlot::COUNT]>,
 }
 
 impl std::fmt::Debug for Context {
@@ -279,7 +297,7 @@ impl Context {
             objects_created: std::sync::atomic::AtomicU64::new(0),
             matmul_variant: OnceLock::new(),
             placeholder: OnceLock::new(),
-            packed: Mutex::new([None, None]),
+            packed: Mutex::new(Default::default()),
         }
     }
 
@@ -425,19 +443,31 @@ impl Context {
         ))
     }
 
-    /// A view of the packed-operand texture `slot` (0 for A, 1 for B) holding at least `texels`
-    /// rgba32f texels `width` wide, or `None` when the device's texture limits cannot hold them.
+    /// Bytes held by the textures the texture kernels pack operands into (see
+    /// [`crate::kernels::MatmulVariant::Texture`]): one per operand slot, as large as the
+    /// largest operand packed into it so far.
+    pub fn packed_texture_bytes(&self) -> u64 {
+        lock(&self.packed)
+            .iter()
+            .flatten()
+            .map(|(_, texels)| texels * 16)
+            .sum()
+    }
+
+    /// A view of the packed-operand texture `slot` holding at least `texels` rgba32f texels
+    /// `width` wide, or `None` when the device's texture limits cannot hold them.
     ///
-    /// Matmuls run one after another on the queue, so all of them share one texture per operand:
-    /// kiln's memory for packed operands is the largest A plus the largest B, not a copy of
-    /// every operand. A larger request replaces the texture; dispatches made earlier keep the
-    /// old one alive through their bind groups.
+    /// Kernels run one after another on the queue, so all calls share one texture per slot:
+    /// kiln's memory for packed operands is the largest of each, not a copy of every operand.
+    /// A larger request replaces the texture; dispatches made earlier keep the old one alive
+    /// through their bind groups.
     pub(crate) fn packed_texture(
         &self,
-        slot: usize,
+        slot: PackedSlot,
         texels: u64,
         width: u32,
     ) -> Result<Option<wgpu::TextureView>> {
+        let slot = slot as usize;
         let mut packed = lock(&self.packed);
         if let Some((view, capacity)) = &packed[slot] {
             if *capacity >= texels {

@@ -41,6 +41,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("argmax", include_str!("../../shaders/argmax.wgsl")),
     ("attention", include_str!("../../shaders/attention.wgsl")),
     (
+        "attention_texture",
+        include_str!("../../shaders/attention_texture.wgsl"),
+    ),
+    (
         "elementwise",
         include_str!("../../shaders/elementwise.wgsl"),
     ),

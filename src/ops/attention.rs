@@ -16,13 +16,16 @@
 //!   `dV = Pᵀ dO`, `dK = scale · dSᵀ Q`, `dQ = scale · dS K` (masked entries of P are 0).
 //! - D is at most [`MAX_HEAD_DIM`] (the size of the kernels' private row arrays).
 //!
-//! Kernel: `shaders/attention.wgsl`, one invocation per output row; the backward is three
-//! passes (preprocess D, then dK/dV per key row, then dQ per query row), so no float atomics.
+//! Kernels: `shaders/attention.wgsl` (storage buffers, one invocation per output row or two)
+//! and `shaders/attention_texture.wgsl` (operands packed into textures first, 8 rows per
+//! invocation; see [`AttentionVariant`]). Either way the backward is three passes (preprocess
+//! D, then dK/dV per key row, then dQ per query row), so no float atomics.
 
-use crate::context::Context;
+use crate::context::{Context, PackedSlot};
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
-use crate::kernels::{grid_1d, run, Dispatch, Kernel};
+use crate::kernels::{grid_1d, grid_for, run, Binding, Dispatch, Kernel, MatmulVariant};
+use crate::ops::matmul::PACKED_WIDTH;
 use crate::tensor::{DType, Tensor};
 
 use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
@@ -202,14 +205,42 @@ pub enum AttentionVariant {
     /// needs D % 4 == 0 and D <= [`CONST_HEAD_DIM_MAX`]; faster on lavapipe (MEASURED in the
     /// shader header).
     ConstHeadDim,
+    /// q, k, v, dout, the mask and the backward's row statistics packed into textures first
+    /// (`shaders/attention_texture.wgsl`): needs D % 4 == 0 and D <= [`TEXTURE_HEAD_DIM_MAX`].
+    /// On lavapipe a texel fetch is a vector gather where a storage-buffer load is a loop over
+    /// the SIMD lanes, which makes this the fast one there.
+    Texture,
 }
 
-/// The variant for head dimension `d`: [`AttentionVariant::ConstHeadDim`] when it applies.
+/// Largest head dimension of the texture kernels (their unrolled row accumulators).
+pub const TEXTURE_HEAD_DIM_MAX: usize = 64;
+
+/// Rows one workgroup of the texture kernels covers: 8 lanes of `R` = 8 rows.
+const TEXTURE_ROWS_PER_GROUP: usize = 64;
+
+/// The variant for head dimension `d` without a context: [`AttentionVariant::ConstHeadDim`]
+/// when it applies.
 pub fn variant(d: usize) -> AttentionVariant {
     if d.is_multiple_of(4) && d <= CONST_HEAD_DIM_MAX {
         AttentionVariant::ConstHeadDim
     } else {
         AttentionVariant::Generic
+    }
+}
+
+/// The variant [`forward`] and [`backward`] use on `ctx` for `dims`: the texture kernels where
+/// the context's measured matmul choice says textures are the fast path on this adapter (see
+/// [`crate::kernels::choose_matmul`]) and the shapes fit them, else [`variant`].
+pub fn variant_for(ctx: &Context, dims: AttentionDims) -> AttentionVariant {
+    let texture_fits = dims.d.is_multiple_of(4)
+        && dims.d <= TEXTURE_HEAD_DIM_MAX
+        && dims.b * dims.h <= 65535
+        && (dims.b * dims.h * dims.tq.max(dims.tk) * dims.d / 4) as u64
+            <= PACKED_WIDTH as u64 * ctx.device().limits().max_texture_dimension_2d as u64;
+    if texture_fits && crate::ops::matmul::variant(ctx) == MatmulVariant::Texture {
+        AttentionVariant::Texture
+    } else {
+        variant(dims.d)
     }
 }
 
@@ -222,11 +253,23 @@ fn kernel_for(
 ) -> Kernel {
     match variant {
         AttentionVariant::Generic => kernel(entries[0], rows),
-        AttentionVariant::ConstHeadDim => kernel(entries[1], rows).with("HD4", (d / 4) as f64),
+        // Texture calls never get here (they return before); ConstHeadDim is its nearest kin.
+        AttentionVariant::ConstHeadDim | AttentionVariant::Texture => {
+            kernel(entries[1], rows).with("HD4", (d / 4) as f64)
+        }
     }
 }
 
 fn check_variant(op: &'static str, variant: AttentionVariant, dims: AttentionDims) -> Result<()> {
+    if variant == AttentionVariant::Texture
+        && (!dims.d.is_multiple_of(4) || dims.d > TEXTURE_HEAD_DIM_MAX || dims.b * dims.h > 65535)
+    {
+        return Err(Error::Unsupported(format!(
+            "{op}: the Texture variant needs D % 4 == 0, D <= {TEXTURE_HEAD_DIM_MAX} and B·H <= 65535, got D = {}, B·H = {}",
+            dims.d,
+            dims.b * dims.h
+        )));
+    }
     if variant == AttentionVariant::ConstHeadDim
         && (!dims.d.is_multiple_of(4) || dims.d > CONST_HEAD_DIM_MAX)
     {
@@ -250,8 +293,8 @@ pub fn forward(
     o: &Tensor,
     lse: &Tensor,
 ) -> Result<Vec<Dispatch>> {
-    let d = q.shape().last().copied().unwrap_or(0);
-    forward_with(ctx, variant(d), q, k, v, mask, opts, o, lse)
+    let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
+    forward_with(ctx, variant_for(ctx, dims), q, k, v, mask, opts, o, lse)
 }
 
 /// [`forward`] with an explicit variant (tests run both).
@@ -273,6 +316,31 @@ pub fn forward_with(
     check_out("attention", "o", q.shape(), o, &all)?;
     check_out("attention", "lse", &[dims.b, dims.h, dims.tq], lse, &all)?;
     check_f32("attention", &[q, k, v, o, lse])?;
+    if variant == AttentionVariant::Texture {
+        let mut out = Vec::new();
+        let [tq, tk, tv, tmask] = [
+            pack(ctx, &mut out, PackedSlot::AttentionQ, q)?,
+            pack(ctx, &mut out, PackedSlot::AttentionK, k)?,
+            pack(ctx, &mut out, PackedSlot::AttentionV, v)?,
+            pack_mask(ctx, &mut out, dims, mask)?,
+        ];
+        out.push(
+            texture_kernel("attention_forward_tex", dims, mask).dispatch_bindings(
+                ctx,
+                &texture_params(dims, opts),
+                &[
+                    Binding::Texture(&tq),
+                    Binding::Texture(&tk),
+                    Binding::Texture(&tv),
+                    Binding::Texture(&tmask),
+                    Binding::Tensor(o),
+                    Binding::Tensor(lse),
+                ],
+                texture_grid(dims, dims.tq),
+            )?,
+        );
+        return Ok(out);
+    }
     let (p, dummy) = params(ctx, dims, mask, opts)?;
     let mask_t = mask
         .or(dummy.as_ref())
@@ -311,10 +379,10 @@ pub fn backward(
     dk: &Tensor,
     dv: &Tensor,
 ) -> Result<Vec<Dispatch>> {
-    let d = q.shape().last().copied().unwrap_or(0);
+    let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
     backward_with(
         ctx,
-        variant(d),
+        variant_for(ctx, dims),
         q,
         k,
         v,
@@ -360,6 +428,59 @@ pub fn backward_with(
     check_out(OP, "dk", k.shape(), dk, &all)?;
     check_out(OP, "dv", v.shape(), dv, &all)?;
     check_f32(OP, &[q, k, v, o, lse, do_, stats_scratch, dq, dk, dv])?;
+    if variant == AttentionVariant::Texture {
+        let mut out = Vec::new();
+        let [tq, tk, tv, tdo, tmask] = [
+            pack(ctx, &mut out, PackedSlot::AttentionQ, q)?,
+            pack(ctx, &mut out, PackedSlot::AttentionK, k)?,
+            pack(ctx, &mut out, PackedSlot::AttentionV, v)?,
+            pack(ctx, &mut out, PackedSlot::AttentionDout, do_)?,
+            pack_mask(ctx, &mut out, dims, mask)?,
+        ];
+        let rows = dims.b * dims.h * dims.tq;
+        let tstats = packed(ctx, PackedSlot::AttentionStats, rows)?;
+        let p = texture_params(dims, opts);
+        out.push(
+            texture_kernel("attention_backward_preprocess_tex", dims, mask).dispatch_bindings(
+                ctx,
+                &p,
+                &[
+                    Binding::Tensor(o),
+                    Binding::Tensor(do_),
+                    Binding::Tensor(lse),
+                    Binding::Texture(&tstats),
+                ],
+                grid_for(rows, 64),
+            )?,
+        );
+        let inputs = [
+            Binding::Texture(&tq),
+            Binding::Texture(&tk),
+            Binding::Texture(&tv),
+            Binding::Texture(&tmask),
+            Binding::Texture(&tdo),
+            Binding::Texture(&tstats),
+        ];
+        let dkdv = [&inputs[..], &[Binding::Tensor(dk), Binding::Tensor(dv)]].concat();
+        out.push(
+            texture_kernel("attention_backward_dkdv_tex", dims, mask).dispatch_bindings(
+                ctx,
+                &p,
+                &dkdv,
+                texture_grid(dims, dims.tk),
+            )?,
+        );
+        let dq_bindings = [&inputs[..], &[Binding::Tensor(dq)]].concat();
+        out.push(
+            texture_kernel("attention_backward_dq_tex", dims, mask).dispatch_bindings(
+                ctx,
+                &p,
+                &dq_bindings,
+                texture_grid(dims, dims.tq),
+            )?,
+        );
+        return Ok(out);
+    }
     let (p, dummy) = params(ctx, dims, mask, opts)?;
     let mask_t = mask
         .or(dummy.as_ref())
@@ -367,7 +488,7 @@ pub fn backward_with(
     // Invocations per (b,h) of the dK/dV and dQ passes.
     let per_inv = match variant {
         AttentionVariant::Generic => 1,
-        AttentionVariant::ConstHeadDim => BACKWARD_ROWS_HD4,
+        AttentionVariant::ConstHeadDim | AttentionVariant::Texture => BACKWARD_ROWS_HD4,
     };
     let (rows_k, rows_q) = (dims.tk.div_ceil(per_inv), dims.tq.div_ceil(per_inv));
     Ok(vec![
@@ -402,6 +523,123 @@ pub fn backward_with(
             grid(dims, rows_q),
         )?,
     ])
+}
+
+/// Parameters of `attention_texture.wgsl`'s kernels.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct TextureParams {
+    bh: u32,
+    heads: u32,
+    tq: u32,
+    tk: u32,
+    scale: f32,
+    causal: u32,
+    mask_row_texels: u32,
+    _pad: u32,
+}
+
+/// Parameters of `attention_pack` and `attention_pack_mask`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct PackParams {
+    texels: u32,
+    tk: u32,
+    mask_kind: u32,
+    _pad: u32,
+}
+
+fn texture_params(dims: AttentionDims, opts: AttentionOptions) -> TextureParams {
+    TextureParams {
+        bh: (dims.b * dims.h) as u32,
+        heads: dims.h as u32,
+        tq: dims.tq as u32,
+        tk: dims.tk as u32,
+        scale: opts.scale.unwrap_or(1.0 / (dims.d as f32).sqrt()),
+        causal: opts.causal as u32,
+        mask_row_texels: dims.tk.div_ceil(4) as u32,
+        _pad: 0,
+    }
+}
+
+fn texture_kernel(entry: &'static str, dims: AttentionDims, mask: Option<&Tensor>) -> Kernel {
+    Kernel::new("attention_texture", entry)
+        .with("D4", (dims.d / 4) as f64)
+        .with("HAS_MASK", mask.is_some() as u8 as f64)
+}
+
+/// One workgroup per 32 rows of one (b,h): x over the rows, y over B·H.
+fn texture_grid(dims: AttentionDims, rows: usize) -> [u32; 3] {
+    [
+        rows.div_ceil(TEXTURE_ROWS_PER_GROUP) as u32,
+        (dims.b * dims.h) as u32,
+        1,
+    ]
+}
+
+/// The context's texture for `slot`, holding at least `texels`.
+fn packed(ctx: &Context, slot: PackedSlot, texels: usize) -> Result<wgpu::TextureView> {
+    ctx.packed_texture(slot, texels.max(1) as u64, PACKED_WIDTH)?
+        .ok_or_else(|| {
+            Error::Unsupported(format!(
+                "attention: {texels} texels do not fit one texture on this device"
+            ))
+        })
+}
+
+/// Appends the dispatch packing `src` (`[.., D]`, D % 4 == 0) into `slot`; returns the texture.
+fn pack(
+    ctx: &Context,
+    out: &mut Vec<Dispatch>,
+    slot: PackedSlot,
+    src: &Tensor,
+) -> Result<wgpu::TextureView> {
+    let texels = src.numel() / 4;
+    let view = packed(ctx, slot, texels)?;
+    let p = PackParams {
+        texels: texels as u32,
+        tk: 0,
+        mask_kind: 0,
+        _pad: 0,
+    };
+    out.push(
+        Kernel::new("attention_texture", "attention_pack").dispatch_bindings(
+            ctx,
+            &p,
+            &[Binding::Tensor(src), Binding::Texture(&view)],
+            grid_for(texels, 64),
+        )?,
+    );
+    Ok(view)
+}
+
+/// Appends the dispatch packing the key-padding mask as kept flags, if there is one; returns
+/// the texture (without a mask, whatever the slot holds: the kernels do not read it then).
+fn pack_mask(
+    ctx: &Context,
+    out: &mut Vec<Dispatch>,
+    dims: AttentionDims,
+    mask: Option<&Tensor>,
+) -> Result<wgpu::TextureView> {
+    let texels = dims.b * dims.tk.div_ceil(4);
+    let view = packed(ctx, PackedSlot::AttentionMask, texels)?;
+    if let Some(m) = mask {
+        let p = PackParams {
+            texels: texels as u32,
+            tk: dims.tk as u32,
+            mask_kind: if m.dtype() == DType::F32 { 2 } else { 1 },
+            _pad: 0,
+        };
+        out.push(
+            Kernel::new("attention_texture", "attention_pack_mask").dispatch_bindings(
+                ctx,
+                &p,
+                &[Binding::Tensor(m), Binding::Texture(&view)],
+                grid_for(texels, 64),
+            )?,
+        );
+    }
+    Ok(view)
 }
 
 /// Shape of the backward's scratch: `[B,H,Tq,2]`.

@@ -10,7 +10,7 @@
 //!
 //! Kernels: `shaders/matmul/` holds the variants (see [`MatmulVariant`]).
 
-use crate::context::Context;
+use crate::context::{Context, PackedSlot};
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{choose_matmul, grid_for, run, Binding, Dispatch, Kernel, MatmulVariant};
@@ -235,7 +235,7 @@ struct TextureParams {
 }
 
 /// Width in texels of the packed-operand textures (`texel_at` in `texture.wgsl`).
-const PACKED_WIDTH: u32 = 4096;
+pub(crate) const PACKED_WIDTH: u32 = 4096;
 /// Rows and columns of C one invocation of `texture.wgsl` accumulates.
 const TEXTURE_TILE: (usize, usize) = (32, 16);
 
@@ -317,10 +317,12 @@ fn texture_forward(
     if !fits(&pa) || !fits(&pb) {
         return Ok(None);
     }
-    let Some(ta) = ctx.packed_texture(0, pa.texels() as u64, PACKED_WIDTH)? else {
+    let Some(ta) = ctx.packed_texture(PackedSlot::MatmulA, pa.texels() as u64, PACKED_WIDTH)?
+    else {
         return Ok(None);
     };
-    let Some(tb) = ctx.packed_texture(1, pb.texels() as u64, PACKED_WIDTH)? else {
+    let Some(tb) = ctx.packed_texture(PackedSlot::MatmulB, pb.texels() as u64, PACKED_WIDTH)?
+    else {
         return Ok(None);
     };
     let pack = |p: &Packing, src: &Tensor, view: &wgpu::TextureView| {

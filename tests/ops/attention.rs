@@ -4,7 +4,9 @@
 
 use super::*;
 use kiln::kernels::run;
-use kiln::ops::attention::{self, AttentionOptions, AttentionVariant, CONST_HEAD_DIM_MAX};
+use kiln::ops::attention::{
+    self, AttentionOptions, AttentionVariant, CONST_HEAD_DIM_MAX, TEXTURE_HEAD_DIM_MAX,
+};
 use kiln::{DType, Tensor};
 
 /// The variants that take head dimension `d`: the generic kernels always, the `_hd4` ones
@@ -13,6 +15,9 @@ fn variants(d: usize) -> Vec<AttentionVariant> {
     let mut v = vec![AttentionVariant::Generic];
     if d.is_multiple_of(4) && d <= CONST_HEAD_DIM_MAX {
         v.push(AttentionVariant::ConstHeadDim);
+    }
+    if d.is_multiple_of(4) && d <= TEXTURE_HEAD_DIM_MAX {
+        v.push(AttentionVariant::Texture);
     }
     v
 }
