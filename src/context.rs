@@ -474,9 +474,10 @@ impl Context {
                 return Ok(Some(view.clone()));
             }
         }
+        // A host's device may have lower limits than kiln asks for (downlevel: 2048).
         let max_rows = self.device.limits().max_texture_dimension_2d as u64;
         let rows = texels.div_ceil(width as u64).max(1);
-        if rows > max_rows {
+        if rows > max_rows || width as u64 > max_rows {
             return Ok(None);
         }
         // Powers of two, so that a model's growing sizes reallocate a few times, not per matmul.

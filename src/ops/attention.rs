@@ -232,11 +232,13 @@ pub fn variant(d: usize) -> AttentionVariant {
 /// the context's measured matmul choice says textures are the fast path on this adapter (see
 /// [`crate::kernels::choose_matmul`]) and the shapes fit them, else [`variant`].
 pub fn variant_for(ctx: &Context, dims: AttentionDims) -> AttentionVariant {
-    let texture_fits = dims.d.is_multiple_of(4)
+    let max_dim = ctx.device().limits().max_texture_dimension_2d;
+    let texture_fits = max_dim >= PACKED_WIDTH
+        && dims.d.is_multiple_of(4)
         && dims.d <= TEXTURE_HEAD_DIM_MAX
         && dims.b * dims.h <= 65535
         && (dims.b * dims.h * dims.tq.max(dims.tk) * dims.d / 4) as u64
-            <= PACKED_WIDTH as u64 * ctx.device().limits().max_texture_dimension_2d as u64;
+            <= PACKED_WIDTH as u64 * max_dim as u64;
     if texture_fits && crate::ops::matmul::variant(ctx) == MatmulVariant::Texture {
         AttentionVariant::Texture
     } else {
