@@ -187,7 +187,7 @@ def lines():
     return o, o.append
 
 
-def rows_prologue(w, n_rows):
+def rows_prologue(w):
     """Lane rows row0 + lid + 8r of one (b,h) (wid.y) and their clamped texel bases."""
     w("    let p = params;")
     w("    let bh = wid.y;")
@@ -214,7 +214,7 @@ def forward():
     w("    @builtin(workgroup_id) wid: vec3<u32>,")
     w("    @builtin(local_invocation_index) lid: u32,")
     w(") {")
-    rows_prologue(w, "tq")
+    rows_prologue(w)
     w("    if row0 >= p.tq {")
     w("        return;")
     w("    }")
@@ -288,7 +288,7 @@ def dq():
     w("    @builtin(workgroup_id) wid: vec3<u32>,")
     w("    @builtin(local_invocation_index) lid: u32,")
     w(") {")
-    rows_prologue(w, "tq")
+    rows_prologue(w)
     w("    if row0 >= p.tq {")
     w("        return;")
     w("    }")
@@ -352,7 +352,7 @@ def dkdv():
     w("    @builtin(workgroup_id) wid: vec3<u32>,")
     w("    @builtin(local_invocation_index) lid: u32,")
     w(") {")
-    rows_prologue(w, "tk")
+    rows_prologue(w)
     w("    if row0 >= p.tk {")
     w("        return;")
     w("    }")

@@ -4,7 +4,8 @@
 // Why textures: lavapipe (Mesa 22.3) turns every storage-buffer load whose address is not a
 // compile-time constant into a loop over the 8 SIMD lanes with a bounds-check branch per lane,
 // while a texel fetch is a branch-free vector gather of four floats. The same 32x16 register
-// tile reads its operands at 4.4 GFLOP/s from storage buffers and 32 from textures (1024^3).
+// tile read its operands at 4.4 GFLOP/s from storage buffers and 30-33 from textures (1024^3,
+// a scratch kernel without packing; examples/bench measures this file, packing included).
 //
 // Two entry points, run back to back by ops::matmul (wgpu puts a barrier between them):
 // - matmul_pack copies one operand from its storage buffer into a texture, 4 consecutive

@@ -192,11 +192,8 @@ pub fn forward_with(
             return Ok(dispatches);
         }
     }
-    // The texture variant falls back here for operands its textures cannot hold.
-    let variant = match variant {
-        MatmulVariant::Texture => MatmulVariant::Register,
-        v => v,
-    };
+    // The texture variant gets here for operands its textures cannot hold: `launch` gives it
+    // the register kernel.
     let p = params(&d, opts, bias.is_some());
     let (kernel, grid) = launch(variant, &d);
     Ok(vec![kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)?])
@@ -275,43 +272,28 @@ fn texture_forward(
     // Whichever operand runs along K in its rows gets them padded to whole texels of K, with
     // zeros, so that the kernel's last 4-step of K adds nothing.
     let k4 = d.k.next_multiple_of(4);
-    let pa = if opts.trans_a {
-        Packing {
-            rows: d.k,
-            cols: d.m,
-            padded_rows: k4,
-            batches: 1,
-        }
+    let batches = |batched: bool| if batched { d.batch } else { 1 };
+    let (rows, cols, padded_rows) = if opts.trans_a {
+        (d.k, d.m, k4)
     } else {
-        Packing {
-            rows: d.m,
-            cols: d.k,
-            padded_rows: d.m,
-            batches: 1,
-        }
-    };
-    let pb = if opts.trans_b {
-        Packing {
-            rows: d.n,
-            cols: d.k,
-            padded_rows: d.n,
-            batches: 1,
-        }
-    } else {
-        Packing {
-            rows: d.k,
-            cols: d.n,
-            padded_rows: k4,
-            batches: 1,
-        }
+        (d.m, d.k, d.m)
     };
     let pa = Packing {
-        batches: if d.a_batched { d.batch } else { 1 },
-        ..pa
+        rows,
+        cols,
+        padded_rows,
+        batches: batches(d.a_batched),
+    };
+    let (rows, cols, padded_rows) = if opts.trans_b {
+        (d.n, d.k, d.n)
+    } else {
+        (d.k, d.n, k4)
     };
     let pb = Packing {
-        batches: if d.b_batched { d.batch } else { 1 },
-        ..pb
+        rows,
+        cols,
+        padded_rows,
+        batches: batches(d.b_batched),
     };
     let fits = |p: &Packing| p.texels() <= u32::MAX as usize;
     if !fits(&pa) || !fits(&pb) {
@@ -410,15 +392,16 @@ const WORKGROUP_TILE: (usize, usize) = (64, 64);
 fn launch(variant: MatmulVariant, d: &MatmulDims) -> (Kernel, [u32; 3]) {
     let (shader, entry, (tm, tn)) = match variant {
         MatmulVariant::Naive => ("matmul_naive", "matmul_forward", (16, 16)),
-        MatmulVariant::Register if d.n <= NARROW_N => (
+        // Texture gets here only for operands that do not fit a texture.
+        MatmulVariant::Register | MatmulVariant::Texture if d.n <= NARROW_N => (
             "matmul_register",
             "matmul_forward_narrow",
             REGISTER_NARROW_TILE,
         ),
-        MatmulVariant::Register => ("matmul_register", "matmul_forward", REGISTER_TILE),
+        MatmulVariant::Register | MatmulVariant::Texture => {
+            ("matmul_register", "matmul_forward", REGISTER_TILE)
+        }
         MatmulVariant::Workgroup => ("matmul_workgroup", "matmul_forward", WORKGROUP_TILE),
-        // Only reached for operands that do not fit a texture.
-        MatmulVariant::Texture => ("matmul_register", "matmul_forward", REGISTER_TILE),
     };
     let grid = [
         d.n.div_ceil(tn) as u32,
