@@ -17,8 +17,9 @@ use std::collections::VecDeque;
 use crate::data::normal_noise;
 use crate::error::Result;
 use crate::graph::{Graph, ParamStore, Plan, PlanSpec, PlanStats, Var};
+use crate::optim::Optimizer;
 use crate::tensor::{DType, Tensor};
-use crate::train::{Optimizer, Training};
+use crate::train::{Steps, Training};
 use crate::Context;
 
 /// A network applied inside a graph: `x` in, output out.
@@ -234,5 +235,42 @@ impl Gan {
     /// The compiled plans' statistics: (discriminator step, generator step).
     pub fn stats(&self) -> (PlanStats, PlanStats) {
         (self.d_plan.stats(), self.g_plan.stats())
+    }
+}
+
+/// A [`Trainer`](crate::train::Trainer) drives a `Gan` like a plan: each step is a step pair,
+/// and each reading carries `d_loss`, `g_loss`, `d_x` (mean D(x)) and `d_g_z` (mean D(G(z))).
+impl Steps for Gan {
+    fn reading_names(&self) -> Vec<String> {
+        ["d_loss", "g_loss", "d_x", "d_g_z"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn take_readings(&mut self, ctx: &Context, wait: bool) -> Result<Vec<(u64, Vec<f64>)>> {
+        let readings = if wait {
+            self.flush_readings(ctx)?
+        } else {
+            self.readings(ctx)?
+        };
+        Ok(readings
+            .into_iter()
+            .map(|r| {
+                let values = [r.d_loss, r.g_loss, r.d_real, r.d_fake].map(f64::from);
+                (r.step, values.to_vec())
+            })
+            .collect())
+    }
+
+    fn step_count(&self) -> u64 {
+        Gan::step_count(self)
+    }
+
+    fn set_step_count(&mut self, step: u64) {
+        Gan::set_step_count(self, step)
+    }
+
+    fn optimizer_state(&self) -> Vec<(String, &Tensor)> {
+        Gan::optimizer_state(self)
     }
 }

@@ -109,6 +109,7 @@ pub mod kernels;
 pub mod metrics;
 pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod pretrained;
 pub mod progress;
 pub mod tensor;
@@ -118,7 +119,8 @@ pub mod viz;
 pub use context::Context;
 pub use error::{Error, Result};
 pub use graph::{Graph, Init, Mode, ParamStore, Plan, PlanSpec, Reading, Var};
+pub use optim::{AdamConfig, Optimizer, Schedule, SgdConfig};
 pub use tensor::{DType, Tensor};
-pub use train::{Optimizer, Schedule, Training};
+pub use train::{Steps, TrainOptions, Trainer, Training};
 /// The wgpu kiln is built on, so hosts use the very same version.
 pub use wgpu;

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use kiln::nn::{residual, FeedForward, LayerNorm, MultiHeadAttention, ResidualNorm};
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::{Context, DType, Graph, Optimizer, ParamStore, Plan, PlanSpec, Result, Training};
 
 use crate::figure::Figure;

@@ -154,6 +154,22 @@ impl Batches {
             next: 0,
         }
     }
+
+    /// The items of `indices` (a training split's example numbers) in chunks of `batch`,
+    /// shuffled for epoch `epoch` (seeded by it alone): each chunk holds items, not positions.
+    pub fn over(indices: &[usize], batch: usize, epoch: u64) -> Batches {
+        let mut b = Batches::new(indices.len(), batch, 0, epoch);
+        b.order.iter_mut().for_each(|k| *k = indices[*k]);
+        b
+    }
+
+    /// Drops the last chunk when it is short (PyTorch's `drop_last`): a static graph takes
+    /// full batches, and the examples left out come first in another epoch's order.
+    pub fn full(mut self) -> Batches {
+        let whole = self.order.len() / self.batch * self.batch;
+        self.order.truncate(whole);
+        self
+    }
 }
 
 impl Iterator for Batches {

@@ -183,6 +183,149 @@ pub fn load_image_dir(dir: &Path, size: usize, channels: usize) -> Result<ImageS
     })
 }
 
+/// Images with a class label each: a folder of class folders, or the built-in digits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledImages {
+    /// The images, `N x C x S x S` floats in [-1, 1].
+    pub set: ImageSet,
+    /// The class of each image, an index into `classes`.
+    pub labels: Vec<u32>,
+    /// Class names: the folders' names in sorted order, or `"0"`..`"9"` for the digits.
+    pub classes: Vec<String>,
+}
+
+impl LabelledImages {
+    /// `count` built-in digits ([`super::digit_images`]) of `size x size`, labelled 0-9.
+    pub fn digits(seed: u64, count: usize, size: usize) -> LabelledImages {
+        let (images, labels) = super::digit_images(seed, count, size);
+        LabelledImages {
+            set: ImageSet {
+                images,
+                count,
+                size,
+                channels: 1,
+                dir: PathBuf::from("built-in digits"),
+                skipped: Vec::new(),
+            },
+            labels,
+            classes: (0..10).map(|d| d.to_string()).collect(),
+        }
+    }
+}
+
+impl LabelledImages {
+    /// The class folders of `dir` ([`load_image_classes`]), or without one `digits` built-in
+    /// digits; `size x size` grayscale either way.
+    pub fn from_folder_or_digits(dir: Option<&Path>, size: usize, digits: usize) -> Result<Self> {
+        match dir {
+            Some(dir) => load_image_classes(dir, size, 1),
+            None => Ok(LabelledImages::digits(1, digits, size)),
+        }
+    }
+
+    /// Images without labels (a folder to generate from): `labels` and `classes` are empty.
+    pub fn unlabelled(set: ImageSet) -> LabelledImages {
+        LabelledImages {
+            set,
+            labels: Vec::new(),
+            classes: Vec::new(),
+        }
+    }
+
+    /// MNIST's IDX images at `path` as `size x size` ([`super::idx_to_images`]), labelled
+    /// from the label file beside them (`...-images-idx3-ubyte` → `...-labels-idx1-ubyte`)
+    /// when it exists and matches; unlabelled otherwise.
+    pub fn from_idx(path: &Path, size: usize) -> Result<LabelledImages> {
+        let (bytes, count, rows, cols) = super::read_idx_images(path)?;
+        let set = ImageSet {
+            images: super::idx_to_images(&bytes, count, rows, cols, size),
+            count,
+            size,
+            channels: 1,
+            dir: path.to_path_buf(),
+            skipped: Vec::new(),
+        };
+        let name = path
+            .display()
+            .to_string()
+            .replace("images-idx3", "labels-idx1");
+        match super::read_idx_labels(Path::new(&name)) {
+            Ok(labels) if labels.len() == count && name != path.display().to_string() => {
+                let classes = labels.iter().max().map_or(0, |&m| m as usize + 1);
+                Ok(LabelledImages {
+                    set,
+                    labels: labels.into_iter().map(u32::from).collect(),
+                    classes: (0..classes).map(|c| c.to_string()).collect(),
+                })
+            }
+            _ => Ok(LabelledImages::unlabelled(set)),
+        }
+    }
+
+    /// A held-out split of the image indices: `(train, heldout)`, `heldout_fraction` of them
+    /// held out, chosen by `seed`.
+    pub fn split(&self, heldout_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+        super::split_pairs((0..self.set.count).collect(), heldout_fraction, seed)
+    }
+
+    /// The images at `indices` as one `[B, C, S, S]` batch, and their labels.
+    pub fn batch(&self, indices: &[usize]) -> (Vec<f32>, Vec<u32>) {
+        let labels = indices
+            .iter()
+            .map(|&i| self.labels.get(i).copied().unwrap_or(0))
+            .collect();
+        (
+            image_batch(&self.set.images, self.set.per_image(), indices),
+            labels,
+        )
+    }
+}
+
+/// Loads `dir/<class>/**` for every subfolder `<class>` of `dir` (sorted by name; the class
+/// index is its place in that order), each image as [`load_image_dir`] does. Unreadable files
+/// are listed in the result's `skipped`; a class folder with no usable image, or a `dir`
+/// without class folders, is an [`Error::Data`](crate::Error::Data) naming the folder.
+pub fn load_image_classes(dir: &Path, size: usize, channels: usize) -> Result<LabelledImages> {
+    let name = dir.display().to_string();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| data_error(&name, 0, format!("cannot read the folder: {e}")))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    folders.sort();
+    if folders.is_empty() {
+        return Err(data_error(
+            name,
+            0,
+            "no class folders: put each class's images in a subfolder named after it",
+        ));
+    }
+    let mut all = ImageSet {
+        images: Vec::new(),
+        count: 0,
+        size,
+        channels,
+        dir: dir.to_path_buf(),
+        skipped: Vec::new(),
+    };
+    let (mut labels, mut classes) = (Vec::new(), Vec::new());
+    for (k, folder) in folders.iter().enumerate() {
+        let set = load_image_dir(folder, size, channels)?;
+        labels.extend(std::iter::repeat_n(k as u32, set.count));
+        all.images.extend(set.images);
+        all.count += set.count;
+        all.skipped.extend(set.skipped);
+        let class = folder.file_name().map(|n| n.to_string_lossy().into_owned());
+        classes.push(class.unwrap_or_default());
+    }
+    Ok(LabelledImages {
+        set: all,
+        labels,
+        classes,
+    })
+}
+
 /// Crops `img` to its centred square, resizes it and appends it as `C x H x W` floats in
 /// [-1, 1].
 fn push_image(img: &DynamicImage, size: usize, channels: usize, out: &mut Vec<f32>) {

@@ -30,8 +30,10 @@ pub const UNK_CHAR: char = '\u{FFFD}';
 
 const HEADER: &str = "kiln-chars-v1 ";
 
-/// Characters ↔ ids; see the module doc.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Characters ↔ ids; see the module doc. Serialised (serde) as its [`Display`](fmt::Display)
+/// string, the form checkpoints store.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Vocab {
     chars: Vec<char>,
     ids: HashMap<char, u32>,
@@ -124,6 +126,35 @@ impl fmt::Display for Vocab {
             }
         }
         Ok(())
+    }
+}
+
+impl Vocab {
+    /// The vocabulary of every source and target of `pairs`.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Vocab {
+        Vocab::from_texts(pairs.iter().flat_map(|(s, t)| [s.as_str(), t.as_str()]))
+    }
+
+    /// Each (source, target) pair as ids.
+    pub fn encode_pairs(&self, pairs: &[(String, String)]) -> Vec<(Vec<u32>, Vec<u32>)> {
+        pairs
+            .iter()
+            .map(|(s, t)| (self.encode(s), self.encode(t)))
+            .collect()
+    }
+}
+
+impl From<Vocab> for String {
+    fn from(v: Vocab) -> String {
+        v.to_string()
+    }
+}
+
+impl TryFrom<String> for Vocab {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<Vocab, Error> {
+        s.parse()
     }
 }
 

@@ -22,8 +22,9 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::kernels::{record_all, Dispatch};
 use crate::ops::{clip, dropout, optim, Lowering};
+use crate::optim::Optimizer;
 use crate::tensor::{DType, Tensor, TENSOR_USAGE};
-use crate::train::{Optimizer, Training};
+use crate::train::Training;
 
 use super::{Graph, NodeKind, ParamStore, Var};
 
@@ -57,6 +58,27 @@ pub struct PlanSpec {
     /// plan's output. No copy is made; whoever owns the tensor writes it before each step.
     /// Shape and dtype must match the graph's input.
     pub bound_inputs: Vec<(String, Tensor)>,
+}
+
+impl PlanSpec {
+    /// A training plan: `loss` watched and minimised by `optimizer` over every parameter, at
+    /// a constant rate (set [`PlanSpec::training`]'s other fields for more).
+    pub fn training(loss: Var, optimizer: Optimizer) -> PlanSpec {
+        PlanSpec {
+            watch: vec![loss],
+            training: Some(Training::new(loss, optimizer)),
+            ..Default::default()
+        }
+    }
+
+    /// An inference plan in eval mode (dropout off) whose `outputs` are readable.
+    pub fn eval(outputs: Vec<Var>) -> PlanSpec {
+        PlanSpec {
+            outputs,
+            mode: Mode::Eval,
+            ..Default::default()
+        }
+    }
 }
 
 /// The watched values of one finished step.
@@ -794,8 +816,18 @@ impl Plan {
 
     /// The learning rate of the last step.
     pub fn learning_rate(&self) -> Option<f32> {
+        self.learning_rate_at_step(self.step)
+    }
+
+    /// The learning rate of step `step` (from 1), as the schedule gives it.
+    pub fn learning_rate_at_step(&self, step: u64) -> Option<f32> {
         let t = &self.train.as_ref()?.training;
-        Some(t.optimizer.lr() * t.schedule.factor(self.step.max(1)))
+        Some(t.optimizer.lr() * t.schedule.factor(step.max(1)))
+    }
+
+    /// How many values [`PlanSpec::watch`] named: each [`Reading`] carries that many.
+    pub fn watch_count(&self) -> usize {
+        self.watch.as_ref().map_or(0, |w| w.sources.len())
     }
 
     /// Reads an output (waits for the GPU). Only values named in [`PlanSpec::outputs`] or

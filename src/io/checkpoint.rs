@@ -1,7 +1,13 @@
 //! Checkpoints: one safetensors file, `DIR/checkpoint.safetensors`, holding every parameter of
 //! a [`ParamStore`] under its own name, optimizer state under `"optim/<name>"` (the names of
 //! [`Plan::optimizer_state`](crate::Plan::optimizer_state)), and string metadata in the
-//! format's `__metadata__` map: `step` plus whatever the caller adds (a vocabulary, flags).
+//! format's `__metadata__` map: `step` plus whatever the caller adds. A
+//! [`Trainer`](crate::train::Trainer) adds `epoch` and `config`, the model's config as JSON
+//! (serde), which [`Checkpoint::config`] turns back into the config type, so a program can
+//! rebuild exactly the model that was saved from the checkpoint alone.
+//!
+//! [`save`] and [`load`] both take the run's directory (`load` also takes the path of any
+//! safetensors file).
 //!
 //! Saving is atomic: the bytes go to `checkpoint.safetensors.tmp` in the same directory, the
 //! file is synced, renamed over the final name and the directory synced, so a crash at any
@@ -32,6 +38,12 @@ const OPTIM_PREFIX: &str = "optim/";
 /// Metadata key of the step counter.
 const STEP_KEY: &str = "step";
 
+/// Metadata key of the model's config, serialised as JSON.
+pub const CONFIG_KEY: &str = "config";
+
+/// Metadata key of the count of completed epochs.
+pub const EPOCH_KEY: &str = "epoch";
+
 /// A checkpoint read into host memory.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Checkpoint {
@@ -47,6 +59,24 @@ impl Checkpoint {
     /// The step counter saved with it, if the file has a readable one.
     pub fn step(&self) -> Option<u64> {
         self.metadata.get(STEP_KEY)?.parse().ok()
+    }
+
+    /// Completed epochs saved with it, if the file has a readable count.
+    pub fn epoch(&self) -> Option<usize> {
+        self.metadata.get(EPOCH_KEY)?.parse().ok()
+    }
+
+    /// The model's config saved with it (by a [`Trainer`](crate::train::Trainer), or under
+    /// [`CONFIG_KEY`] by the caller), deserialised with serde. A missing or mismatched config
+    /// is an error naming the file and what is wrong (a field missing, of the wrong type).
+    pub fn config<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let text = self.metadata.get(CONFIG_KEY).ok_or_else(|| {
+            self.error(format!(
+                "has no '{CONFIG_KEY}' in its metadata (not written by kiln's Trainer?)"
+            ))
+        })?;
+        serde_json::from_str(text)
+            .map_err(|e| self.error(format!("its config does not fit this program: {e}")))
     }
 
     /// A tensor's shape and values by its name in the file.
@@ -79,12 +109,13 @@ fn io_error(path: &Path, message: impl std::fmt::Display) -> Error {
 /// with an optimizer tensor's `"optim/<name>"`. Every tensor must be f32.
 pub fn save(
     ctx: &Context,
-    dir: &Path,
+    dir: impl AsRef<Path>,
     store: &ParamStore,
     optimizer_state: &[(String, &Tensor)],
     step: u64,
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
+    let dir = dir.as_ref();
     // `Path::new("")` (a bare file name's parent) means the current directory.
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
@@ -188,10 +219,19 @@ fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Reads a safetensors file: tensors (f32, or f16/bf16 widened to f32) in name order and the
-/// metadata. A missing, truncated or malformed file, or a tensor of another dtype, gives
-/// [`Error::Io`] naming the path.
-pub fn load(path: &Path) -> Result<Checkpoint> {
+/// Reads a checkpoint: `path` is a run directory (holding `checkpoint.safetensors`, as
+/// [`save`] writes it) or any safetensors file. Tensors (f32, or f16/bf16 widened to f32) come
+/// in name order, with the metadata. A missing, truncated or malformed file, or a tensor of
+/// another dtype, gives [`Error::Io`] naming the path.
+pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
+    let path = path.as_ref();
+    let joined;
+    let path = if path.is_dir() {
+        joined = path.join(CHECKPOINT_FILE);
+        joined.as_path()
+    } else {
+        path
+    };
     let bytes = fs::read(path).map_err(|e| io_error(path, format!("cannot read: {e}")))?;
     let (_, header) = SafeTensors::read_metadata(&bytes)
         .map_err(|e| io_error(path, format!("not a valid safetensors file: {e:?}")))?;

@@ -23,7 +23,7 @@ use crate::ops::elementwise::Activation;
 use super::{BatchNorm2d, Conv2d, ConvTranspose2d};
 
 /// Sizes of a DCGAN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DcganConfig {
     /// Image side S: 32 or 64.
     pub size: usize,

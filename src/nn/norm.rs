@@ -37,8 +37,31 @@ impl LayerNorm {
     }
 }
 
+impl std::fmt::Display for ResidualNorm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ResidualNorm::Pre => "pre",
+            ResidualNorm::Post => "post",
+        })
+    }
+}
+
+impl std::str::FromStr for ResidualNorm {
+    type Err = String;
+
+    /// `pre` or `post`, as command lines spell it.
+    fn from_str(s: &str) -> std::result::Result<ResidualNorm, String> {
+        match s {
+            "pre" => Ok(ResidualNorm::Pre),
+            "post" => Ok(ResidualNorm::Post),
+            other => Err(format!("'{other}' is neither 'pre' nor 'post'")),
+        }
+    }
+}
+
 /// Where a residual block normalises.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ResidualNorm {
     /// `x + f(LN(x))` (GPT-2 and most models since): the residual path stays un-normalised,
     /// which keeps deep stacks trainable without warm-up.

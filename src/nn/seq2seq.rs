@@ -34,7 +34,7 @@ pub const BOS: u32 = 1;
 pub const EOS: u32 = 2;
 
 /// Sizes and options of a [`Seq2Seq`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Seq2SeqConfig {
     /// Vocabulary size V (shared by source and target, specials included).
     pub vocab: usize,
@@ -62,6 +62,49 @@ pub struct Seq2SeqConfig {
     /// a bias `generator.bias`: a decoder state that carries a source token's embedding then
     /// scores that token highest, which is what copying needs.
     pub tie_embeddings: bool,
+}
+
+impl Seq2SeqConfig {
+    /// The paper's post-norm model with `layers` encoder and decoder layers, label smoothing
+    /// 0.1, no dropout, untied embeddings, and lengths of 1 (set them, or
+    /// [`Seq2SeqConfig::fit_lengths`]).
+    pub fn new(vocab: usize, d_model: usize, heads: usize, layers: usize, d_ff: usize) -> Self {
+        Seq2SeqConfig {
+            vocab,
+            d_model,
+            heads,
+            encoder_layers: layers,
+            decoder_layers: layers,
+            d_ff,
+            dropout: 0.0,
+            norm: ResidualNorm::Post,
+            max_src: 1,
+            max_tgt: 1,
+            label_smoothing: 0.1,
+            tie_embeddings: false,
+        }
+    }
+
+    /// The shape of its batches of `batch` examples.
+    pub fn batch_shape(&self, batch: usize) -> crate::data::BatchShape {
+        crate::data::BatchShape {
+            batch,
+            src_len: self.max_src,
+            tgt_len: self.max_tgt,
+        }
+    }
+
+    /// Lengths that hold the longest source and target (+ EOS) of `pairs`, at most `cap`
+    /// tokens (+1): longer examples are cut when batched, and counted as cut.
+    pub fn fit_lengths(self, pairs: &[(Vec<u32>, Vec<u32>)], cap: usize) -> Self {
+        let longest =
+            |f: fn(&(Vec<u32>, Vec<u32>)) -> usize| pairs.iter().map(f).max().unwrap_or(1);
+        Seq2SeqConfig {
+            max_src: longest(|p| p.0.len()).clamp(1, cap.max(1)),
+            max_tgt: (longest(|p| p.1.len()) + 1).min(cap + 1),
+            ..self
+        }
+    }
 }
 
 /// The model's layers, as declared in one graph.
@@ -214,6 +257,16 @@ impl Seq2Seq {
         Ok((g, model, Seq2SeqTraining { loss, logits }))
     }
 
+    /// Writes a batch into a training plan's four inputs (`src`, `src_mask`, `tgt_in`,
+    /// `tgt_out`); returns the real tokens it holds, source and target, for a rate.
+    pub fn feed(ctx: &Context, plan: &Plan, batch: &crate::data::Seq2SeqBatch) -> Result<usize> {
+        plan.set_input_u32(ctx, "src", &batch.src)?;
+        plan.set_input_u32(ctx, "src_mask", &batch.src_mask)?;
+        plan.set_input_u32(ctx, "tgt_in", &batch.tgt_in)?;
+        plan.set_input_u32(ctx, "tgt_out", &batch.tgt_out)?;
+        Ok(batch.tokens + batch.src_mask.iter().filter(|&&m| m != 0).count())
+    }
+
     /// A graph of batch 1 at the example's true lengths (no padding) whose output is the last
     /// decoder layer's cross-attention, averaged over heads: `[Tt, Ts]`. Inputs `src [1, Ts]`,
     /// `tgt_in [1, Tt]`.
@@ -344,5 +397,45 @@ impl Translator {
             .chunks(tt)
             .map(|row| row.iter().copied().take_while(|&id| id != EOS).collect())
             .collect())
+    }
+
+    /// Decodes every source in `sources` (ids without BOS/EOS, cut to `max_src`), `batch` at
+    /// a time with the last batch padded: one output per source, in order.
+    pub fn translate_all(&mut self, ctx: &Context, sources: &[Vec<u32>]) -> Result<Vec<Vec<u32>>> {
+        let shape = self.cfg.batch_shape(self.batch);
+        let mut out = Vec::with_capacity(sources.len());
+        for chunk in sources.chunks(self.batch.max(1)) {
+            let examples: Vec<(&[u32], &[u32])> =
+                chunk.iter().map(|s| (s.as_slice(), &[][..])).collect();
+            let batch = crate::data::Seq2SeqBatch::new(&examples, shape)?;
+            let decoded = self.translate(ctx, &batch.src, &batch.src_mask)?;
+            out.extend(decoded.into_iter().take(chunk.len()));
+        }
+        Ok(out)
+    }
+
+    /// Decodes `src` and returns the output with the last decoder layer's cross-attention
+    /// over it, averaged over heads: `[Tt, Ts]` row-major, Tt = output length + 1 (the EOS
+    /// step), Ts = `src.len()`. Compiles a probe plan at the example's true lengths over
+    /// `store`'s weights (for pictures, not for a loop).
+    pub fn cross_attention(
+        &mut self,
+        ctx: &Context,
+        store: &mut ParamStore,
+        src: &[u32],
+    ) -> Result<(Vec<u32>, Vec<f32>)> {
+        let output = self
+            .translate_all(ctx, &[src.to_vec()])?
+            .pop()
+            .unwrap_or_default();
+        let src = &src[..src.len().min(self.cfg.max_src)];
+        let (graph, weights) =
+            Seq2Seq::cross_attention_graph(self.cfg, src.len().max(1), output.len() + 1)?;
+        let spec = PlanSpec::eval(vec![weights]);
+        let mut probe = Plan::compile(ctx, &graph, store, &spec)?;
+        probe.set_input_u32(ctx, "src", src)?;
+        probe.set_input_u32(ctx, "tgt_in", &[&[BOS][..], &output].concat())?;
+        probe.step(ctx)?;
+        Ok((output, probe.read_f32(ctx, weights)?))
     }
 }

@@ -12,24 +12,23 @@
 //! The values that change per step (lr under a schedule, the bias corrections, SGD's
 //! first-step flag) live in a `hyper` tensor `[HYPER_LEN]` f32 that the caller owns: prepare
 //! the step's [`Dispatch`] once, then per step call [`SgdConfig::write_hyper`] or
-//! [`AdamConfig::write_hyper`] (one `queue.write_buffer`) and record it again. Only the static
+//! [`AdamConfig::write_hyper`] (configs in [`crate::optim`]) (one `queue.write_buffer`) and record it again. Only the static
 //! choice (Nesterov, decoupled decay) is baked into the dispatch. There is no backward: an
 //! update is not differentiated through.
 //!
 //! Kernel: `shaders/optim.wgsl`.
 
 use crate::context::Context;
-use crate::error::{shape_error, Error, Result};
+use crate::error::{shape_error, Result};
 use crate::kernels::{grid_for, run, Dispatch, Kernel};
 use crate::tensor::Tensor;
 
 use super::check_f32;
+use crate::optim::check_hyper;
+pub use crate::optim::{AdamConfig, SgdConfig, HYPER_LEN};
 
 /// Invocations per workgroup in `shaders/optim.wgsl`.
 const WG: usize = 256;
-
-/// Length of the `hyper` tensor both optimizers read.
-pub const HYPER_LEN: usize = 8;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -40,141 +39,6 @@ struct Params {
     _pad1: u32,
 }
 const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
-
-/// SGD hyper-parameters, PyTorch's `torch.optim.SGD`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SgdConfig {
-    /// Learning rate.
-    pub lr: f32,
-    /// Momentum μ (0 for plain SGD; the momentum buffer is then left untouched).
-    pub momentum: f32,
-    /// Dampening τ of the momentum update (not applied on the first step, as PyTorch).
-    pub dampening: f32,
-    /// L2 weight decay λ, added to the gradient.
-    pub weight_decay: f32,
-    /// Nesterov momentum.
-    pub nesterov: bool,
-}
-
-impl SgdConfig {
-    /// Plain SGD with momentum and PyTorch's other defaults.
-    pub fn new(lr: f32, momentum: f32) -> SgdConfig {
-        SgdConfig {
-            lr,
-            momentum,
-            dampening: 0.0,
-            weight_decay: 0.0,
-            nesterov: false,
-        }
-    }
-
-    /// The `hyper` values for step `step` (counted from 1).
-    pub fn hyper(&self, step: u64) -> Result<[f32; HYPER_LEN]> {
-        check_step("sgd", step)?;
-        let first = if step == 1 { 1.0 } else { 0.0 };
-        Ok([
-            self.lr,
-            self.momentum,
-            self.dampening,
-            self.weight_decay,
-            first,
-            0.0,
-            0.0,
-            0.0,
-        ])
-    }
-
-    /// Writes the `hyper` tensor for step `step` (one `queue.write_buffer`).
-    pub fn write_hyper(&self, ctx: &Context, hyper: &Tensor, step: u64) -> Result<()> {
-        check_hyper("sgd", hyper)?;
-        hyper.write_f32(ctx, &self.hyper(step)?)
-    }
-}
-
-/// Adam / AdamW hyper-parameters, PyTorch's `torch.optim.Adam` and `AdamW`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdamConfig {
-    /// Learning rate.
-    pub lr: f32,
-    /// Decay of the first moment.
-    pub beta1: f32,
-    /// Decay of the second moment.
-    pub beta2: f32,
-    /// Added to the bias-corrected root of the second moment.
-    pub eps: f32,
-    /// Weight decay λ: L2 (added to the gradient) for Adam, decoupled for AdamW.
-    pub weight_decay: f32,
-    /// AdamW: decay the parameter directly, `p ← p(1 - lr·λ)`, instead of the gradient.
-    pub decoupled: bool,
-}
-
-impl AdamConfig {
-    /// Adam with PyTorch's defaults: β = (0.9, 0.999), eps 1e-8, no weight decay.
-    pub fn adam(lr: f32) -> AdamConfig {
-        AdamConfig {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            decoupled: false,
-        }
-    }
-
-    /// AdamW with PyTorch's defaults and weight decay `weight_decay` (PyTorch's default 0.01).
-    pub fn adamw(lr: f32, weight_decay: f32) -> AdamConfig {
-        AdamConfig {
-            weight_decay,
-            decoupled: true,
-            ..AdamConfig::adam(lr)
-        }
-    }
-
-    /// The `hyper` values for step `step` (counted from 1); the bias corrections `1 - β^t` are
-    /// computed in f64 and rounded once.
-    pub fn hyper(&self, step: u64) -> Result<[f32; HYPER_LEN]> {
-        check_step("adam", step)?;
-        let t = step as f64;
-        let bc1 = 1.0 - (self.beta1 as f64).powf(t);
-        let bc2 = 1.0 - (self.beta2 as f64).powf(t);
-        Ok([
-            self.lr,
-            self.beta1,
-            self.beta2,
-            self.eps,
-            self.weight_decay,
-            bc1 as f32,
-            bc2 as f32,
-            0.0,
-        ])
-    }
-
-    /// Writes the `hyper` tensor for step `step` (one `queue.write_buffer`).
-    pub fn write_hyper(&self, ctx: &Context, hyper: &Tensor, step: u64) -> Result<()> {
-        check_hyper("adam", hyper)?;
-        hyper.write_f32(ctx, &self.hyper(step)?)
-    }
-}
-
-fn check_step(op: &str, step: u64) -> Result<()> {
-    if step == 0 {
-        return Err(Error::Unsupported(format!(
-            "{op}: steps count from 1 (PyTorch's state['step'] after its increment), got 0"
-        )));
-    }
-    Ok(())
-}
-
-fn check_hyper(op: &'static str, hyper: &Tensor) -> Result<()> {
-    if hyper.shape() != [HYPER_LEN] {
-        return Err(shape_error(
-            op,
-            format!("a hyper tensor shaped [{HYPER_LEN}]"),
-            &[hyper.shape()],
-        ));
-    }
-    check_f32(op, &[hyper])
-}
 
 /// Checks that param, grad and every state tensor share one shape.
 pub fn shape(op: &'static str, param: &[usize], others: &[&[usize]]) -> Result<()> {

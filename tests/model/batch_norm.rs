@@ -4,7 +4,7 @@
 
 use kiln::nn::BatchNorm2d;
 use kiln::ops::elementwise::Activation;
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::{DType, Graph, Mode, Optimizer, ParamStore, Plan, PlanSpec, Training, Var};
 
 use super::*;

@@ -5,7 +5,7 @@
 //! nothing.
 
 use kiln::ops::elementwise::Activation;
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::{Context, DType, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec, Training, Var};
 
 use super::*;

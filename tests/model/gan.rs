@@ -5,7 +5,7 @@ use kiln::data::normal_noise;
 use kiln::gan::{Gan, GanConfig, Network, Players};
 use kiln::nn::Linear;
 use kiln::ops::elementwise::Activation;
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::{DType, Graph, Mode, Optimizer, ParamStore, Plan, PlanSpec, Result, Var};
 
 use super::{ctx, Rng};

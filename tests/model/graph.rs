@@ -3,7 +3,7 @@
 
 use kiln::graph::Meta;
 use kiln::ops::elementwise::Activation;
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::{DType, Error, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec, Training};
 
 use super::*;

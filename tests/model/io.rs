@@ -227,7 +227,7 @@ fn checkpoint_loads_half_precision() {
 
 /// A linear regression trained with Adam; returns its graph pieces for resuming.
 fn regression_plan(store: &mut ParamStore) -> (kiln::Plan, kiln::Var) {
-    use kiln::ops::optim::AdamConfig;
+    use kiln::optim::AdamConfig;
     use kiln::{DType, Graph, Init, Optimizer, Plan, PlanSpec, Schedule, Training};
     let n = 16;
     let mut g = Graph::new();

@@ -856,7 +856,7 @@ fn a_one_layer_transformer_learns_to_reverse_sequences() {
         outputs: vec![logits, loss],
         training: Some(kiln::Training::new(
             loss,
-            kiln::Optimizer::Adam(kiln::ops::optim::AdamConfig::adam(1e-2)),
+            kiln::Optimizer::Adam(kiln::optim::AdamConfig::adam(1e-2)),
         )),
         ..Default::default()
     };

@@ -3,7 +3,7 @@
 //! size reuses trained weights, a regression reaches its stated loss, schedules and initialisers.
 
 use kiln::ops::elementwise::Activation;
-use kiln::ops::optim::{AdamConfig, SgdConfig};
+use kiln::optim::{AdamConfig, SgdConfig};
 use kiln::{
     Context, DType, Graph, Init, Mode, Optimizer, ParamStore, Plan, PlanSpec, Schedule, Training,
     Var,

@@ -2,7 +2,7 @@
 //! greedy decoding on the GPU reads back only the final ids.
 
 use kiln::nn::{ResidualNorm, Seq2Seq, Seq2SeqConfig, Translator, BOS, EOS, PAD};
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::{Optimizer, ParamStore, Plan, PlanSpec, Schedule, Training};
 
 use super::*;

@@ -3,7 +3,8 @@
 //! decay, a tensor large enough to fold the grid, and shape errors.
 
 use super::*;
-use kiln::ops::optim::{self, AdamConfig, SgdConfig, HYPER_LEN};
+use kiln::ops::optim;
+use kiln::optim::{AdamConfig, SgdConfig, HYPER_LEN};
 
 /// f64 reference of `torch.optim.SGD`'s step (`step` from 1). Hyper-parameters are taken as
 /// the f32 values the kernel sees.

@@ -1,4 +1,6 @@
-//! Measures of a model's output, computed on the host in f64.
+//! Measures of a model's output: [`accuracy`] and [`frechet_distance`] on the host in f64, and
+//! [`ImageScorer`], a small classifier kiln trains on labelled images whose features give a
+//! generator's Fréchet distance to the real data.
 //!
 //! [`frechet_distance`]: the Fréchet distance between two Gaussians fitted to two sets of
 //! feature vectors (the "FID" when the features come from an Inception network; kiln's GAN
@@ -8,6 +10,31 @@
 //! exact to f64 rounding for the small feature widths used here (tens to a few hundred).
 
 use crate::error::{Error, Result};
+
+mod scorer;
+
+pub use scorer::ImageScorer;
+
+/// The fraction of rows of `logits` (`[n, classes]`, row-major) whose largest entry is at the
+/// row's label; only the first `labels.len()` rows count (a padded last batch has more rows).
+/// Ties go to the first class, as an argmax does. 0 for no labels.
+pub fn accuracy(logits: &[f32], classes: usize, labels: &[u32]) -> f64 {
+    let right = logits
+        .chunks(classes.max(1))
+        .zip(labels)
+        .filter(|(row, &label)| {
+            let best = row
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                );
+            best.0 == label as usize
+        })
+        .count();
+    right as f64 / labels.len().max(1) as f64
+}
 
 /// Mean `[d]` and covariance `[d·d]` (divided by n − 1) of `n` feature rows of width `d`.
 pub fn mean_and_covariance(features: &[f32], d: usize) -> Result<(Vec<f64>, Vec<f64>)> {
@@ -165,6 +192,15 @@ mod tests {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         ((*state >> 11) as f64) / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn accuracy_counts_argmax_hits_on_labelled_rows_only() {
+        // Rows: argmax 1, argmax 0 (tie broken to the first), argmax 2; a fourth padded row.
+        let logits = [0.0, 2.0, 1.0, 5.0, 5.0, 0.0, -1.0, -2.0, 3.0, 9.0, 0.0, 0.0];
+        assert_eq!(accuracy(&logits, 3, &[1, 0, 0]), 2.0 / 3.0);
+        assert_eq!(accuracy(&logits, 3, &[1, 1, 2]), 2.0 / 3.0);
+        assert_eq!(accuracy(&logits, 3, &[]), 0.0);
     }
 
     #[test]

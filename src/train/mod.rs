@@ -1,0 +1,57 @@
+//! Training: what a plan needs beyond the graph ([`Training`]: the loss, which parameters, the
+//! optimizer and schedule from [`crate::optim`], clipping), and the loop every program shares
+//! ([`Trainer`]: epochs, `metrics.csv`, evaluation, checkpoints with the model's config,
+//! resumption, `summary.json`).
+
+mod log;
+mod trainer;
+
+pub use trainer::{
+    classifier_accuracy, no_evaluation, number, EpochEnd, Report, Scores, Steps, TrainOptions,
+    Trainer,
+};
+
+use crate::error::{Error, Result};
+use crate::graph::Var;
+use crate::optim::{Optimizer, Schedule};
+
+/// How a plan trains: which loss, which parameters, how.
+#[derive(Clone, Debug)]
+pub struct Training {
+    /// The scalar loss.
+    pub loss: Var,
+    /// Names of the parameters this plan updates; `None` updates every parameter of the graph
+    /// except state that an op writes in place (batch norm's running statistics).
+    /// A GAN's two plans name disjoint sets over shared weights.
+    pub params: Option<Vec<String>>,
+    /// The update rule.
+    pub optimizer: Optimizer,
+    /// The learning-rate schedule.
+    pub schedule: Schedule,
+    /// Clip the gradients to this global L2 norm (PyTorch's `clip_grad_norm_`), on the GPU.
+    pub clip_norm: Option<f32>,
+}
+
+impl Training {
+    /// Training of every parameter with `optimizer`, constant rate, no clipping.
+    pub fn new(loss: Var, optimizer: Optimizer) -> Training {
+        Training {
+            loss,
+            params: None,
+            optimizer,
+            schedule: Schedule::Constant,
+            clip_norm: None,
+        }
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(c) = self.clip_norm {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(Error::Unsupported(format!(
+                    "clip_norm must be positive and finite, got {c}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
