@@ -10,12 +10,14 @@
 //! 1. kiln's training step ([`Plan::record`]: forward, backward, Adam);
 //! 2. kiln's `to_texture` kernel writing the generator's `[H, W, 3]` output into a host texture
 //!    (prepared once, recorded with [`Dispatch::record_into`](kiln::kernels::Dispatch::record_into));
-//! 3. the host's render pass: a full-screen triangle whose fragment shader draws three panels,
-//!    the target (kiln's input tensor, read as a storage buffer), the generator's output (kiln's
-//!    output tensor, read as a storage buffer) and the texture kiln wrote (loaded as a texture).
+//! 3. the host's render pass: a full-screen triangle whose fragment shader (in
+//!    `embed_in_wgpu_app.wgsl`) draws three panels, the target (kiln's input tensor, read as a
+//!    storage buffer), the generator's output (kiln's output tensor, read as a storage buffer)
+//!    and the texture kiln wrote (loaded as a texture).
 //!
 //! The last frame is rendered headless into an offscreen texture, and only that frame (the
-//! host's own image) is read back and saved as a PNG. Progress lines read kiln's scalar loss.
+//! host's own image) is read back, through a host buffer kiln wraps
+//! ([`Tensor::from_buffer`]), and saved as a PNG. Progress lines read kiln's scalar loss.
 //!
 //! ```sh
 //! cargo run --release --example embed_in_wgpu_app                      # runs/embed/frame.png
@@ -25,64 +27,56 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Parser;
 use kiln::ops::elementwise::Activation;
 use kiln::ops::optim::AdamConfig;
 use kiln::ops::to_texture::{self, ImageLayout, ToTextureOptions, ValueRange};
 use kiln::wgpu;
-use kiln::{Context, DType, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec, Training};
-
-const USAGE: &str = "embed_in_wgpu_app [--frames N] [--size S] [--panel P] [--lr X] [--out FILE]";
+use kiln::{Context, DType, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec, Tensor, Training};
 
 /// Fourier feature bands per axis: sin and cos of 2^k·π·x for k < BANDS, plus x and y.
 const BANDS: usize = 6;
 const FEATURES: usize = 4 * BANDS + 2;
 const HIDDEN: usize = 64;
 
+/// A wgpu host that trains a small generator with kiln on its own device and renders it.
+#[derive(Parser)]
 struct Args {
-    frames: usize,
-    size: usize,
+    /// Frames to run: each one training step, kiln's texture write and the host's render pass.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    frames: u32,
+    /// The picture's side in pixels (the generator is fitted to SIZE x SIZE).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    size: u32,
+    /// Each of the three panels' side in the rendered frame, in pixels.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     panel: u32,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-2)]
     lr: f32,
+    /// Where the last rendered frame is saved (PNG).
+    #[arg(long, value_name = "FILE", default_value = "runs/embed/frame.png")]
     out: PathBuf,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        frames: 200,
-        size: 64,
-        panel: 256,
-        lr: 1e-2,
-        out: PathBuf::from("runs/embed/frame.png"),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
-        let bad = |e: &dyn std::fmt::Display| format!("{flag}: {e}\n{USAGE}");
-        match flag.as_str() {
-            "--frames" => args.frames = value()?.parse().map_err(|e| bad(&e))?,
-            "--size" => args.size = value()?.parse().map_err(|e| bad(&e))?,
-            "--panel" => args.panel = value()?.parse().map_err(|e| bad(&e))?,
-            "--lr" => args.lr = value()?.parse().map_err(|e| bad(&e))?,
-            "--out" => args.out = PathBuf::from(value()?),
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown flag {other}\n{USAGE}")),
-        }
-    }
-    if args.frames == 0 || args.size == 0 || args.panel == 0 {
-        return Err(format!(
-            "--frames, --size and --panel must be positive\n{USAGE}"
-        ));
-    }
-    Ok(args)
-}
-
-/// The picture to learn, in [-1, 1] (tanh's range), `[S·S, 3]` row-major: a sunset-coloured
-/// vertical gradient, a ringed disc and a diagonal stripe.
-fn target_picture(s: usize) -> Vec<f32> {
+/// The generator's input and target for every pixel, row-major, from the pixel's centre
+/// (x, y) in [-1, 1]², y down: its Fourier features `[S·S, FEATURES]`, and the picture to learn
+/// `[S·S, 3]` in [-1, 1] (tanh's range), a sunset-coloured vertical gradient, a ringed disc and
+/// a diagonal stripe.
+fn inputs(s: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut features = Vec::with_capacity(s * s * FEATURES);
     let mut rgb = Vec::with_capacity(s * s * 3);
+    let centre = |i: usize| (2 * i + 1) as f64 / s as f64 - 1.0;
     for row in 0..s {
         for col in 0..s {
-            let (x, y) = coord(col, row, s);
+            let (x, y) = (centre(col), centre(row));
+            features.extend([x as f32, y as f32]);
+            for k in 0..BANDS {
+                let w = std::f64::consts::PI * (1 << k) as f64;
+                for v in [x, y] {
+                    features.extend([(w * v).sin() as f32, (w * v).cos() as f32]);
+                }
+            }
             let t = (y + 1.0) / 2.0;
             let mut c = [0.15 + 0.7 * t, 0.1 + 0.3 * t, 0.55 - 0.35 * t];
             let r = ((x + 0.2).powi(2) + (y + 0.15).powi(2)).sqrt();
@@ -96,107 +90,37 @@ fn target_picture(s: usize) -> Vec<f32> {
             rgb.extend(c.iter().map(|v| (2.0 * v - 1.0) as f32));
         }
     }
-    rgb
+    (features, rgb)
 }
 
-/// Pixel centre in [-1, 1]², y down.
-fn coord(col: usize, row: usize, s: usize) -> (f64, f64) {
-    let f = |i: usize| (2 * i + 1) as f64 / s as f64 - 1.0;
-    (f(col), f(row))
-}
+/// The format of both the texture kiln writes and the host's frame.
+const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
-/// The generator's input: Fourier features of every pixel, `[S·S, FEATURES]`.
-fn features(s: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(s * s * FEATURES);
-    for row in 0..s {
-        for col in 0..s {
-            let (x, y) = coord(col, row, s);
-            out.push(x as f32);
-            out.push(y as f32);
-            for k in 0..BANDS {
-                let w = std::f64::consts::PI * (1 << k) as f64;
-                for v in [x, y] {
-                    out.push((w * v).sin() as f32);
-                    out.push((w * v).cos() as f32);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// A kiln tensor as the host binds it in its own bind group: kiln's buffer, offset and size.
-fn binding(t: &kiln::Tensor) -> wgpu::BindingResource<'_> {
-    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-        buffer: t.buffer(),
-        offset: t.offset(),
-        size: wgpu::BufferSize::new(t.byte_size()),
+/// A host texture of `FRAME_FORMAT`, `width x height`.
+fn texture(
+    device: &wgpu::Device,
+    label: &str,
+    (width, height): (u32, u32),
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: FRAME_FORMAT,
+        usage,
+        view_formats: &[],
     })
 }
 
-/// The host's shader: a full-screen triangle and three panels side by side.
-const HOST_SHADER: &str = r#"
-override SIZE: u32 = 64u;
-
-// kiln's tensors, bound as they are: [SIZE*SIZE, 3] floats in [-1, 1].
-@group(0) @binding(0) var<storage, read> target_rgb: array<f32>;
-@group(0) @binding(1) var<storage, read> model_rgb: array<f32>;
-// The texture kiln's to_texture kernel wrote (rgba8unorm, [-1, 1] mapped to [0, 1]).
-@group(0) @binding(2) var kiln_texture: texture_2d<f32>;
-
-struct VsOut {
-    @builtin(position) pos: vec4<f32>,
-    @location(0) uv: vec2<f32>,
-}
-
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
-    let p = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: VsOut;
-    out.pos = vec4<f32>(p * 2.0 - 1.0, 0.0, 1.0);
-    out.uv = vec2<f32>(p.x, 1.0 - p.y);
-    return out;
-}
-
-// [-1, 1] to [0, 1], as kiln's to_texture maps ValueRange::SIGNED.
-fn target_at(px: vec2<u32>) -> vec3<f32> {
-    let at = (px.y * SIZE + px.x) * 3u;
-    return vec3<f32>(target_rgb[at], target_rgb[at + 1u], target_rgb[at + 2u]) * 0.5 + 0.5;
-}
-
-fn model_at(px: vec2<u32>) -> vec3<f32> {
-    let at = (px.y * SIZE + px.x) * 3u;
-    return vec3<f32>(model_rgb[at], model_rgb[at + 1u], model_rgb[at + 2u]) * 0.5 + 0.5;
-}
-
-@fragment
-fn fs_main(v: VsOut) -> @location(0) vec4<f32> {
-    let panel = min(u32(v.uv.x * 3.0), 2u);
-    let local = vec2<f32>(fract(v.uv.x * 3.0), v.uv.y);
-    let px = min(vec2<u32>(local * f32(SIZE)), vec2<u32>(SIZE - 1u));
-    var c: vec3<f32>;
-    if panel > 0u && local.x * f32(SIZE) < 0.5 {
-        c = vec3<f32>(0.0); // a dark gutter between panels
-    } else if panel == 0u {
-        c = target_at(px);
-    } else if panel == 1u {
-        c = model_at(px);
-    } else {
-        c = textureLoad(kiln_texture, px, 0).rgb;
-    }
-    return vec4<f32>(clamp(c, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
-}
-"#;
-
 fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
-    if let Err(e) = run(args) {
+    if let Err(e) = run(Args::parse()) {
         eprintln!("embed_in_wgpu_app: {e}");
         std::process::exit(1);
     }
@@ -204,7 +128,7 @@ fn main() {
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
-    let s = args.size;
+    let s = args.size as usize;
 
     // ---- The host: its own instance, adapter, device, queue. ----
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
@@ -234,18 +158,19 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut g = Graph::new();
     let xy = g.input("xy", &[s * s, FEATURES], DType::F32)?;
     let target = g.input("target", &[s * s, 3], DType::F32)?;
-    let w1 = g.param("w1", &[FEATURES, HIDDEN], Init::XavierUniform)?;
-    let b1 = g.param("b1", &[HIDDEN], Init::Zeros)?;
-    let w2 = g.param("w2", &[HIDDEN, HIDDEN], Init::XavierUniform)?;
-    let b2 = g.param("b2", &[HIDDEN], Init::Zeros)?;
-    let w3 = g.param("w3", &[HIDDEN, 3], Init::XavierUniform)?;
-    let b3 = g.param("b3", &[3], Init::Zeros)?;
-    let h = g.matmul_with(xy, w1, Some(b1), Default::default())?;
-    let h = g.activation(h, Activation::Relu)?;
-    let h = g.matmul_with(h, w2, Some(b2), Default::default())?;
-    let h = g.activation(h, Activation::Relu)?;
-    let rgb = g.matmul_with(h, w3, Some(b3), Default::default())?;
-    let rgb = g.activation(rgb, Activation::Tanh)?;
+    // Three layers, w1/b1 to w3/b3: ReLU, ReLU, then tanh into [-1, 1].
+    let layers = [
+        (FEATURES, HIDDEN, Activation::Relu),
+        (HIDDEN, HIDDEN, Activation::Relu),
+        (HIDDEN, 3, Activation::Tanh),
+    ];
+    let mut rgb = xy;
+    for (i, (fan_in, fan_out, act)) in (1..).zip(layers) {
+        let w = g.param(&format!("w{i}"), &[fan_in, fan_out], Init::XavierUniform)?;
+        let b = g.param(&format!("b{i}"), &[fan_out], Init::Zeros)?;
+        let h = g.matmul_with(rgb, w, Some(b), Default::default())?;
+        rgb = g.activation(h, act)?;
+    }
     let neg = g.scale(target, -1.0, 0.0)?;
     let diff = g.add(rgb, neg)?;
     let sq = g.mul(diff, diff)?;
@@ -260,8 +185,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let mut plan = Plan::compile(&ctx, &g, &mut store, &spec)?;
-    plan.set_input_f32(&ctx, "xy", &features(s))?;
-    plan.set_input_f32(&ctx, "target", &target_picture(s))?;
+    let (features, picture) = inputs(s);
+    plan.set_input_f32(&ctx, "xy", &features)?;
+    plan.set_input_f32(&ctx, "target", &picture)?;
     println!(
         "kiln: generator {FEATURES} -> {HIDDEN} -> {HIDDEN} -> 3 ({} parameters), {s}x{s} \
          pixels per step, {} dispatches per step",
@@ -274,21 +200,12 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let target_in = plan.input_tensor("target")?.clone();
 
     // ---- kiln writes the generator's output into a host texture each frame. ----
-    let texture_size = wgpu::Extent3d {
-        width: s as u32,
-        height: s as u32,
-        depth_or_array_layers: 1,
-    };
-    let kiln_texture = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("host: kiln's picture"),
-        size: texture_size,
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: wgpu::TextureFormat::Rgba8Unorm,
-        usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
-        view_formats: &[],
-    });
+    let kiln_texture = texture(
+        &device,
+        "host: kiln's picture",
+        (s as u32, s as u32),
+        wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
+    );
     // [S·S, 3] rows are an interleaved [S, S, 3] image: a view, no copy.
     let image = model_out.reshape(&[s, s, 3])?;
     let write_texture = to_texture::prepare(
@@ -303,32 +220,29 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     )?;
 
     // ---- The host's own render pipeline, reading kiln's buffers and texture. ----
-    let frame_format = wgpu::TextureFormat::Rgba8Unorm;
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("host shader"),
-        source: wgpu::ShaderSource::Wgsl(HOST_SHADER.into()),
+        source: wgpu::ShaderSource::Wgsl(include_str!("embed_in_wgpu_app.wgsl").into()),
     });
     let constants = [("SIZE", s as f64)];
+    let compilation_options = || wgpu::PipelineCompilationOptions {
+        constants: &constants,
+        ..Default::default()
+    };
     let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some("host pipeline"),
         layout: None,
         vertex: wgpu::VertexState {
             module: &module,
             entry_point: Some("vs_main"),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &constants,
-                ..Default::default()
-            },
+            compilation_options: compilation_options(),
             buffers: &[],
         },
         fragment: Some(wgpu::FragmentState {
             module: &module,
             entry_point: Some("fs_main"),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &constants,
-                ..Default::default()
-            },
-            targets: &[Some(frame_format.into())],
+            compilation_options: compilation_options(),
+            targets: &[Some(FRAME_FORMAT.into())],
         }),
         primitive: wgpu::PrimitiveState::default(),
         depth_stencil: None,
@@ -337,46 +251,38 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         cache: None,
     });
     let kiln_view = kiln_texture.create_view(&Default::default());
+    // Bindings 0, 1, 2 of the host's shader: kiln's input and output tensors, kiln's texture.
+    let resources = [
+        target_in.binding(),
+        model_out.binding(),
+        wgpu::BindingResource::TextureView(&kiln_view),
+    ];
+    let entries: Vec<wgpu::BindGroupEntry> = (0..)
+        .zip(resources)
+        .map(|(binding, resource)| wgpu::BindGroupEntry { binding, resource })
+        .collect();
     let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("host bindings"),
         layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: binding(&target_in),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: binding(&model_out),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: wgpu::BindingResource::TextureView(&kiln_view),
-            },
-        ],
+        entries: &entries,
     });
     let (fw, fh) = (3 * args.panel, args.panel);
-    let frame = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("host: offscreen frame"),
-        size: wgpu::Extent3d {
-            width: fw,
-            height: fh,
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: frame_format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-        view_formats: &[],
-    });
+    let frame = texture(
+        &device,
+        "host: offscreen frame",
+        (fw, fh),
+        wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+    );
     let frame_view = frame.create_view(&Default::default());
     let row_bytes = fw * 4;
     let padded_row = row_bytes.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+    // The host's copy of its last frame: a buffer kiln wraps as a tensor to download it.
     let readback = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("host: frame readback"),
         size: (padded_row * fh) as u64,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC,
         mapped_at_creation: false,
     });
 
@@ -403,10 +309,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                         store: wgpu::StoreOp::Store,
                     },
                 })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
+                ..Default::default()
             });
             pass.set_pipeline(&pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
@@ -427,12 +330,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         let index = queue.submit([encoder.finish()]);
-        // Two frames in flight at most, as a swapchain would allow.
+        // Two frames in flight at most, as a swapchain would allow (kiln's wait polls the
+        // device in slices, so a hang or a lost device becomes an error).
         if let Some(previous) = in_flight.replace(index) {
-            device.poll(wgpu::PollType::Wait {
-                submission_index: Some(previous),
-                timeout: None,
-            })?;
+            ctx.wait(Some(previous))?;
         }
         if f % log_every == 0 || f == 1 {
             // One float: kiln's scalar loss. The picture itself never leaves the GPU.
@@ -447,22 +348,14 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let train_time = loop_start.elapsed().as_secs_f64();
 
     // ---- Only the host's rendered frame comes back to the CPU. ----
-    let (tx, rx) = std::sync::mpsc::channel();
-    readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-        let _ = tx.send(r);
-    });
-    device.poll(wgpu::PollType::wait_indefinitely())?;
-    rx.recv()??;
-    let pixels: Vec<u8> = {
-        let mapped = readback.slice(..).get_mapped_range()?;
-        (0..fh as usize)
-            .flat_map(|y| {
-                let at = y * padded_row as usize;
-                mapped[at..at + row_bytes as usize].to_vec()
-            })
-            .collect()
-    };
-    readback.unmap();
+    let words = (padded_row * fh / 4) as usize;
+    let frame_tensor = Tensor::from_buffer(&ctx, readback.into(), 0, &[words], DType::U32)?;
+    let rows = frame_tensor.to_vec_u32(&ctx)?;
+    let pixels: Vec<u8> = bytemuck::cast_slice::<u32, u8>(&rows)
+        .chunks(padded_row as usize)
+        .flat_map(|row| &row[..row_bytes as usize])
+        .copied()
+        .collect();
 
     // Panels compared on the host's own pixels: generator (buffer path) against the target,
     // and the texture path against the buffer path.

@@ -11,89 +11,66 @@
 //! ```
 //! Files are chunked by paragraphs up to the model's length in word pieces, consecutive chunks
 //! sharing their boundary paragraph; a paragraph longer than the model's length is cut into
-//! overlapping windows of words. The index lives in `--index DIR` (default `runs/index`):
-//! `vectors.safetensors` and `meta.jsonl`, written atomically.
+//! overlapping windows of words. A JSON Lines record's `"id"` (any JSON value but `null`) is
+//! kept with each of its chunks ([`Meta::user_id`]) and comes back as the hit's `"id"`; the
+//! index's own number for the chunk is its `"slot"`. `--query` prints one JSON object per hit,
+//! best first. The index lives in `--index DIR` (default `runs/index`): `vectors.safetensors`
+//! and `meta.jsonl`, written atomically.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use kiln::index::{Meta, VectorIndex};
-use kiln::pretrained::SentenceEncoder;
+use clap::{ArgGroup, Parser};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use kiln::index::{Hit, Meta, VectorIndex, KMAX};
+use kiln::pretrained::{read_texts, SentenceEncoder};
 use kiln::progress::Progress;
 use kiln::{Context, Error, Result};
 
-const USAGE: &str = "semantic_search --model DIR [--index DIR] [--add PATH]...
-  [--query TEXT] [--k N] [--queries FILE.jsonl --json FILE] [--embed FILE --out FILE]";
-
+/// Semantic search over your files with a pretrained sentence encoder and kiln's GPU index.
+#[derive(Parser)]
+#[command(group(ArgGroup::new("action").required(true).multiple(true)
+    .args(["add", "query", "queries", "embed"])))]
 struct Args {
+    /// The sentence encoder's Hugging Face folder (get all-MiniLM-L6-v2 with
+    /// `.ci/fetch_minilm.sh DIR`).
+    #[arg(long, value_name = "DIR")]
     model: PathBuf,
+    /// The index folder (vectors.safetensors and meta.jsonl), created by --add.
+    #[arg(long, value_name = "DIR", default_value = "runs/index")]
     index: PathBuf,
+    /// A .txt/.md file, a folder of them (recursively), or a JSON Lines file of
+    /// {"id": .., "text": ..} records to add to the index; repeatable.
+    #[arg(long, value_name = "PATH")]
     add: Vec<PathBuf>,
+    /// A query: its hits are printed as JSON Lines, best first.
+    #[arg(long, value_name = "TEXT")]
     query: Option<String>,
-    k: usize,
+    /// Hits per query, 1 to 64 (the index's top-k limit).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=KMAX as u64))]
+    k: u64,
+    /// A JSON Lines file of {"id": .., "text": ..} queries, answered into --json.
+    #[arg(long, value_name = "FILE", requires = "json")]
     queries: Option<PathBuf>,
+    /// Where the answers to --queries go: [{"id", "hits": [{"id", "slot", "source",
+    /// "position", "score"}]}].
+    #[arg(long, value_name = "FILE", requires = "queries")]
     json: Option<PathBuf>,
+    /// A text file whose lines are embedded one by one into --out.
+    #[arg(long, value_name = "FILE")]
     embed: Option<PathBuf>,
+    /// Where --embed writes its safetensors tensor `embeddings` [lines, dim].
+    #[arg(long, value_name = "FILE", default_value = "embeddings.safetensors")]
     out: PathBuf,
 }
 
-fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        model: PathBuf::new(),
-        index: PathBuf::from("runs/index"),
-        add: Vec::new(),
-        query: None,
-        k: 10,
-        queries: None,
-        json: None,
-        embed: None,
-        out: PathBuf::from("embeddings.safetensors"),
-    };
-    let mut model = None;
-    let mut it = std::env::args().skip(1);
-    let bad = |m: String| Error::Unsupported(format!("{m}\nusage: {USAGE}"));
-    while let Some(flag) = it.next() {
-        if flag == "--help" || flag == "-h" {
-            println!("usage: {USAGE}");
-            std::process::exit(0);
-        }
-        let value = it
-            .next()
-            .ok_or_else(|| bad(format!("{flag} needs a value")))?;
-        match flag.as_str() {
-            "--model" => model = Some(PathBuf::from(value)),
-            "--index" => args.index = PathBuf::from(value),
-            "--add" => args.add.push(PathBuf::from(value)),
-            "--query" => args.query = Some(value),
-            "--k" => {
-                args.k = value
-                    .parse()
-                    .map_err(|_| bad(format!("--k wants a number, got {value:?}")))?
-            }
-            "--queries" => args.queries = Some(PathBuf::from(value)),
-            "--json" => args.json = Some(PathBuf::from(value)),
-            "--embed" => args.embed = Some(PathBuf::from(value)),
-            "--out" => args.out = PathBuf::from(value),
-            _ => return Err(bad(format!("unknown flag {flag}"))),
-        }
-    }
-    args.model = model.ok_or_else(|| {
-        bad("--model DIR is required (get all-MiniLM-L6-v2 with .ci/fetch_minilm.sh DIR)".into())
-    })?;
-    if args.add.is_empty() && args.query.is_none() && args.queries.is_none() && args.embed.is_none()
-    {
-        return Err(bad(
-            "nothing to do: give --add, --query, --queries or --embed".into(),
-        ));
-    }
-    if args.queries.is_some() != args.json.is_some() {
-        return Err(bad("--queries and --json go together".into()));
-    }
-    Ok(args)
-}
+/// Texts embedded per call to the encoder.
+const BATCH: usize = 64;
 
 fn main() {
-    if let Err(e) = parse_args().and_then(run) {
+    if let Err(e) = run(Args::parse()) {
         eprintln!("semantic_search: {e}");
         std::process::exit(1);
     }
@@ -120,123 +97,131 @@ fn run(args: Args) -> Result<()> {
         index.save(&ctx, &args.index)?;
         eprintln!("index: {} chunks in {}", index.len(), args.index.display());
     }
-    if args.query.is_some() || args.queries.is_some() {
-        let index = open_index(&ctx, &args.index, encoder.dim(), false)?;
-        if let Some(q) = &args.query {
-            query(&ctx, &mut encoder, &index, q, args.k)?;
+    if args.query.is_none() && args.queries.is_none() {
+        return Ok(());
+    }
+    let index = open_index(&ctx, &args.index, encoder.dim(), false)?;
+    let k = args.k as usize;
+    if let Some(text) = &args.query {
+        let q = encoder.embed(&ctx, &[text.as_str()])?.concat();
+        for (rank, hit) in index.search(&ctx, &q, k)?.concat().iter().enumerate() {
+            let mut line = hit_json(&index, hit);
+            line["rank"] = json!(rank + 1);
+            line["text"] = json!(index.meta(hit.id).map(|m| &m.text));
+            println!("{line}");
         }
-        if let (Some(q), Some(json)) = (&args.queries, &args.json) {
-            query_file(&ctx, &mut encoder, &index, q, json, args.k)?;
-        }
+    }
+    if let (Some(queries), Some(json)) = (&args.queries, &args.json) {
+        query_file(&ctx, &mut encoder, &index, queries, json, k)?;
     }
     Ok(())
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     }
 }
 
-/// The index in `dir`, or a new one when there is none and `create` is set. An index made with
-/// another model (another dimension) is an error.
+/// The index in `dir`, or a new one when there is none and `create` is set. (An index made
+/// with another model has another dimension: adding to it or searching it is an error.)
 fn open_index(ctx: &Context, dir: &Path, dim: usize, create: bool) -> Result<VectorIndex> {
-    let index = if dir.join("meta.jsonl").exists() {
-        VectorIndex::load(ctx, dir)?
+    if dir.join(kiln::index::file::META_FILE).exists() {
+        VectorIndex::load(ctx, dir)
     } else if create {
-        VectorIndex::new(ctx, dim)?
+        VectorIndex::new(ctx, dim)
     } else {
-        return Err(Error::Unsupported(format!(
+        Err(Error::Unsupported(format!(
             "no index in {}: build one with --add PATH",
             dir.display()
-        )));
-    };
-    if index.dim() != dim {
-        return Err(Error::Unsupported(format!(
-            "the index in {} holds {}-dimensional vectors but the model makes {dim}: it was \
-             built with another model",
-            dir.display(),
-            index.dim()
-        )));
+        )))
     }
-    Ok(index)
 }
 
-/// A piece of a document to embed, with where it came from.
-struct Chunk {
-    text: String,
-    source: String,
-    position: u64,
+/// The embeddings of `texts`, flat (`dim` floats each), computed `BATCH` at a time under a
+/// progress bar.
+fn embed_all(ctx: &Context, encoder: &mut SentenceEncoder, texts: &[&str]) -> Result<Vec<f32>> {
+    let start = Instant::now();
+    let mut bar = Progress::new(texts.len() as u64, "embed");
+    let mut flat = Vec::with_capacity(texts.len() * encoder.dim());
+    for group in texts.chunks(BATCH) {
+        flat.extend(encoder.embed(ctx, group)?.into_iter().flatten());
+        let done = flat.len() / encoder.dim();
+        let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        bar.set(done as u64, &format!("{rate:.1} texts/s"));
+    }
+    bar.finish();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!("embedded {} texts in {secs:.1} s", texts.len());
+    Ok(flat)
 }
 
-/// Every `.txt`/`.md` file under `path` (or `path` itself), sorted, or a JSON Lines file's
-/// records, as chunks.
-fn chunks_of(encoder: &SentenceEncoder, path: &Path) -> Result<Vec<Chunk>> {
-    if path.extension().is_some_and(|e| e == "jsonl") {
-        return jsonl_records(path).map(|records| {
-            records
-                .into_iter()
-                .flat_map(|(line, id, text)| {
-                    chunk_text(encoder, &text)
-                        .into_iter()
-                        .enumerate()
-                        .map(move |(k, text)| Chunk {
-                            text,
-                            source: id.clone(),
-                            position: if k == 0 {
-                                line as u64
-                            } else {
-                                line as u64 + k as u64
-                            },
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-        });
-    }
-    let mut files = Vec::new();
-    collect_files(path, &mut files)?;
-    if files.is_empty() {
+/// Embeds the chunks of `path` (see [`chunks_of`]) into `index`.
+fn add(
+    ctx: &Context,
+    encoder: &mut SentenceEncoder,
+    index: &mut VectorIndex,
+    path: &Path,
+) -> Result<()> {
+    let metas = chunks_of(encoder, path)?;
+    if metas.is_empty() {
         return Err(Error::Unsupported(format!(
-            "{}: no .txt or .md files there (or a .jsonl file of {{\"id\", \"text\"}} records)",
+            "{}: nothing to index (no text in it, or no .txt or .md files there)",
             path.display()
         )));
     }
-    let mut out = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(&file).map_err(|e| io_error(&file, e))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            Error::Data {
-                path: file.display().to_string(),
-                line,
-                message: "not UTF-8: texts must be UTF-8".into(),
-            }
-        })?;
+    let texts: Vec<&str> = metas.iter().map(|m| m.text.as_str()).collect();
+    let vectors = embed_all(ctx, encoder, &texts)?;
+    eprintln!("added {} chunks from {}", metas.len(), path.display());
+    index.add(ctx, &vectors, metas)?;
+    Ok(())
+}
+
+/// The chunks of `path`, each with where it came from: a JSON Lines file's records (every
+/// chunk keeps its record's `"id"`), or every `.txt`/`.md` file under `path` (or `path`
+/// itself), sorted. `position` is the chunk's number in its record or file.
+fn chunks_of(encoder: &SentenceEncoder, path: &Path) -> Result<Vec<Meta>> {
+    // (source, the caller's id, text) of each document.
+    let mut docs: Vec<(String, Option<Value>, String)> = Vec::new();
+    if path.extension().is_some_and(|e| e == "jsonl") {
+        let source = path.display().to_string();
+        for Record { id, text } in jsonl_records(path)? {
+            docs.push((source.clone(), Some(id), text));
+        }
+    } else {
+        let mut files = Vec::new();
+        collect_files(path, &mut files)?;
+        for file in files {
+            docs.push((
+                file.display().to_string(),
+                None,
+                read_texts(&file)?.join("\n"),
+            ));
+        }
+    }
+    let mut metas = Vec::new();
+    for (source, user_id, text) in docs {
         for (k, text) in chunk_text(encoder, &text).into_iter().enumerate() {
-            out.push(Chunk {
+            let (source, user_id, position) = (source.clone(), user_id.clone(), k as u64);
+            metas.push(Meta {
                 text,
-                source: file.display().to_string(),
-                position: k as u64,
+                source,
+                position,
+                user_id,
             });
         }
     }
-    Ok(out)
+    Ok(metas)
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
-    if meta.is_file() {
+    if std::fs::metadata(path).map_err(io_error(path))?.is_file() {
         out.push(path.to_path_buf());
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| io_error(path, e))?
+        .map_err(io_error(path))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
@@ -251,31 +236,29 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// `(line, id, text)` of each record of a JSON Lines file; a bad line names the file and line.
-fn jsonl_records(path: &Path) -> Result<Vec<(usize, String, String)>> {
-    let lines = kiln::pretrained::read_texts(path)?;
+/// A line of a JSON Lines corpus or queries file.
+#[derive(Deserialize)]
+struct Record {
+    /// The caller's id: any JSON value but `null`.
+    id: Value,
+    text: String,
+}
+
+/// The records of a JSON Lines file (blank lines skipped); a bad line names the file and line.
+fn jsonl_records(path: &Path) -> Result<Vec<Record>> {
     let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    for (i, line) in read_texts(path)?.iter().enumerate() {
         let bad = |message: String| Error::Data {
             path: path.display().to_string(),
             line: i + 1,
-            message,
+            message: format!("{message}; want {{\"id\": .., \"text\": \"..\"}}"),
         };
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let text = v
-            .get("text")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| bad("no string field \"text\"".into()))?;
-        let id = match v.get("id") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            _ => return Err(bad("no field \"id\" (a string or a number)".into())),
-        };
-        out.push((i + 1, id, text.to_string()));
+        match serde_json::from_str::<Record>(line) {
+            _ if line.trim().is_empty() => {}
+            Ok(r) if r.id.is_null() => return Err(bad("\"id\" is null".into())),
+            Ok(r) => out.push(r),
+            Err(e) => return Err(bad(e.to_string())),
+        }
     }
     Ok(out)
 }
@@ -286,12 +269,12 @@ fn jsonl_records(path: &Path) -> Result<Vec<(usize, String, String)>> {
 /// than the model's length becomes windows of words overlapping by a quarter.
 fn chunk_text(encoder: &SentenceEncoder, text: &str) -> Vec<String> {
     // [CLS] and [SEP] take two of the model's positions.
-    let limit = encoder.max_seq_length().saturating_sub(2).max(8);
-    let pieces = |s: &str| {
-        encoder
-            .tokenize(&[s])
-            .map(|t| t[0].len().saturating_sub(2))
-            .unwrap_or(usize::MAX)
+    let max = encoder.max_seq_length();
+    let limit = max.saturating_sub(2).max(8);
+    // tokenize truncates to the model's length, so a text that fills it counts as too long.
+    let pieces = |s: &str| match encoder.tokenize(&[s]) {
+        Ok(t) if t[0].len() < max => t[0].len().saturating_sub(2),
+        _ => usize::MAX,
     };
     let mut paragraphs: Vec<(String, usize)> = Vec::new();
     for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
@@ -312,7 +295,8 @@ fn chunk_text(encoder: &SentenceEncoder, text: &str) -> Vec<String> {
             }
             let window = words[start..end].join(" ");
             let n = pieces(&window);
-            paragraphs.push((window, n));
+            // (One word too long for the model: the encoder truncates it.)
+            paragraphs.push((window, n.min(limit)));
             if end == words.len() {
                 break;
             }
@@ -321,21 +305,20 @@ fn chunk_text(encoder: &SentenceEncoder, text: &str) -> Vec<String> {
             start = if next > start { next } else { end };
         }
     }
+    let join = |ps: &[(String, usize)]| {
+        let texts: Vec<&str> = ps.iter().map(|(p, _)| p.as_str()).collect();
+        texts.join("\n\n")
+    };
     let mut chunks = Vec::new();
     let mut current: Vec<(String, usize)> = Vec::new();
     let mut size = 0;
     for (para, n) in paragraphs {
         if !current.is_empty() && size + n > limit {
             chunks.push(join(&current));
-            let last = current.pop();
-            current.clear();
-            size = 0;
-            if let Some((p, m)) = last {
-                if m + n <= limit {
-                    current.push((p, m));
-                    size = m;
-                }
-            }
+            // The next chunk opens with this one's last paragraph when both fit.
+            let last = current.pop().filter(|(_, m)| m + n <= limit);
+            size = last.as_ref().map_or(0, |(_, m)| *m);
+            current = last.into_iter().collect();
         }
         size += n;
         current.push((para, n));
@@ -346,91 +329,23 @@ fn chunk_text(encoder: &SentenceEncoder, text: &str) -> Vec<String> {
     chunks
 }
 
-fn join(paragraphs: &[(String, usize)]) -> String {
-    paragraphs
-        .iter()
-        .map(|(p, _)| p.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
-/// Embeds the chunks of `path` into `index`, with a progress bar.
-fn add(
-    ctx: &Context,
-    encoder: &mut SentenceEncoder,
-    index: &mut VectorIndex,
-    path: &Path,
-) -> Result<()> {
-    let chunks = chunks_of(encoder, path)?;
-    if chunks.is_empty() {
-        return Err(Error::Unsupported(format!(
-            "{}: nothing to index (empty)",
-            path.display()
-        )));
-    }
-    let start = Instant::now();
-    let mut bar = Progress::new(chunks.len() as u64, "embed");
-    let batch = 64;
-    for (k, group) in chunks.chunks(batch).enumerate() {
-        let texts: Vec<&str> = group.iter().map(|c| c.text.as_str()).collect();
-        let vectors: Vec<f32> = encoder.embed(ctx, &texts)?.into_iter().flatten().collect();
-        let metas = group
-            .iter()
-            .map(|c| Meta {
-                text: c.text.clone(),
-                source: c.source.clone(),
-                position: c.position,
-            })
-            .collect();
-        index.add(ctx, &vectors, metas)?;
-        let done = (k * batch + group.len()) as u64;
-        bar.set(
-            done,
-            &format!(
-                "{:.1} chunks/s",
-                done as f64 / start.elapsed().as_secs_f64().max(1e-9)
-            ),
-        );
-    }
-    bar.finish();
-    eprintln!(
-        "added {} chunks from {} in {:.1} s",
-        chunks.len(),
-        path.display(),
-        start.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-fn query(
-    ctx: &Context,
-    encoder: &mut SentenceEncoder,
-    index: &VectorIndex,
-    text: &str,
-    k: usize,
-) -> Result<()> {
-    let q = encoder.embed(ctx, &[text])?.concat();
-    let hits = index.search(ctx, &q, k)?;
-    for (rank, hit) in hits.first().into_iter().flatten().enumerate() {
-        let meta = index.meta(hit.id).cloned().unwrap_or_default();
-        let mut snippet: String = meta.text.chars().take(240).collect();
-        if snippet.len() < meta.text.len() {
-            snippet.push('…');
-        }
-        println!(
-            "{:>2}. {:.4}  {} #{}\n    {}",
-            rank + 1,
-            hit.score,
-            meta.source,
-            meta.position,
-            snippet.replace('\n', " ")
-        );
-    }
-    Ok(())
+/// One hit as the output shows it: the caller's id (`null` for a chunk of a plain file), the
+/// index's slot, where the chunk came from and its score.
+fn hit_json(index: &VectorIndex, hit: &Hit) -> Value {
+    // Search returns live vectors only, and every live vector has its metadata.
+    let meta = index.meta(hit.id).cloned().unwrap_or_default();
+    json!({
+        "id": meta.user_id,
+        "slot": hit.id,
+        "source": meta.source,
+        "position": meta.position,
+        "score": hit.score,
+    })
 }
 
 /// Answers every query of a JSON Lines file into `json`: a list of
-/// `{"id", "hits": [{"id", "source", "position", "score"}]}`.
+/// `{"id", "hits": [{"id", "slot", "source", "position", "score"}]}`, each query under its own
+/// id and each hit under the id of the record it came from.
 fn query_file(
     ctx: &Context,
     encoder: &mut SentenceEncoder,
@@ -440,75 +355,44 @@ fn query_file(
     k: usize,
 ) -> Result<()> {
     let records = jsonl_records(path)?;
-    let start = Instant::now();
-    let mut out = Vec::new();
-    for group in records.chunks(64) {
-        let texts: Vec<&str> = group.iter().map(|(_, _, t)| t.as_str()).collect();
-        let q: Vec<f32> = encoder.embed(ctx, &texts)?.into_iter().flatten().collect();
-        let hits = index.search(ctx, &q, k)?;
-        for ((_, id, _), hits) in group.iter().zip(hits) {
-            let hits: Vec<serde_json::Value> = hits
-                .iter()
-                .map(|h| {
-                    let meta = index.meta(h.id).cloned().unwrap_or_default();
-                    serde_json::json!({
-                        "id": h.id,
-                        "source": meta.source,
-                        "position": meta.position,
-                        "score": h.score,
-                    })
-                })
-                .collect();
-            out.push(serde_json::json!({ "id": id, "hits": hits }));
+    let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+    let queries = embed_all(ctx, encoder, &texts)?;
+    let mut out = Vec::with_capacity(records.len());
+    for (group, q) in records
+        .chunks(BATCH)
+        .zip(queries.chunks(BATCH * encoder.dim()))
+    {
+        for (Record { id, .. }, hits) in group.iter().zip(index.search(ctx, q, k)?) {
+            let hits: Vec<Value> = hits.iter().map(|h| hit_json(index, h)).collect();
+            out.push(json!({ "id": id, "hits": hits }));
         }
     }
     let text = serde_json::to_string_pretty(&out)
         .map_err(|e| Error::Unsupported(format!("cannot write JSON: {e}")))?;
-    std::fs::write(json, text).map_err(|e| io_error(json, e))?;
-    eprintln!(
-        "{} queries in {:.2} s → {}",
-        records.len(),
-        start.elapsed().as_secs_f64(),
-        json.display()
-    );
+    write(json, text.as_bytes())?;
+    eprintln!("{} queries answered → {}", records.len(), json.display());
     Ok(())
 }
 
 /// One embedding per line of `path`, written as the safetensors tensor `embeddings`
 /// `[lines, dim]` to `out`, atomically.
 fn embed_file(ctx: &Context, encoder: &mut SentenceEncoder, path: &Path, out: &Path) -> Result<()> {
-    let lines = kiln::pretrained::read_texts(path)?;
-    let start = Instant::now();
-    let mut bar = Progress::new(lines.len() as u64, "embed");
-    let mut flat = Vec::with_capacity(lines.len() * encoder.dim());
-    for group in lines.chunks(64) {
-        let texts: Vec<&str> = group.iter().map(String::as_str).collect();
-        if !texts.is_empty() {
-            flat.extend(encoder.embed(ctx, &texts)?.into_iter().flatten());
-        }
-        bar.set((flat.len() / encoder.dim()) as u64, "");
-    }
-    bar.finish();
+    let lines = read_texts(path)?;
+    let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let flat = embed_all(ctx, encoder, &texts)?;
     let bytes: Vec<u8> = flat.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(
-        safetensors::Dtype::F32,
-        vec![lines.len(), encoder.dim()],
-        &bytes,
-    )
-    .map_err(|e| Error::Unsupported(format!("cannot build the embeddings tensor: {e}")))?;
-    let data = safetensors::serialize([("embeddings", view)], None)
+    let shape = vec![lines.len(), encoder.dim()];
+    let data = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, &bytes)
+        .and_then(|view| safetensors::serialize([("embeddings", view)], None))
         .map_err(|e| Error::Unsupported(format!("cannot serialise the embeddings: {e}")))?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    kiln::io::write_atomically(dir, out, &data)?;
-    eprintln!(
-        "{} embeddings of {} dimensions in {:.1} s → {}",
-        lines.len(),
-        encoder.dim(),
-        start.elapsed().as_secs_f64(),
-        out.display()
-    );
+    write(out, &data)?;
+    let (n, d) = (lines.len(), encoder.dim());
+    eprintln!("{n} embeddings of {d} dimensions → {}", out.display());
     Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (creating its folder).
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    kiln::io::write_atomically(dir.unwrap_or(Path::new(".")), path, bytes)
 }

@@ -4,7 +4,9 @@
 //!   unpadded, in id order) and string metadata: `format` (`kiln.vector_index`), `version`,
 //!   `dim`, `count`, `next_id`, and `meta_fnv1a64`, a hash of the whole `meta.jsonl`.
 //! - `meta.jsonl`: one JSON object per vector, in the same order:
-//!   `{"id": 7, "text": "...", "source": "notes.md", "position": 120}`.
+//!   `{"id": 7, "text": "...", "source": "notes.md", "position": 120}`, plus
+//!   `"user_id": <any JSON value>` when the [`Meta`] has one (a line without it, as files
+//!   written before the field existed have, loads with `user_id: None`).
 //!
 //! Each file is written atomically (a synced temporary file renamed over the final name, as
 //! checkpoints are). `meta.jsonl` is written first and `vectors.safetensors` last, carrying
@@ -67,12 +69,15 @@ impl VectorIndex {
         let (vectors, metas, ids) = self.live_data(ctx)?;
         let mut jsonl = String::new();
         for (m, id) in metas.iter().zip(&ids) {
-            let line = serde_json::json!({
+            let mut line = serde_json::json!({
                 "id": id,
                 "text": m.text,
                 "source": m.source,
                 "position": m.position,
             });
+            if let Some(user_id) = &m.user_id {
+                line["user_id"] = user_id.clone();
+            }
             jsonl += &serde_json::to_string(&line)
                 .map_err(|e| io_error(&dir.join(META_FILE), format!("cannot encode: {e}")))?;
             jsonl.push('\n');
@@ -225,6 +230,7 @@ fn parse_line(line: &str) -> std::result::Result<(u64, Meta), String> {
             text: string("text")?,
             source: string("source")?,
             position: num("position")?,
+            user_id: obj.get("user_id").filter(|v| !v.is_null()).cloned(),
         },
     ))
 }

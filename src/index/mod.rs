@@ -5,7 +5,8 @@
 //! - **Ids** are `u64`, handed out in ascending order by [`VectorIndex::add`] and never reused.
 //!   Slots are append-only and removal only clears a live flag, so slot order is id order: the
 //!   kernel breaks ties by slot, which is breaking them by id. [`VectorIndex::compact`] (and
-//!   saving) drops removed slots while keeping that order.
+//!   saving) drops removed slots while keeping that order. The caller's own ids (a document's
+//!   `"doc-17"`) travel beside them in [`Meta::user_id`].
 //! - **Normalisation**: `add` scales every vector to unit length and `search` every query, so
 //!   scores are cosine similarities in [-1, 1]. Zero, NaN or infinite vectors are errors.
 //! - **Padding**: the kernel reads vec4s, so a dimension that is not a multiple of 4 is padded
@@ -32,7 +33,8 @@ use crate::tensor::{DType, Tensor};
 pub use crate::ops::topk::KMAX;
 pub use ivf::IvfOptions;
 
-/// Where a vector came from: its text, the file it was read from and its position there.
+/// Where a vector came from: its text, the file it was read from and its position there, and
+/// the caller's own id for the record it belongs to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
     /// The text that was embedded.
@@ -41,6 +43,10 @@ pub struct Meta {
     pub source: String,
     /// Position in the source (a byte offset, a line or a chunk number: the caller's choice).
     pub position: u64,
+    /// The caller's id for the record (a document's `"doc-17"`, a row number: any JSON value),
+    /// kept beside the index's own `u64` id and saved with it; several vectors (chunks of one
+    /// document) may share it. `None` when the caller has none; a JSON `null` loads as `None`.
+    pub user_id: Option<serde_json::Value>,
 }
 
 /// A search result.

@@ -56,11 +56,19 @@ fn check(got: &[Hit], want: &[(u64, f64)], all: &[(u64, f64)], what: &str) {
     }
 }
 
+/// Metadata with a caller's id of every kind: a string, a number, an object, none.
 fn meta(i: usize) -> Meta {
+    let user_id = match i % 4 {
+        0 => Some(serde_json::json!(format!("doc-{i}"))),
+        1 => Some(serde_json::json!(i)),
+        2 => Some(serde_json::json!({ "shard": i % 3, "row": i })),
+        _ => None,
+    };
     Meta {
         text: format!("chunk {i}: \"quoted\", ünïcode\nand a newline"),
         source: format!("docs/file{}.md", i % 7),
         position: (i * 100) as u64,
+        user_id,
     }
 }
 
@@ -218,11 +226,45 @@ fn save_and_load_round_trip() {
     assert_eq!(back.dim(), d);
     assert_eq!(back.shard_count(), 3);
     assert_eq!(back.ids(), live.iter().map(|l| l.0).collect::<Vec<_>>());
-    assert_eq!(back.meta(5), Some(&meta(5)));
+    for &(id, _) in &live {
+        assert_eq!(back.meta(id), Some(&meta(id as usize)), "meta of id {id}");
+    }
     let queries = rng.vec(4 * d);
     check_all(&back, &live, &queries, 10, "loaded");
     let new = fill(&mut back, &mut rng, 1, d);
     assert_eq!(new[0].0, 40, "ids continue after the saved next_id");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn user_ids_come_back_from_search_and_files_without_them_still_load() {
+    // Four vectors along the axes, so each query's best hit is known.
+    let d = 4;
+    let mut index = VectorIndex::new(ctx(), d).unwrap();
+    let eye: Vec<f32> = (0..d * d)
+        .map(|i| if i % (d + 1) == 0 { 1.0 } else { 0.0 })
+        .collect();
+    let metas: Vec<Meta> = (0..d).map(meta).collect();
+    index.add(ctx(), &eye, metas.clone()).unwrap();
+    let dir = temp_dir("user-ids");
+    index.save(ctx(), &dir).unwrap();
+    let lines = std::fs::read_to_string(dir.join("meta.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["user_id"], "doc-0");
+    assert_eq!(lines[1]["user_id"], 1);
+    // A vector without a user id is written as before the field existed: no "user_id" key,
+    // so an old file reads as these lines do.
+    assert!(lines[3].get("user_id").is_none(), "{}", lines[3]);
+    let back = VectorIndex::load(ctx(), &dir).unwrap();
+    let hits = back.search(ctx(), &eye, 1).unwrap();
+    for (r, h) in hits.iter().enumerate() {
+        assert_eq!(back.meta(h[0].id), Some(&metas[r]), "query {r}");
+    }
+    assert_eq!(back.meta(0).unwrap().user_id, Some("doc-0".into()));
+    assert_eq!(back.meta(3).unwrap().user_id, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
