@@ -17,6 +17,7 @@ mod nn;
 mod plan;
 mod pretrained;
 mod seq2seq;
+mod train;
 
 use std::sync::OnceLock;
 
