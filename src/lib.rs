@@ -124,3 +124,9 @@ pub use tensor::{DType, Tensor};
 pub use train::{Steps, TrainOptions, Trainer, Training};
 /// The wgpu kiln is built on, so hosts use the very same version.
 pub use wgpu;
+
+/// The README's Rust code blocks, compiled and run as doc tests, so its library example stays
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
