@@ -62,7 +62,7 @@ impl ImageScorer {
     /// images of a side divisible by 4), seeded by `seed`.
     pub fn train(ctx: &Context, data: &LabelledImages, seed: u64) -> Result<ImageScorer> {
         let set = &data.set;
-        if data.labels.len() != set.count || set.count < BATCH || set.size % 4 != 0 {
+        if data.labels.len() != set.count || set.count < BATCH || !set.size.is_multiple_of(4) {
             return Err(Error::Unsupported(format!(
                 "ImageScorer: needs at least {BATCH} labelled images of a side divisible by 4 \
                  (got {} images, {} labels, side {})",
@@ -114,7 +114,7 @@ impl ImageScorer {
     /// The features `[n, 64]` of `n` images (`n x C x S x S` floats), `n` a multiple of 64.
     pub fn features(&mut self, ctx: &Context, images: &[f32]) -> Result<Vec<f32>> {
         let chunk = BATCH * self.per_image;
-        if images.is_empty() || images.len() % chunk != 0 {
+        if images.is_empty() || !images.len().is_multiple_of(chunk) {
             return Err(Error::Length {
                 during: format!("ImageScorer::features: whole batches of {BATCH} images"),
                 expected: images.len().div_ceil(chunk).max(1) * chunk,

@@ -56,7 +56,7 @@ fn checkpoint_round_trip_is_bitwise() {
     let optim = vec![("enc.w.0".to_string(), &m)];
     checkpoint::save(ctx(), &dir, &src, &optim, 42, &BTreeMap::new()).unwrap();
 
-    let ckpt = checkpoint::load(&dir.join(CHECKPOINT_FILE)).unwrap();
+    let ckpt = checkpoint::load(dir.join(CHECKPOINT_FILE)).unwrap();
     assert_eq!(ckpt.step(), Some(42));
     assert_eq!(ckpt.tensors.len(), 4);
     let (shape, values) = ckpt.get("optim/enc.w.0").unwrap();
@@ -96,7 +96,7 @@ fn checkpoint_metadata_round_trips() {
     meta.insert("flags".to_string(), "--layers 2 --heads 4".to_string());
     meta.insert("empty".to_string(), String::new());
     checkpoint::save(ctx(), &dir, &src, &[], 7, &meta).unwrap();
-    let ckpt = checkpoint::load(&dir.join(CHECKPOINT_FILE)).unwrap();
+    let ckpt = checkpoint::load(dir.join(CHECKPOINT_FILE)).unwrap();
     let mut want = meta.clone();
     want.insert("step".to_string(), "7".to_string());
     assert_eq!(ckpt.metadata, want);
@@ -116,7 +116,7 @@ fn checkpoint_save_is_atomic_and_replaces() {
     // A crash mid-save leaves a torn .tmp beside the good checkpoint: loading ignores it.
     let tmp = dir.join(format!("{CHECKPOINT_FILE}.tmp"));
     std::fs::write(&tmp, b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":").unwrap();
-    let ckpt = checkpoint::load(&dir.join(CHECKPOINT_FILE)).unwrap();
+    let ckpt = checkpoint::load(dir.join(CHECKPOINT_FILE)).unwrap();
     assert_eq!(ckpt.step(), Some(1));
     assert_eq!(bits(ckpt.get("enc.w").unwrap().1), bits(&want_first[1].2));
 
@@ -124,7 +124,7 @@ fn checkpoint_save_is_atomic_and_replaces() {
     let (second, want_second) = store(6);
     checkpoint::save(ctx(), &dir, &second, &[], 2, &BTreeMap::new()).unwrap();
     assert!(!tmp.exists(), "the temporary file must be renamed away");
-    let ckpt = checkpoint::load(&dir.join(CHECKPOINT_FILE)).unwrap();
+    let ckpt = checkpoint::load(dir.join(CHECKPOINT_FILE)).unwrap();
     assert_eq!(ckpt.step(), Some(2));
     assert_eq!(bits(ckpt.get("enc.w").unwrap().1), bits(&want_second[1].2));
     let names: Vec<_> = std::fs::read_dir(&dir)
@@ -166,7 +166,7 @@ fn checkpoint_restore_errors_name_tensor_and_shapes() {
     let dir = scratch("mismatch");
     let (src, _) = store(8);
     checkpoint::save(ctx(), &dir, &src, &[], 3, &BTreeMap::new()).unwrap();
-    let ckpt = checkpoint::load(&dir.join(CHECKPOINT_FILE)).unwrap();
+    let ckpt = checkpoint::load(dir.join(CHECKPOINT_FILE)).unwrap();
 
     let mut wrong = ParamStore::new(0);
     wrong.write(ctx(), "enc.w", &[5, 3, 2], &[0.5; 30]).unwrap();
@@ -285,7 +285,7 @@ fn checkpoint_resume_continues_training_exactly() {
 
     let mut fresh = ParamStore::new(99);
     let (mut resumed, loss2) = regression_plan(&mut fresh);
-    let ckpt = checkpoint::load(&dir.join(CHECKPOINT_FILE)).unwrap();
+    let ckpt = checkpoint::load(dir.join(CHECKPOINT_FILE)).unwrap();
     assert_eq!(
         ckpt.metadata.get("task").map(String::as_str),
         Some("regression")

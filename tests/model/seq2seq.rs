@@ -168,7 +168,7 @@ fn resuming_from_a_checkpoint_continues_the_run_exactly() {
         &Default::default(),
     )
     .unwrap();
-    let ck = kiln::io::checkpoint::load(&dir.join("checkpoint.safetensors")).unwrap();
+    let ck = kiln::io::checkpoint::load(&dir).unwrap();
     let mut fresh_store = ParamStore::new(999);
     let mut fresh = Plan::compile(ctx(), &g, &mut fresh_store, &spec).unwrap();
     let unused =
