@@ -1,12 +1,11 @@
 //! Trains the encoder-decoder Transformer of "Attention Is All You Need" (post-norm, label
-//! smoothing, Adam with the paper's warm-up schedule) through kiln's `Trainer`, then decodes
-//! greedily on the GPU.
+//! smoothing, Adam after the paper's warm-up, then a cosine decay) through kiln's `Trainer`,
+//! then decodes greedily on the GPU.
 //!
 //! Built-in task (the default): dates written the many ways people write them ("Tuesday,
 //! 24 November 2026", "11/24/26", "nov 24th 2026", ...) to ISO 8601 ("2026-11-24"); held-out
 //! dates are never seen in training. Your own data: `--data FILE` with one `source<TAB>target`
-//! pair per line (Tatoeba/Anki files such as `eng-fra.txt`). A character language model is
-//! `train_lm`.
+//! pair per line (Tatoeba/Anki files such as `eng-fra.txt`). Character LM: `train_lm`.
 //!
 //! ```sh
 //! cargo run --release --example train_transformer                       # dates, to runs/transformer
@@ -14,9 +13,8 @@
 //! cargo run --release --example train_transformer -- --resume runs/transformer --epochs 6
 //! cargo run --release --example train_transformer -- --checkpoint runs/transformer --translate "nov 24th 2026"
 //! ```
-//! Writes `metrics.csv`, `eval.csv` (held-out exact match per epoch), `summary.json`,
-//! `loss.png`, `cross_attention.png` and `checkpoint.safetensors` (atomically, every epoch)
-//! into `--out`.
+//! Writes `metrics.csv`, `eval.csv` (held-out exact match per epoch), `summary.json`, `loss.png`,
+//! `cross_attention.png` and `checkpoint.safetensors` (atomically, every epoch) into `--out`.
 
 use std::path::{Path, PathBuf};
 
@@ -118,9 +116,16 @@ fn run(args: &Args) -> Result<()> {
     }
 }
 
-/// The paper's optimizer: Adam (β2 0.98, eps 1e-9) with warm-up then 1/√step decay.
-fn training_spec(loss: Var, d_model: usize, args: &Args) -> PlanSpec {
-    let (peak, schedule) = Schedule::noam(d_model, args.warmup);
+/// The paper's Adam (β2 0.98, eps 1e-9) and peak after warm-up, then a cosine to a tenth over
+/// the run: its 1/√step left the last epoch noisy (dates: 96.7 % after 98.1 % an epoch before).
+fn training_spec(loss: Var, d_model: usize, total: u64, args: &Args) -> PlanSpec {
+    let (peak, _) = Schedule::noam(d_model, args.warmup);
+    let (warmup, min_factor) = (args.warmup, 0.1);
+    let schedule = Schedule::WarmupCosine {
+        warmup,
+        total,
+        min_factor,
+    };
     let adam = AdamConfig {
         beta2: 0.98,
         eps: 1e-9,
@@ -179,7 +184,8 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
 
     let (graph, _, vars) = Seq2Seq::training_graph(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
-    let spec = training_spec(vars.loss, cfg.d_model, args);
+    let total = (n.div_ceil(b) * args.epochs) as u64;
+    let spec = training_spec(vars.loss, cfg.d_model, total, args);
     let mut plan = Plan::compile(ctx, &graph, &mut store, &spec)?;
     let mut translator = Translator::new(ctx, cfg, 250.min(h.max(1)), &mut store)?;
     let options = TrainOptions::new(args.epochs)

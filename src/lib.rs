@@ -110,10 +110,12 @@ pub mod metrics;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+#[cfg(feature = "pretrained")]
 pub mod pretrained;
 pub mod progress;
 pub mod tensor;
 pub mod train;
+#[cfg(feature = "viz")]
 pub mod viz;
 
 pub use context::Context;

@@ -132,18 +132,11 @@ pub fn idx_to_images(bytes: &[u8], n: usize, rows: usize, cols: usize, size: usi
                     dst[(top + r) * size + left + c] = scale(src[r * cols + c]);
                 }
             }
-        } else if let Some(img) = image::GrayImage::from_raw(cols as u32, rows as u32, src) {
+        } else {
             // Shrink the longer side to `size` keeping the aspect, then centre as above.
-            let small = image::DynamicImage::ImageLuma8(img)
-                .resize(
-                    size as u32,
-                    size as u32,
-                    image::imageops::FilterType::Triangle,
-                )
-                .to_luma8();
-            let (w, h) = (small.width() as usize, small.height() as usize);
+            let (small, w, h) = shrink(src, rows, cols, size);
             let (top, left) = ((size - h.min(size)) / 2, (size - w.min(size)) / 2);
-            for (r, row) in small.as_raw().chunks(w.max(1)).take(size).enumerate() {
+            for (r, row) in small.chunks(w.max(1)).take(size).enumerate() {
                 for (c, &v) in row.iter().take(size).enumerate() {
                     dst[(top + r) * size + left + c] = scale(v);
                 }
@@ -151,4 +144,35 @@ pub fn idx_to_images(bytes: &[u8], n: usize, rows: usize, cols: usize, size: usi
         }
     }
     out
+}
+
+/// `rows x cols` gray pixels shrunk so the longer side is `size` (aspect kept), with a
+/// triangle (bilinear) filter; returns the pixels, width and height.
+#[cfg(feature = "images")]
+fn shrink(src: Vec<u8>, rows: usize, cols: usize, size: usize) -> (Vec<u8>, usize, usize) {
+    match image::GrayImage::from_raw(cols as u32, rows as u32, src) {
+        Some(img) => {
+            let small = image::DynamicImage::ImageLuma8(img)
+                .resize(size as u32, size as u32, image::imageops::FilterType::Triangle)
+                .to_luma8();
+            let (w, h) = (small.width() as usize, small.height() as usize);
+            (small.into_raw(), w, h)
+        }
+        None => (Vec::new(), 0, 0),
+    }
+}
+
+/// Without the `images` feature (no image crate): nearest-neighbour shrinking, same sizes.
+#[cfg(not(feature = "images"))]
+fn shrink(src: Vec<u8>, rows: usize, cols: usize, size: usize) -> (Vec<u8>, usize, usize) {
+    let long = rows.max(cols).max(1);
+    let (h, w) = ((rows * size).div_ceil(long).max(1), (cols * size).div_ceil(long).max(1));
+    let mut out = Vec::with_capacity(w * h);
+    for r in 0..h {
+        for c in 0..w {
+            let (sr, sc) = ((r * rows / h).min(rows - 1), (c * cols / w).min(cols - 1));
+            out.push(src.get(sr * cols + sc).copied().unwrap_or(0));
+        }
+    }
+    (out, w, h)
 }

@@ -6,9 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "images")]
 use image::imageops::FilterType;
+#[cfg(feature = "images")]
 use image::DynamicImage;
 
+#[cfg(feature = "images")]
 use super::data_error;
 use crate::Result;
 
@@ -66,6 +69,7 @@ impl ImageSet {
     }
 }
 
+#[cfg(feature = "images")]
 /// Whether `path` names a file this loader reads (by extension, any case).
 fn is_image(path: &Path) -> bool {
     path.extension()
@@ -79,6 +83,7 @@ fn is_image(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+#[cfg(feature = "images")]
 /// Every image file under `dir`, recursively, in sorted order so a run repeats on any
 /// filesystem. Symlinked folders are not followed (a link cycle would never end); a subfolder
 /// that cannot be listed is recorded in `skipped` rather than stopping the load.
@@ -104,6 +109,7 @@ fn walk(
     Ok(())
 }
 
+#[cfg(feature = "images")]
 /// Decodes one file, trusting its bytes over its extension (a PNG saved as `.jpg` still
 /// loads).
 fn decode(path: &Path) -> std::result::Result<DynamicImage, String> {
@@ -115,6 +121,7 @@ fn decode(path: &Path) -> std::result::Result<DynamicImage, String> {
         .map_err(|e| e.to_string())
 }
 
+#[cfg(feature = "images")]
 /// Loads every `.png`, `.jpg`, `.jpeg` and `.bmp` under `dir` (recursively, sorted by path):
 /// each is centre-cropped to a square, resized to `size x size` with a Lanczos-3 filter,
 /// converted to grayscale (`channels = 1`) or RGB (`channels = 3`) and scaled from [0, 255] to
@@ -214,6 +221,7 @@ impl LabelledImages {
 }
 
 impl LabelledImages {
+    #[cfg(feature = "images")]
     /// The class folders of `dir` ([`load_image_classes`]), or without one `digits` built-in
     /// digits; `size x size` grayscale either way.
     pub fn from_folder_or_digits(dir: Option<&Path>, size: usize, digits: usize) -> Result<Self> {
@@ -281,6 +289,7 @@ impl LabelledImages {
     }
 }
 
+#[cfg(feature = "images")]
 /// Loads `dir/<class>/**` for every subfolder `<class>` of `dir` (sorted by name; the class
 /// index is its place in that order), each image as [`load_image_dir`] does. Unreadable files
 /// are listed in the result's `skipped`; a class folder with no usable image, or a `dir`
@@ -326,6 +335,7 @@ pub fn load_image_classes(dir: &Path, size: usize, channels: usize) -> Result<La
     })
 }
 
+#[cfg(feature = "images")]
 /// Crops `img` to its centred square, resizes it and appends it as `C x H x W` floats in
 /// [-1, 1].
 fn push_image(img: &DynamicImage, size: usize, channels: usize, out: &mut Vec<f32>) {

@@ -31,7 +31,9 @@ pub use dates::{date_examples, date_pairs, Case, Date, DateExample, DateFormat, 
 pub use digits::digit_images;
 pub use facts::{KnowledgeBase, Pieces, Question};
 pub use idx::{idx_to_images, read_idx_images, read_idx_labels};
-pub use images::{image_batch, load_image_classes, load_image_dir, ImageSet, LabelledImages};
+pub use images::{image_batch, ImageSet, LabelledImages};
+#[cfg(feature = "images")]
+pub use images::{load_image_classes, load_image_dir};
 pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};
 pub use text::{lm_windows, read_text, split_tail, LmBatch};
 pub use vocab::Vocab;

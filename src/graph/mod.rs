@@ -26,7 +26,7 @@ use crate::ops::Op;
 use crate::tensor::{numel, DType};
 
 pub use params::{Init, ParamStore};
-pub use plan::{Mode, Plan, PlanSpec, PlanStats, Reading};
+pub use plan::{InputRef, Mode, Plan, PlanSpec, PlanStats, Reading};
 
 /// A value in a [`Graph`]: one output of one node. Cheap to copy; only meaningful with the
 /// graph that made it (using it with another is an [`Error::Graph`]).

@@ -81,6 +81,42 @@ impl PlanSpec {
     }
 }
 
+/// How a plan's input is named when it is set: by its name (`"x"`) or by the [`Var`] that
+/// [`Graph::input`] returned.
+pub trait InputRef {
+    /// The input's name in `plan`'s graph.
+    fn input_name<'a>(&'a self, plan: &'a Plan) -> Result<&'a str>;
+}
+
+impl InputRef for str {
+    fn input_name<'a>(&'a self, _: &'a Plan) -> Result<&'a str> {
+        Ok(self)
+    }
+}
+
+impl InputRef for String {
+    fn input_name<'a>(&'a self, _: &'a Plan) -> Result<&'a str> {
+        Ok(self)
+    }
+}
+
+impl<T: InputRef + ?Sized> InputRef for &T {
+    fn input_name<'a>(&'a self, plan: &'a Plan) -> Result<&'a str> {
+        (**self).input_name(plan)
+    }
+}
+
+impl InputRef for Var {
+    fn input_name<'a>(&'a self, plan: &'a Plan) -> Result<&'a str> {
+        match plan.input_names.get(&self.id) {
+            Some(name) if self.graph == plan.graph_id => Ok(name),
+            _ => Err(Error::Graph(format!(
+                "{self:?} is not an input of the graph this plan was compiled from"
+            ))),
+        }
+    }
+}
+
 /// The watched values of one finished step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reading {
@@ -161,6 +197,8 @@ pub struct Plan {
     tensors: Vec<Option<Tensor>>,
     readable: Vec<bool>,
     inputs: BTreeMap<String, Tensor>,
+    /// The graph's input names by value id, so inputs can be set by their [`Var`].
+    input_names: BTreeMap<u32, String>,
     /// Inputs of the graph this plan does not read: still accepted (and checked) when fed, so
     /// one data loop can feed several plans.
     unused_inputs: BTreeMap<String, super::Meta>,
@@ -657,6 +695,7 @@ impl Plan {
             tensors,
             readable,
             inputs,
+            input_names: g.inputs().into_iter().map(|(n, v)| (v.id, n)).collect(),
             unused_inputs,
             train,
             seed: spec.seed,
@@ -729,9 +768,11 @@ impl Plan {
             .collect()
     }
 
-    /// Writes an f32 input for the next step. An input of the graph that this plan does not
-    /// read is checked and ignored; a name the graph does not have is an error.
-    pub fn set_input_f32(&self, ctx: &Context, name: &str, data: &[f32]) -> Result<()> {
+    /// Writes an f32 input, named or by its [`Var`], for the next step. An input of the graph
+    /// that this plan does not read is checked and ignored; a name the graph does not have, or
+    /// a `Var` that is not one of its inputs, is an error.
+    pub fn set_input_f32(&self, ctx: &Context, input: impl InputRef, data: &[f32]) -> Result<()> {
+        let name = input.input_name(self)?;
         if self.check_unused(name, DType::F32, data.len())? {
             return Ok(());
         }
@@ -740,8 +781,9 @@ impl Plan {
         t.write_f32(ctx, data)
     }
 
-    /// Writes a u32 input (token ids, labels) for the next step.
-    pub fn set_input_u32(&self, ctx: &Context, name: &str, data: &[u32]) -> Result<()> {
+    /// Writes a u32 input (token ids, labels), named or by its [`Var`], for the next step.
+    pub fn set_input_u32(&self, ctx: &Context, input: impl InputRef, data: &[u32]) -> Result<()> {
+        let name = input.input_name(self)?;
         if self.check_unused(name, DType::U32, data.len())? {
             return Ok(());
         }

@@ -192,6 +192,7 @@ impl Report {
         lookup(&self.scores, name)
     }
 
+    #[cfg(feature = "viz")]
     /// Draws the readings named in `names` against the step as a PNG (`log_y`: a logarithmic
     /// y axis, for a loss falling over decades).
     pub fn plot(

@@ -471,3 +471,27 @@ fn dropout_masks_in_train_and_is_the_identity_in_eval() {
     again.step(ctx()).unwrap();
     assert_eq!(again.read_f32(ctx(), y_again).unwrap(), ys);
 }
+
+#[test]
+fn inputs_are_set_by_var_as_by_name() {
+    let mut g = Graph::new();
+    let (x, logits) = classifier(&mut g, "", 2);
+    let mut store = ParamStore::new(5);
+    let mut plan = Plan::compile(ctx(), &g, &mut store, &PlanSpec::eval(vec![logits])).unwrap();
+    let data: Vec<f32> = (0..8).map(|i| i as f32 * 0.25 - 1.0).collect();
+    plan.set_input_f32(ctx(), "x", &data).unwrap();
+    plan.step(ctx()).unwrap();
+    let by_name = plan.read_f32(ctx(), logits).unwrap();
+    let unknown = String::from("y");
+    assert!(plan.set_input_f32(ctx(), &unknown, &data).is_err(), "no input is named y");
+    plan.set_input_f32(ctx(), "x", &[0.0; 8]).unwrap();
+    plan.set_input_f32(ctx(), x, &data).unwrap();
+    plan.step(ctx()).unwrap();
+    assert_eq!(plan.read_f32(ctx(), logits).unwrap(), by_name);
+    // A value that is not an input, and an input of another graph, are errors that say so.
+    let err = plan.set_input_f32(ctx(), logits, &data).unwrap_err().to_string();
+    assert!(err.contains("not an input"), "{err}");
+    let mut other = Graph::new();
+    let (foreign, _) = classifier(&mut other, "", 2);
+    assert!(plan.set_input_f32(ctx(), foreign, &data).is_err());
+}
