@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use kiln::ops::elementwise::Activation;
-use kiln::ops::optim::AdamConfig;
+use kiln::optim::AdamConfig;
 use kiln::ops::to_texture::{self, ImageLayout, ToTextureOptions, ValueRange};
 use kiln::wgpu;
 use kiln::{Context, DType, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec, Tensor, Training};

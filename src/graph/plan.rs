@@ -561,7 +561,7 @@ impl Plan {
             }
             train = Some(TrainState {
                 training: t.clone(),
-                hyper: Tensor::zeros(ctx, &[optim::HYPER_LEN], DType::F32)?,
+                hyper: Tensor::zeros(ctx, &[crate::optim::HYPER_LEN], DType::F32)?,
                 params,
             });
         }

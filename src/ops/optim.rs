@@ -12,9 +12,9 @@
 //! The values that change per step (lr under a schedule, the bias corrections, SGD's
 //! first-step flag) live in a `hyper` tensor `[HYPER_LEN]` f32 that the caller owns: prepare
 //! the step's [`Dispatch`] once, then per step call [`SgdConfig::write_hyper`] or
-//! [`AdamConfig::write_hyper`] (configs in [`crate::optim`]) (one `queue.write_buffer`) and record it again. Only the static
-//! choice (Nesterov, decoupled decay) is baked into the dispatch. There is no backward: an
-//! update is not differentiated through.
+//! [`AdamConfig::write_hyper`] (the configs live in [`crate::optim`]; one `queue.write_buffer`)
+//! and record it again. Only the static choice (Nesterov, decoupled decay) is baked into the
+//! dispatch. There is no backward: an update is not differentiated through.
 //!
 //! Kernel: `shaders/optim.wgsl`.
 
@@ -25,7 +25,7 @@ use crate::tensor::Tensor;
 
 use super::check_f32;
 use crate::optim::check_hyper;
-pub use crate::optim::{AdamConfig, SgdConfig, HYPER_LEN};
+use crate::optim::{AdamConfig, SgdConfig, HYPER_LEN};
 
 /// Invocations per workgroup in `shaders/optim.wgsl`.
 const WG: usize = 256;
