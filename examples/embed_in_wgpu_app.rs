@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use clap::Parser;
 use kiln::ops::elementwise::Activation;
-use kiln::optim::AdamConfig;
 use kiln::ops::to_texture::{self, ImageLayout, ToTextureOptions, ValueRange};
+use kiln::optim::AdamConfig;
 use kiln::wgpu;
 use kiln::{Context, DType, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec, Tensor, Training};
 

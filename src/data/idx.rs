@@ -153,7 +153,11 @@ fn shrink(src: Vec<u8>, rows: usize, cols: usize, size: usize) -> (Vec<u8>, usiz
     match image::GrayImage::from_raw(cols as u32, rows as u32, src) {
         Some(img) => {
             let small = image::DynamicImage::ImageLuma8(img)
-                .resize(size as u32, size as u32, image::imageops::FilterType::Triangle)
+                .resize(
+                    size as u32,
+                    size as u32,
+                    image::imageops::FilterType::Triangle,
+                )
                 .to_luma8();
             let (w, h) = (small.width() as usize, small.height() as usize);
             (small.into_raw(), w, h)
@@ -166,7 +170,10 @@ fn shrink(src: Vec<u8>, rows: usize, cols: usize, size: usize) -> (Vec<u8>, usiz
 #[cfg(not(feature = "images"))]
 fn shrink(src: Vec<u8>, rows: usize, cols: usize, size: usize) -> (Vec<u8>, usize, usize) {
     let long = rows.max(cols).max(1);
-    let (h, w) = ((rows * size).div_ceil(long).max(1), (cols * size).div_ceil(long).max(1));
+    let (h, w) = (
+        (rows * size).div_ceil(long).max(1),
+        (cols * size).div_ceil(long).max(1),
+    );
     let mut out = Vec::with_capacity(w * h);
     for r in 0..h {
         for c in 0..w {

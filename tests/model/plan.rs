@@ -483,13 +483,19 @@ fn inputs_are_set_by_var_as_by_name() {
     plan.step(ctx()).unwrap();
     let by_name = plan.read_f32(ctx(), logits).unwrap();
     let unknown = String::from("y");
-    assert!(plan.set_input_f32(ctx(), &unknown, &data).is_err(), "no input is named y");
+    assert!(
+        plan.set_input_f32(ctx(), &unknown, &data).is_err(),
+        "no input is named y"
+    );
     plan.set_input_f32(ctx(), "x", &[0.0; 8]).unwrap();
     plan.set_input_f32(ctx(), x, &data).unwrap();
     plan.step(ctx()).unwrap();
     assert_eq!(plan.read_f32(ctx(), logits).unwrap(), by_name);
     // A value that is not an input, and an input of another graph, are errors that say so.
-    let err = plan.set_input_f32(ctx(), logits, &data).unwrap_err().to_string();
+    let err = plan
+        .set_input_f32(ctx(), logits, &data)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not an input"), "{err}");
     let mut other = Graph::new();
     let (foreign, _) = classifier(&mut other, "", 2);
