@@ -193,6 +193,18 @@ impl AdamConfig {
         }
     }
 
+    /// The Transformer paper's Adam (β = (0.9, 0.98), eps 1e-9) at the peak rate of
+    /// [`Schedule::noam`] for `d_model` and `warmup`, and that schedule.
+    pub fn noam(d_model: usize, warmup: u64) -> (AdamConfig, Schedule) {
+        let (peak, schedule) = Schedule::noam(d_model, warmup);
+        let adam = AdamConfig {
+            beta2: 0.98,
+            eps: 1e-9,
+            ..AdamConfig::adam(peak)
+        };
+        (adam, schedule)
+    }
+
     /// AdamW with PyTorch's defaults and weight decay `weight_decay` (PyTorch's default 0.01).
     pub fn adamw(lr: f32, weight_decay: f32) -> AdamConfig {
         AdamConfig {

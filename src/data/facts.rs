@@ -218,6 +218,57 @@ impl KnowledgeBase {
             .collect()
     }
 
+    /// The answer this knowledge base gives to `q` (a question about its entity `q.entity`,
+    /// asked in the same words): after [`edited`](Self::edited), the new value where the edit
+    /// changed the fact `q` asks about. A question this knowledge base does not know keeps its
+    /// own answer.
+    pub fn answer(&self, q: &Question) -> String {
+        if q.entity >= self.entities.len() {
+            return q.answer.clone();
+        }
+        self.questions(q.entity)
+            .into_iter()
+            .find(|x| x.text == q.text)
+            .map_or_else(|| q.answer.clone(), |x| x.answer)
+    }
+
+    /// The text a retrieval-augmented reader is given: `question`, then each of `passages`
+    /// (entity indices, out-of-range ones skipped) after a `" | "`.
+    pub fn reader_input(&self, question: &str, passages: &[usize]) -> String {
+        let mut text = question.to_string();
+        for &e in passages.iter().filter(|&&e| e < self.entities.len()) {
+            text.push_str(" | ");
+            text.push_str(&self.passage(e));
+        }
+        text
+    }
+
+    /// Examples for a reader that answers from passages (a retrieval-augmented generator):
+    /// for question `i` of `questions`, the source [`reader_input`](Self::reader_input) with
+    /// the passages `passages(i)` and the target [`answer`](Self::answer), both in `pieces`
+    /// (the answer as it appears after a space, so its ids are a span of its passage's).
+    pub fn reader_examples(
+        &self,
+        pieces: &Pieces,
+        questions: &[Question],
+        passages: impl Fn(usize) -> Vec<usize>,
+    ) -> Vec<(Vec<u32>, Vec<u32>)> {
+        let example = |(i, q): (usize, &Question)| {
+            let source = pieces.encode(&self.reader_input(&q.text, &passages(i)));
+            (source, pieces.encode_after_space(&self.answer(q)))
+        };
+        questions.iter().enumerate().map(example).collect()
+    }
+
+    /// Every question about the entities in `entities` (out-of-range ones skipped), entity by
+    /// entity.
+    pub fn questions_about(&self, entities: std::ops::Range<usize>) -> Vec<Question> {
+        let end = entities.end.min(self.entities.len());
+        (entities.start..end)
+            .flat_map(|i| self.questions(i))
+            .collect()
+    }
+
     /// Every question about every entity.
     pub fn all_questions(&self) -> Vec<Question> {
         (0..self.entities.len())
@@ -252,6 +303,23 @@ impl KnowledgeBase {
             _ => None,
         }
     }
+}
+
+/// The passages a reader trains on for one question: the retrieved `hits` (entity indices,
+/// best first), with the `gold` passage put in place of one of them, chosen at random from
+/// `seed`, when the retriever missed it (and added when there are no hits). Every training
+/// source then holds its answer, beside the retriever's usual distractors, so the reader learns
+/// to find the answer rather than to guess it; at test time it reads what is retrieved.
+pub fn with_gold(hits: &[usize], gold: usize, seed: u64) -> Vec<usize> {
+    let mut chosen = hits.to_vec();
+    if !chosen.contains(&gold) {
+        let at = Rng::new(super::mix(seed ^ 0x601d)).below(chosen.len().max(1));
+        match chosen.get_mut(at) {
+            Some(slot) => *slot = gold,
+            None => chosen.push(gold),
+        }
+    }
+    chosen
 }
 
 fn attributes(kind: Kind) -> &'static [&'static str] {

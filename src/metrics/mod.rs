@@ -1,6 +1,6 @@
-//! Measures of a model's output: [`accuracy`] and [`frechet_distance`] on the host in f64, and
-//! [`ImageScorer`], a small classifier kiln trains on labelled images whose features give a
-//! generator's Fréchet distance to the real data.
+//! Measures of a model's output: [`accuracy`], [`retrieval_recall`] and [`frechet_distance`]
+//! on the host in f64, and [`ImageScorer`], a small classifier kiln trains on labelled images
+//! whose features give a generator's Fréchet distance to the real data.
 //!
 //! [`frechet_distance`]: the Fréchet distance between two Gaussians fitted to two sets of
 //! feature vectors (the "FID" when the features come from an Inception network; kiln's GAN
@@ -34,6 +34,20 @@ pub fn accuracy(logits: &[f32], classes: usize, labels: &[u32]) -> f64 {
         })
         .count();
     right as f64 / labels.len().max(1) as f64
+}
+
+/// Recall@k of a retrieval with one relevant item per query: the fraction of queries whose
+/// wanted item (`wanted[i]`, a passage's position) is among the first `k` of `found[i]`
+/// (ranked best first). Only queries with both a ranking and a wanted item count; 0 for none.
+/// (For an approximate index against the exact one, see
+/// [`ivf::recall_at`](crate::index::ivf::recall_at).)
+pub fn retrieval_recall(found: &[Vec<usize>], wanted: &[usize], k: usize) -> f64 {
+    let hits = found
+        .iter()
+        .zip(wanted)
+        .filter(|(ranked, want)| ranked.iter().take(k).any(|r| r == *want))
+        .count();
+    hits as f64 / found.len().min(wanted.len()).max(1) as f64
 }
 
 /// Mean `[d]` and covariance `[d·d]` (divided by n − 1) of `n` feature rows of width `d`.
@@ -201,6 +215,18 @@ mod tests {
         assert_eq!(accuracy(&logits, 3, &[1, 0, 0]), 2.0 / 3.0);
         assert_eq!(accuracy(&logits, 3, &[1, 1, 2]), 2.0 / 3.0);
         assert_eq!(accuracy(&logits, 3, &[]), 0.0);
+    }
+
+    #[test]
+    fn retrieval_recall_counts_queries_whose_item_is_in_the_top_k() {
+        let found = vec![vec![3, 1, 4], vec![1, 5], vec![], vec![9, 2, 6]];
+        let wanted = [3, 5, 7, 6];
+        assert_eq!(retrieval_recall(&found, &wanted, 1), 0.25);
+        assert_eq!(retrieval_recall(&found, &wanted, 2), 0.5);
+        assert_eq!(retrieval_recall(&found, &wanted, 3), 0.75);
+        // A k beyond the ranking is the whole ranking; nothing to score is 0.
+        assert_eq!(retrieval_recall(&found, &wanted, 50), 0.75);
+        assert_eq!(retrieval_recall(&[], &[], 5), 0.0);
     }
 
     #[test]

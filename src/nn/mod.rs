@@ -11,7 +11,7 @@
 //! Pieces: [`Linear`], [`Conv2d`], [`ConvTranspose2d`], [`Embedding`], [`LayerNorm`],
 //! [`BatchNorm2d`], [`Dropout`], [`FeedForward`], [`MultiHeadAttention`],
 //! [`PositionalEncoding`], [`residual`] wiring, and the [`EncoderLayer`] / [`DecoderLayer`]
-//! built from them.
+//! built from them. [`TextEncoder`] is what retrieval asks of a text embedding model.
 //!
 //! Every builder is `#[track_caller]`: a shape error points at the line that built the layer
 //! or called `forward`, not at kiln.
@@ -25,21 +25,27 @@ mod dropout;
 mod embedding;
 mod feed_forward;
 mod linear;
+mod lm;
 mod norm;
 mod position;
 mod seq2seq;
+mod text_encoder;
 mod transformer;
 
 pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
 pub use batch_norm::BatchNorm2d;
-pub use contrastive::{pool_weights, ContrastiveConfig, ContrastiveEncoder};
+pub use contrastive::{
+    distinct_batches, pool_weights, ContrastiveConfig, ContrastiveEmbedder, ContrastiveEncoder,
+};
 pub use conv::{Conv2d, ConvTranspose2d};
 pub use dcgan::{DcganConfig, Discriminator, Generator};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use feed_forward::{FeedForward, FeedForwardOptions};
 pub use linear::{Linear, LinearOptions};
+pub use lm::{LanguageModel, LmConfig, Sampler};
 pub use norm::{residual, LayerNorm, ResidualNorm};
 pub use position::{sinusoidal_positions, PositionalEncoding};
 pub use seq2seq::{Seq2Seq, Seq2SeqConfig, Seq2SeqTraining, Translator, BOS, EOS, PAD};
+pub use text_encoder::TextEncoder;
 pub use transformer::{DecoderLayer, EncoderLayer, TransformerOptions};

@@ -414,6 +414,24 @@ impl Translator {
         Ok(out)
     }
 
+    /// Decodes every source of `examples` (source, wanted output) as
+    /// [`translate_all`](Self::translate_all) does: the fraction decoded exactly as wanted
+    /// (0 for no examples), and the outputs in order.
+    pub fn exact_match(
+        &mut self,
+        ctx: &Context,
+        examples: &[(Vec<u32>, Vec<u32>)],
+    ) -> Result<(f64, Vec<Vec<u32>>)> {
+        let sources: Vec<Vec<u32>> = examples.iter().map(|(s, _)| s.clone()).collect();
+        let outputs = self.translate_all(ctx, &sources)?;
+        let right = examples
+            .iter()
+            .zip(&outputs)
+            .filter(|((_, want), got)| want == *got)
+            .count();
+        Ok((right as f64 / examples.len().max(1) as f64, outputs))
+    }
+
     /// Decodes `src` and returns the output with the last decoder layer's cross-attention
     /// over it, averaged over heads: `[Tt, Ts]` row-major, Tt = output length + 1 (the EOS
     /// step), Ts = `src.len()`. Compiles a probe plan at the example's true lengths over

@@ -9,7 +9,7 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Init, Mode, ParamStore, Plan, PlanSpec, Var};
-use crate::nn::{LayerNorm, Linear};
+use crate::nn::{LayerNorm, Linear, TextEncoder};
 use crate::ops::attention::AttentionOptions;
 use crate::tensor::{DType, Tensor};
 
@@ -361,6 +361,17 @@ impl SentenceEncoder {
         }
         let out = l2_normalize(&mut g, pooled, b, d)?;
         Ok((g, out))
+    }
+}
+
+/// Retrieval code written against [`TextEncoder`] runs on the pretrained encoder unchanged.
+impl TextEncoder for SentenceEncoder {
+    fn dim(&self) -> usize {
+        SentenceEncoder::dim(self)
+    }
+
+    fn embed(&mut self, ctx: &Context, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        SentenceEncoder::embed(self, ctx, texts)
     }
 }
 

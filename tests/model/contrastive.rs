@@ -3,8 +3,9 @@
 //! match questions to their passages.
 
 use kiln::data::{KnowledgeBase, Pieces};
-use kiln::nn::{pool_weights, ContrastiveConfig, ContrastiveEncoder};
-use kiln::ops::optim::AdamConfig;
+use kiln::nn::{distinct_batches, pool_weights, ContrastiveConfig, ContrastiveEncoder};
+use kiln::nn::{ContrastiveEmbedder, TextEncoder};
+use kiln::optim::AdamConfig;
 use kiln::{Mode, Optimizer, ParamStore, Plan, PlanSpec, Training};
 
 use crate::{ctx, Rng};
@@ -148,11 +149,11 @@ fn contrastive_encoder_learns_to_find_each_questions_passage() {
         let ps: Vec<&[u32]> = chosen.iter().map(|&e| passages[e].as_slice()).collect();
         for (side, rows) in [("q", qs), ("p", ps)] {
             let (ids, mask, pool) = pool_weights(&rows, t);
-            plan.set_input_u32(ctx(), &format!("{side}_ids"), &ids)
+            plan.set_input_u32(ctx(), format!("{side}_ids"), &ids)
                 .unwrap();
-            plan.set_input_u32(ctx(), &format!("{side}_mask"), &mask)
+            plan.set_input_u32(ctx(), format!("{side}_mask"), &mask)
                 .unwrap();
-            plan.set_input_f32(ctx(), &format!("{side}_pool"), &pool)
+            plan.set_input_f32(ctx(), format!("{side}_pool"), &pool)
                 .unwrap();
         }
         plan.step(ctx()).unwrap();
@@ -200,4 +201,119 @@ fn contrastive_encoder_learns_to_find_each_questions_passage() {
     // small run's seed-to-seed spread while failing any encoder that matches only by length or
     // question type.
     assert!(recall >= 0.75, "recall@1 {recall}");
+}
+
+#[test]
+fn distinct_batches_never_pair_a_passage_with_itself_and_waste_nothing() {
+    // 50 groups of 1 to 6 examples each, shuffled in: 8 per batch.
+    let groups: Vec<usize> = (0..50).flat_map(|g| vec![g; 1 + g % 6]).collect();
+    let n = groups.len();
+    let epoch0 = distinct_batches(&groups, 8, 3, 0);
+    let mut used = std::collections::BTreeSet::new();
+    for batch in &epoch0 {
+        assert_eq!(batch.len(), 8);
+        let distinct: std::collections::BTreeSet<usize> =
+            batch.iter().map(|&i| groups[i]).collect();
+        assert_eq!(distinct.len(), 8, "two rows share a passage: {batch:?}");
+        for &i in batch {
+            assert!(
+                i < n && used.insert(i),
+                "example {i} used twice or out of range"
+            );
+        }
+    }
+    // Only the batches still open at the end are dropped: with 6 examples in the largest
+    // group, at most 6 are open, so fewer than 6 batches' worth is left out.
+    assert!(
+        n - used.len() < 6 * 8,
+        "{} of {n} examples left out",
+        n - used.len()
+    );
+    assert!(epoch0.len() >= n / 8 - 5, "{} batches", epoch0.len());
+    assert_eq!(epoch0, distinct_batches(&groups, 8, 3, 0), "deterministic");
+    assert_ne!(
+        epoch0,
+        distinct_batches(&groups, 8, 3, 1),
+        "another epoch, another order"
+    );
+    assert!(
+        distinct_batches(&[0, 1, 2, 0, 1, 2], 4, 3, 0).is_empty(),
+        "3 groups < 4 rows"
+    );
+}
+
+/// The encoder as a `TextEncoder`: batches of any size give the vectors of one text at a
+/// time, and its index finds every text's own passage first.
+#[test]
+fn contrastive_embedder_is_a_text_encoder_whose_batches_do_not_leak() {
+    let pieces = Pieces::new();
+    let t = 16;
+    let cfg = ContrastiveConfig::new(pieces.len(), 32, t);
+    assert_eq!(
+        cfg,
+        ContrastiveConfig {
+            heads: 4,
+            layers: 1,
+            d_ff: 64,
+            temperature: 0.05,
+            ..cfg
+        }
+    );
+    let mut store = ParamStore::new(9);
+    let tokenize = move |text: &str| Pieces::new().encode(text);
+    let mut enc = ContrastiveEmbedder::new(ctx(), cfg, 4, &mut store, tokenize).unwrap();
+    assert_eq!(enc.dim(), 32);
+    let kb = KnowledgeBase::generate(2, 7);
+    let passages = kb.passages();
+    let texts: Vec<&str> = passages.iter().map(String::as_str).collect();
+    // 7 texts through a plan of 4 rows: a full batch, then 3 rows and a padded one.
+    let together = enc.embed(ctx(), &texts).unwrap();
+    assert_eq!(together.len(), 7);
+    for (i, text) in texts.iter().enumerate() {
+        let alone = enc.embed(ctx(), &[text]).unwrap();
+        assert_eq!(alone[0].len(), 32);
+        // The same rows through the same kernels; 1e-6 covers f32 rounding of unit values.
+        assert!(
+            max_diff(&alone[0], &together[i]) < 1e-6,
+            "text {i} depends on its batch"
+        );
+    }
+    assert!(enc.embed(ctx(), &[]).unwrap().is_empty());
+    assert_eq!(enc.embed_flat(ctx(), &texts).unwrap(), together.concat());
+
+    // Each passage is its own nearest neighbour (cosine 1), at its position in the list.
+    let index = enc.index(ctx(), &texts, "kb").unwrap();
+    assert_eq!(index.len(), 7);
+    let nearest = enc.nearest(ctx(), &index, &texts, 3).unwrap();
+    for (i, hits) in nearest.iter().enumerate() {
+        assert_eq!(hits.len(), 3);
+        assert_eq!(hits[0], i, "passage {i} should find itself first: {hits:?}");
+    }
+    let hits = enc.search(ctx(), &index, &texts[..1], 1).unwrap();
+    assert_eq!(index.meta(hits[0][0].id).unwrap().source, "kb");
+
+    // Ids the encoder has no embedding for are refused, not read out of bounds.
+    let bad = [cfg.vocab as u32];
+    assert!(matches!(
+        enc.embed_ids(ctx(), &[&bad[..]]),
+        Err(kiln::Error::Graph(_))
+    ));
+}
+
+#[test]
+fn contrastive_feed_checks_that_every_query_has_its_passage() {
+    let cfg = config(50, 8);
+    let (g, loss) = ContrastiveEncoder::training_graph(cfg, 2).unwrap();
+    let mut store = ParamStore::new(1);
+    let spec = PlanSpec::training(loss, Optimizer::Adam(AdamConfig::adam(1e-3)));
+    let plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    let (q, p): (&[u32], &[u32]) = (&[5, 6], &[7, 8, 9]);
+    assert_eq!(
+        ContrastiveEncoder::feed(ctx(), &plan, 8, &[q, q], &[p, p]).unwrap(),
+        2
+    );
+    assert!(matches!(
+        ContrastiveEncoder::feed(ctx(), &plan, 8, &[q, q], &[p]),
+        Err(kiln::Error::Graph(_))
+    ));
 }

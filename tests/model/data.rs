@@ -635,3 +635,58 @@ fn knowledge_base_passages_state_every_answer_and_pieces_round_trip() {
         assert_eq!(changed, 1, "{old:?} → {new:?}");
     }
 }
+
+#[test]
+fn knowledge_base_reader_examples_follow_edits_and_always_hold_the_gold_passage() {
+    use kiln::data::facts::with_gold;
+    use kiln::data::{KnowledgeBase, Pieces};
+    let kb = KnowledgeBase::generate(3, 30);
+    let edited = kb.edited(5);
+    let pieces = Pieces::new();
+    let qs = kb.questions_about(27..40);
+    assert_eq!(qs.len(), 3 * 6, "out-of-range entities are skipped");
+    assert!(qs.iter().all(|q| (27..30).contains(&q.entity)));
+    for q in &qs {
+        assert_eq!(kb.answer(q), q.answer);
+        // The edited passage states the answer the edited knowledge base gives.
+        assert!(edited.passage(q.entity).contains(&edited.answer(q)));
+    }
+    // One fact of each entity changed, so some of its six questions have a new answer.
+    let changed = qs.iter().filter(|q| edited.answer(q) != q.answer).count();
+    assert_eq!(
+        changed,
+        3 * 2,
+        "two phrasings of one changed fact per entity"
+    );
+    let unknown = kiln::data::Question {
+        text: "Who?".into(),
+        answer: "nobody".into(),
+        entity: 99,
+    };
+    assert_eq!(kb.answer(&unknown), "nobody");
+
+    let q = &qs[0];
+    assert_eq!(
+        kb.reader_input(&q.text, &[q.entity, 1, 500]),
+        format!("{} | {} | {}", q.text, kb.passage(q.entity), kb.passage(1))
+    );
+    let examples = edited.reader_examples(&pieces, &qs, |i| vec![qs[i].entity]);
+    for (q, (src, tgt)) in qs.iter().zip(&examples) {
+        assert_eq!(
+            pieces.decode(src),
+            edited.reader_input(&q.text, &[q.entity])
+        );
+        assert_eq!(pieces.decode(tgt), edited.answer(q));
+    }
+
+    assert_eq!(with_gold(&[4, 9], 9, 1), vec![4, 9], "a hit is left alone");
+    assert_eq!(with_gold(&[], 9, 1), vec![9]);
+    let mut places = std::collections::BTreeSet::new();
+    for seed in 0..40 {
+        let chosen = with_gold(&[1, 2, 3], 9, seed);
+        assert_eq!(chosen.len(), 3);
+        assert_eq!(chosen.iter().filter(|&&e| e == 9).count(), 1);
+        places.insert(chosen.iter().position(|&e| e == 9));
+    }
+    assert_eq!(places.len(), 3, "the gold passage goes to every place");
+}
