@@ -254,11 +254,15 @@ fn quality_score(
     }
     let mut scorer = ImageScorer::train(ctx, images, seed)?;
     let (real_a, real_b) = ImageScorer::real_halves(images, 512);
-    let n = real_a.len() / images.set.per_image();
-    let (mut generator, generated) = sampler(ctx, cfg, n, store)?;
-    generator.set_input_f32(ctx, "z", &normal_noise(seed ^ 0xfeed, n * cfg.latent))?;
-    generator.step(ctx)?;
-    let fake = generator.read_f32(ctx, generated)?;
+    // Generated in batches of 64, as the generator trains (batch norm uses batch statistics).
+    let (mut generator, generated) = sampler(ctx, cfg, 64, store)?;
+    let mut fake = Vec::with_capacity(real_a.len());
+    for k in 0..real_a.len() / images.set.per_image() / 64 {
+        let noise = normal_noise(seed ^ 0xfeed ^ k as u64, 64 * cfg.latent);
+        generator.set_input_f32(ctx, "z", &noise)?;
+        generator.step(ctx)?;
+        fake.extend(generator.read_f32(ctx, generated)?);
+    }
     let fd = scorer.frechet(ctx, &fake, &real_a)?;
     let floor = scorer.frechet(ctx, &real_b, &real_a)?;
     println!(
