@@ -204,7 +204,8 @@ impl Report {
     ) -> Result<()> {
         let series: Vec<(&str, &[(f64, f64)])> =
             names.iter().map(|&n| (n, self.curve(n))).collect();
-        crate::viz::line_plot(path.as_ref(), &series, title, "step", "value", log_y)
+        let y_label = names.join(", ");
+        crate::viz::line_plot(path.as_ref(), &series, title, "step", &y_label, log_y)
     }
 
     /// The readings of `name` as `(step, value)` points.
