@@ -21,8 +21,12 @@
 //   *_forward_channels, *_backward_channels: one invocation per channel, plain nested loops
 //     over n and s, no workgroup memory, no barriers, no division per element: for CPU drivers
 //     (lavapipe), where barriers are expensive and loads are scalar anyway. Measured there
-//     1.3-4x faster than the workgroup variant at DCGAN's shapes (fwd+bwd, 64×64×32×32: 178 ms
-//     against 756 ms); a vec4 form gained ~10% at small H·W but lost 3x at 32×32.
+//     1.3-2x faster than the workgroup variant at DCGAN's shapes up to M = 16,384; a vec4 form
+//     gained ~10% at small H·W but lost 3x at 32×32.
+//     Loop limit: llvmpipe ends all loops of an invocation after 65,535 iterations in all,
+//     silently (kernels::CPU_LOOP_LIMIT). One invocation here runs N·(HW + 2) + 1 per pass, three
+//     passes forward and two backward, so the host (batch_norm2d::variant_for) runs these only
+//     where that fits, and the workgroup kernels (about M/64 per lane per pass) elsewhere.
 //   batch_norm2d_forward_eval: one invocation per element (no reduction).
 // WG = 64: a multiple of common subgroup widths, a quarter of the 256-invocation limit.
 // CH_WG = 8: lavapipe's SIMD width; small so that a few dozen channels still make several

@@ -102,6 +102,32 @@ pub fn grid_for(n: usize, per_group: usize) -> [u32; 3] {
     grid_1d(n.div_ceil(per_group.max(1)) as u32)
 }
 
+/// Loop iterations llvmpipe (the CPU driver behind lavapipe) lets one shader invocation run, all
+/// of its loops together: Mesa's `LP_MAX_TGSI_LOOP_ITERATIONS` (gallivm's `lp_bld_limits.h`,
+/// "shared between every loop"). gallivm sets one counter per invocation and decrements it at
+/// the end of every pass through every loop (`lp_exec_endloop`), so a `for` of T trips costs
+/// T + 1 (the pass that fails the test); once it reaches zero every loop exits at its next back
+/// edge. Nothing reports it: the kernel runs on with partial sums and unwritten outputs.
+/// Measured on Mesa 22.3.6: batch_norm2d's per-channel kernel (three passes of
+/// `N·(H·W + 2) + 1`) is exact at 1×1×1×21842 (65,535) and wrong at 1×1×1×21843.
+/// A kernel whose invocations loop over a length that grows with the data checks
+/// [`loops_fit`] before it is chosen.
+pub const CPU_LOOP_LIMIT: u64 = 65_535;
+
+/// Whether `ctx`'s adapter stops loops after [`CPU_LOOP_LIMIT`] iterations per invocation
+/// (llvmpipe, by name).
+pub fn loops_limited(ctx: &Context) -> bool {
+    let info = ctx.adapter_info();
+    info.device_type == wgpu::DeviceType::Cpu
+        && (info.name.contains("llvmpipe") || info.driver.contains("llvmpipe"))
+}
+
+/// Whether an invocation that loops `trips` times in all (each loop's trips + 1, summed) runs
+/// to the end on `ctx`'s adapter.
+pub fn loops_fit(ctx: &Context, trips: u64) -> bool {
+    trips <= CPU_LOOP_LIMIT || !loops_limited(ctx)
+}
+
 /// One kernel launch, ready to record: pipeline, bind group, grid.
 #[derive(Clone, Debug)]
 pub struct Dispatch {

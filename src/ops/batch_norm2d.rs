@@ -21,11 +21,19 @@
 //! Kernels: `shaders/batch_norm2d.wgsl`, in two variants ([`BatchNormVariant`]): a workgroup per
 //! channel (GPUs) or an invocation per channel (CPU drivers). Both reduce in a fixed order, so
 //! results are deterministic.
+//!
+//! Loop limit: llvmpipe ends every loop of an invocation after 65,535 iterations in all
+//! ([`crate::kernels::CPU_LOOP_LIMIT`]), silently. An invocation of the per-channel kernel loops
+//! about 3·M times (forward) over its channel, so from M ≈ 21,800 (a DCGAN generator's
+//! `[128, 32, 16, 16]`) it left the variance partial and most of y unwritten. [`variant_for`]
+//! therefore takes the per-channel kernel only where its loops fit ([`loop_trips`]) and the
+//! workgroup kernel (about 3·M/64 per lane) elsewhere; an explicit variant whose loops do not fit
+//! is an error rather than a wrong result.
 
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Mode, Var};
-use crate::kernels::{grid_1d, grid_for, run, Dispatch, Kernel};
+use crate::kernels::{grid_1d, grid_for, loops_fit, run, Dispatch, Kernel, CPU_LOOP_LIMIT};
 use crate::tensor::{DType, Tensor};
 
 use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
@@ -34,6 +42,8 @@ use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Loweri
 const CH_WG: usize = 8;
 /// Elements per workgroup of the eval forward (`EVAL_WG` in the shader).
 const EVAL_WG: usize = 256;
+/// Invocations per channel of the `Workgroup` variant (`WG` in the shader).
+const WG: u64 = 64;
 
 /// `eps` and `momentum`, PyTorch's defaults 1e-5 and 0.1.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,18 +104,80 @@ pub enum BatchNormVariant {
     Channels,
 }
 
-/// The variant for this context's adapter: `Channels` on CPU drivers, `Workgroup` elsewhere.
+/// The variant this context's adapter prefers: `Channels` on CPU drivers, `Workgroup`
+/// elsewhere. [`variant_for`] is what runs: it also checks the shape against the loop limit.
 ///
 /// Measured on lavapipe (llvmpipe, LLVM 15, 2 shared cores, `cargo run --example bench --
 /// --only batch_norm`), forward + backward at DCGAN's shapes, batch 64: `Channels` 54 / 121 /
-/// 258 / 178 ms against `Workgroup` 116 / 177 / 337 / 756 ms for C×H×W = 512×4×4, 256×8×8,
-/// 128×16×16, 64×32×32 (noisy machine; the order held in every run). A vec4 form of
-/// `Channels` gained ~10% at small H·W and lost 3× at 32×32, so it was not kept.
+/// 258 ms against `Workgroup` 116 / 177 / 337 ms for C×H×W = 512×4×4, 256×8×8, 128×16×16
+/// (noisy machine; the order held in every run). The same bench's 64×32×32 row (`Channels`
+/// 178 ms against 756) is void: its M = 65,536 is past llvmpipe's loop limit, so `Channels`
+/// stopped early there and computed wrong results; `variant_for` runs `Workgroup` at that shape.
+/// A vec4 form of `Channels` gained ~10% at small H·W and lost 3× at 32×32, so it was not kept.
 pub fn variant(ctx: &Context) -> BatchNormVariant {
     match ctx.adapter_info().device_type {
         wgpu::DeviceType::Cpu => BatchNormVariant::Channels,
         _ => BatchNormVariant::Workgroup,
     }
+}
+
+/// The variant [`forward`] and [`backward`] run for `x [N, C, H, W]`: the adapter's
+/// [`variant`], unless that is `Channels` and its loops would pass the adapter's loop limit
+/// ([`crate::kernels::CPU_LOOP_LIMIT`]), then `Workgroup`. One choice per shape for both passes
+/// (the forward's count, the larger).
+pub fn variant_for(ctx: &Context, x: &[usize]) -> BatchNormVariant {
+    let preferred = variant(ctx);
+    let (n, hw) = match x {
+        &[n, _, h, w] => (n, h * w),
+        _ => return preferred,
+    };
+    match preferred {
+        BatchNormVariant::Channels
+            if !loops_fit(ctx, loop_trips(BatchNormVariant::Channels, n, hw, false)) =>
+        {
+            BatchNormVariant::Workgroup
+        }
+        v => v,
+    }
+}
+
+/// Loop iterations one invocation of `variant` runs over `x [N, C, H, W]` (`hw` = H·W), counted
+/// as llvmpipe counts them (each loop's trips + 1), for the train forward or the backward.
+/// - `Channels`: per pass an outer loop of N trips around inner loops of H·W, so
+///   `N·(H·W + 2) + 1`; three passes forward (mean, variance, y), two backward (sums, dx).
+/// - `Workgroup`: per pass `⌈M/64⌉ + 1` for the lane with most elements, three forward and two
+///   backward, plus the tree reductions' log2(64) + 1 = 7 each (two forward, one backward).
+///
+/// Checked at the limit in `tests/ops/batch_norm2d.rs` (1×1×1×21842 is exactly 65,535 forward).
+pub fn loop_trips(variant: BatchNormVariant, n: usize, hw: usize, backward: bool) -> u64 {
+    let (n, hw) = (n as u64, hw as u64);
+    let passes = if backward { 2 } else { 3 };
+    match variant {
+        BatchNormVariant::Channels => passes * (n * (hw + 2) + 1),
+        BatchNormVariant::Workgroup => {
+            let reductions = if backward { 1 } else { 2 };
+            passes * ((n * hw).div_ceil(WG) + 1) + reductions * (WG.ilog2() as u64 + 1)
+        }
+    }
+}
+
+/// An error when `variant`'s loops over `x` would not run to the end on this adapter.
+fn check_loops(
+    ctx: &Context,
+    op: &'static str,
+    variant: BatchNormVariant,
+    x: &[usize],
+    (n, hw): (usize, usize),
+    backward: bool,
+) -> Result<()> {
+    let trips = loop_trips(variant, n, hw, backward);
+    if loops_fit(ctx, trips) {
+        return Ok(());
+    }
+    Err(Error::Unsupported(format!(
+        "{op}: the {variant:?} kernel would loop {trips} times per invocation over x {x:?}, past \
+         this adapter's limit of {CPU_LOOP_LIMIT} (llvmpipe ends every loop there, silently)"
+    )))
 }
 
 fn params(n: usize, c: usize, hw: usize, opts: BatchNormOptions, train: bool) -> Params {
@@ -163,7 +235,7 @@ pub fn forward(
 ) -> Result<Dispatch> {
     forward_with(
         ctx,
-        variant(ctx),
+        variant_for(ctx, x.shape()),
         x,
         gamma,
         beta,
@@ -176,7 +248,9 @@ pub fn forward(
     )
 }
 
-/// [`forward`] with an explicit variant (tests and measurements run both).
+/// [`forward`] with an explicit variant (tests and measurements run both). An
+/// [`Error::Unsupported`] where that variant's loops would pass the adapter's loop limit
+/// ([`loop_trips`]), instead of a wrong result.
 #[allow(clippy::too_many_arguments)]
 pub fn forward_with(
     ctx: &Context,
@@ -203,6 +277,7 @@ pub fn forward_with(
     check_outputs("batch_norm2d", c, x, y, mean, rstd)?;
     let all = [x, gamma, beta, running_mean, running_var, y, mean, rstd];
     check_f32("batch_norm2d", &all)?;
+    check_loops(ctx, "batch_norm2d", variant, x.shape(), (n, hw), false)?;
     let entry = match variant {
         BatchNormVariant::Workgroup => "batch_norm2d_forward",
         BatchNormVariant::Channels => "batch_norm2d_forward_channels",
@@ -269,7 +344,7 @@ pub fn backward(
 ) -> Result<Dispatch> {
     backward_with(
         ctx,
-        variant(ctx),
+        variant_for(ctx, x.shape()),
         x,
         gamma,
         mean,
@@ -282,7 +357,7 @@ pub fn backward(
     )
 }
 
-/// [`backward`] with an explicit variant.
+/// [`backward`] with an explicit variant; an [`Error::Unsupported`] as [`forward_with`]'s.
 #[allow(clippy::too_many_arguments)]
 pub fn backward_with(
     ctx: &Context,
@@ -326,6 +401,14 @@ pub fn backward_with(
     let (n, c, hw) = shape(x.shape(), &per_channel)?;
     let all = [x, gamma, mean, rstd, dy, dx, dgamma, dbeta];
     check_f32("batch_norm2d_backward", &all)?;
+    check_loops(
+        ctx,
+        "batch_norm2d_backward",
+        variant,
+        x.shape(),
+        (n, hw),
+        true,
+    )?;
     let entry = match variant {
         BatchNormVariant::Workgroup => "batch_norm2d_backward",
         BatchNormVariant::Channels => "batch_norm2d_backward_channels",

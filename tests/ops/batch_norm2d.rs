@@ -38,6 +38,37 @@ fn reference(
     (y, mean, var)
 }
 
+/// f64 reference of the train backward for dy = `w`, as the module doc's formula reads:
+/// `dβ = Σ dy`, `dγ = Σ dy·x̂`, `dx = γ·rstd·(dy − dβ/M − x̂·dγ/M)`; returns (dx, dγ, dβ). For
+/// shapes too large for finite differences (which check this formula on the small ones).
+fn reference_backward(
+    x: &[f64],
+    gamma: &[f64],
+    w: &[f64],
+    c: usize,
+    hw: usize,
+    eps: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let n = x.len() / (c * hw);
+    let m = (n * hw) as f64;
+    let (mut dx, mut dg, mut db) = (vec![0.0; x.len()], vec![0.0; c], vec![0.0; c]);
+    for ch in 0..c {
+        let idx: Vec<usize> = (0..n)
+            .flat_map(|b| (0..hw).map(move |s| (b * c + ch) * hw + s))
+            .collect();
+        let mu = idx.iter().map(|&i| x[i]).sum::<f64>() / m;
+        let v = idx.iter().map(|&i| (x[i] - mu) * (x[i] - mu)).sum::<f64>() / m;
+        let r = 1.0 / (v + eps).sqrt();
+        db[ch] = idx.iter().map(|&i| w[i]).sum::<f64>();
+        dg[ch] = idx.iter().map(|&i| w[i] * (x[i] - mu) * r).sum::<f64>();
+        for &i in &idx {
+            let xh = (x[i] - mu) * r;
+            dx[i] = gamma[ch] * r * (w[i] - db[ch] / m - xh * dg[ch] / m);
+        }
+    }
+    (dx, dg, db)
+}
+
 /// f64 reference in eval mode: normalises with the given statistics.
 fn reference_eval(
     x: &[f64],
@@ -102,6 +133,27 @@ fn budget(k: &Case, x: &[f64], ch: usize) -> (f64, f64) {
     ((m + 4.0) * u * abs_sum / m, (m + 16.0) * u)
 }
 
+/// Tolerances of the train forward's (y, mean, rstd) from [`budget`], given the reference
+/// statistics.
+fn forward_tolerances(k: &Case, mean: &[f64], rstd: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (c, hw) = (k.c(), k.hw());
+    let u = 2f64.powi(-24);
+    let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
+    let (mut ty, mut tm, mut tr) = (vec![0.0; x.len()], vec![0.0; c], vec![0.0; c]);
+    for ch in 0..c {
+        let (em, er) = budget(k, &x, ch);
+        tm[ch] = em;
+        tr[ch] = er * rstd[ch];
+        for i in (0..x.len()).filter(|i| (i / hw) % c == ch) {
+            let xhat = (x[i] - mean[ch]) * rstd[ch];
+            let dxhat = xhat.abs() * er + rstd[ch] * em;
+            // y = x̂·γ + β: x̂'s error times |γ|, plus the roundings of the product and sum.
+            ty[i] = g[ch].abs() * dxhat + 2.0 * u * ((xhat * g[ch]).abs() + b[ch].abs());
+        }
+    }
+    (ty, tm, tr)
+}
+
 const SHAPES: &[[usize; 4]] = &[
     [1, 1, 1, 1],
     [1, 3, 1, 1],
@@ -162,25 +214,13 @@ fn train_forward(k: &Case, variant: BatchNormVariant, rm: &[f32], rv: &[f32]) ->
 fn forward_matches_reference_on_awkward_shapes() {
     let mut rng = Rng::new(41);
     let eps = BatchNormOptions::default().eps as f64;
-    let u = 2f64.powi(-24);
     for &shape in SHAPES {
         let k = case(&mut rng, shape);
         let (c, hw) = (k.c(), k.hw());
         let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
         let (y, mean, var) = reference(&x, &g, &b, c, hw, eps);
         let rstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
-        let (mut ty, mut tm, mut tr) = (vec![0.0; x.len()], vec![0.0; c], vec![0.0; c]);
-        for ch in 0..c {
-            let (em, er) = budget(&k, &x, ch);
-            tm[ch] = em;
-            tr[ch] = er * rstd[ch];
-            for i in (0..x.len()).filter(|i| (i / hw) % c == ch) {
-                let xhat = (x[i] - mean[ch]) * rstd[ch];
-                let dxhat = xhat.abs() * er + rstd[ch] * em;
-                // y = x̂·γ + β: x̂'s error times |γ|, plus the roundings of the product and sum.
-                ty[i] = g[ch].abs() * dxhat + 2.0 * u * ((xhat * g[ch]).abs() + b[ch].abs());
-            }
-        }
+        let (ty, tm, tr) = forward_tolerances(&k, &mean, &rstd);
         for variant in VARIANTS {
             let what = format!("batch_norm2d {shape:?} {variant:?}");
             let rm = vec![0.0; c];
@@ -371,11 +411,44 @@ fn backward(k: &Case, variant: BatchNormVariant, w: &[f32]) -> (Vec<f32>, Vec<f3
     (download(&dx), download(&dg), download(&db))
 }
 
+/// Tolerances of the train backward's (dx, dgamma, dbeta) for dy = `w`, from the forward's
+/// budget. dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)): each term carries x̂'s error where x̂
+/// enters and the f32 error of an M-term mean, (M + 8)·2⁻²⁴ of its magnitude; rstd adds er
+/// relative. dγ = Σ dy·x̂, dβ = Σ dy: M terms, (M + 8)·2⁻²⁴ of Σ|terms|, plus Σ dx̂·|dy|. Plus
+/// 1e-7 absolute for sums that cancel to ~0.
+fn backward_tolerances(k: &Case, w: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let eps = BatchNormOptions::default().eps as f64;
+    let (c, hw, m) = (k.c(), k.hw(), k.m() as f64);
+    let u = 2f64.powi(-24);
+    let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
+    let (_, mean, var) = reference(&x, &g, &b, c, hw, eps);
+    let mut tdx = vec![0.0; x.len()];
+    let (mut tdg, mut tdb) = (vec![1e-7; c], vec![1e-7; c]);
+    for ch in 0..c {
+        let (em, er) = budget(k, &x, ch);
+        let s = 1.0 / (var[ch] + eps).sqrt();
+        let idx: Vec<usize> = (0..x.len()).filter(|i| (i / hw) % c == ch).collect();
+        let xh = |i: usize| (x[i] - mean[ch]) * s;
+        let dxh = |i: usize| xh(i).abs() * er + s * em;
+        let mean_w = idx.iter().map(|&i| w[i].abs()).sum::<f64>() / m;
+        let mean_wx = idx.iter().map(|&i| (w[i] * xh(i)).abs()).sum::<f64>() / m;
+        let mean_wdx = idx.iter().map(|&i| w[i].abs() * dxh(i)).sum::<f64>() / m;
+        let rel = (m + 8.0) * u + er;
+        for &i in &idx {
+            let mag = w[i].abs() + mean_w + xh(i).abs() * mean_wx;
+            tdx[i] =
+                1e-7 + g[ch].abs() * s * (rel * mag + dxh(i) * mean_wx + xh(i).abs() * mean_wdx);
+        }
+        tdg[ch] += (m + 8.0) * u * m * mean_wx + m * mean_wdx;
+        tdb[ch] += (m + 8.0) * u * m * mean_w;
+    }
+    (tdx, tdg, tdb)
+}
+
 #[test]
 fn backward_matches_finite_differences() {
     let mut rng = Rng::new(45);
     let eps = 1e-5;
-    let u = 2f64.powi(-24);
     for shape in [
         [2, 3, 3, 5],
         [3, 1, 1, 1],
@@ -384,7 +457,7 @@ fn backward_matches_finite_differences() {
         [4, 1, 5, 5],
     ] {
         let k = case(&mut rng, shape);
-        let (c, hw, m) = (k.c(), k.hw(), k.m() as f64);
+        let (c, hw) = (k.c(), k.hw());
         let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
         let w = f64s(&rng.vec(x.len()));
         let wf: Vec<f32> = w.iter().map(|&v| v as f32).collect();
@@ -392,32 +465,9 @@ fn backward_matches_finite_differences() {
         let want_dg = numeric_grad(&g, |gs| dot(&reference(&x, gs, &b, c, hw, eps).0, &w));
         let want_db = numeric_grad(&b, |bs| dot(&reference(&x, &g, bs, c, hw, eps).0, &w));
 
-        // Tolerances from the forward's budget. dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)):
-        // each term carries x̂'s error where x̂ enters and the f32 error of an M-term mean,
-        // (M + 8)·2⁻²⁴ of its magnitude; rstd adds er relative. dγ = Σ dy·x̂, dβ = Σ dy: M terms,
-        // (M + 8)·2⁻²⁴ of Σ|terms|, plus Σ dx̂·|dy|. Finite differences add ~1e-9 at most
-        // (h = 1e-6, |f| = O(M)), covered by 1e-7 absolute.
-        let (_, mean, var) = reference(&x, &g, &b, c, hw, eps);
-        let mut tdx = vec![0.0; x.len()];
-        let (mut tdg, mut tdb) = (vec![1e-7; c], vec![1e-7; c]);
-        for ch in 0..c {
-            let (em, er) = budget(&k, &x, ch);
-            let s = 1.0 / (var[ch] + eps).sqrt();
-            let idx: Vec<usize> = (0..x.len()).filter(|i| (i / hw) % c == ch).collect();
-            let xh = |i: usize| (x[i] - mean[ch]) * s;
-            let dxh = |i: usize| xh(i).abs() * er + s * em;
-            let mean_w = idx.iter().map(|&i| w[i].abs()).sum::<f64>() / m;
-            let mean_wx = idx.iter().map(|&i| (w[i] * xh(i)).abs()).sum::<f64>() / m;
-            let mean_wdx = idx.iter().map(|&i| w[i].abs() * dxh(i)).sum::<f64>() / m;
-            let rel = (m + 8.0) * u + er;
-            for &i in &idx {
-                let mag = w[i].abs() + mean_w + xh(i).abs() * mean_wx;
-                tdx[i] = 1e-7
-                    + g[ch].abs() * s * (rel * mag + dxh(i) * mean_wx + xh(i).abs() * mean_wdx);
-            }
-            tdg[ch] += (m + 8.0) * u * m * mean_wx + m * mean_wdx;
-            tdb[ch] += (m + 8.0) * u * m * mean_w;
-        }
+        // Finite differences add ~1e-9 at most (h = 1e-6, |f| = O(M)), covered by the 1e-7
+        // absolute of backward_tolerances.
+        let (tdx, tdg, tdb) = backward_tolerances(&k, &w);
         for variant in VARIANTS {
             let what = format!("batch_norm2d {shape:?} {variant:?}");
             let (dx, dg, db) = backward(&k, variant, &wf);
@@ -452,4 +502,144 @@ fn bad_shapes_are_errors_naming_the_op() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("batch_norm2d") && err.contains("[4]"), "{err}");
+}
+
+/// The loop-limit regression: llvmpipe ends all loops of an invocation after 65,535 iterations
+/// (`kernels::CPU_LOOP_LIMIT`), and the per-channel kernel loops ~3·M times forward, so a DCGAN
+/// generator's `[128, 32, 16, 16]` (M = 32,768) came back with most of y unwritten (errors
+/// ~4 against values of ~2) and its samples gray. Here: that shape, and the shapes on both
+/// sides of the per-channel kernel's limit (forward 1×1×1×21842 = 65,535 trips, exact, and
+/// 21843; backward 32764 and 32765), through the default path (which must pick a kernel that
+/// runs to the end) and through each explicit variant (which must be right or, only where its
+/// loops would pass the limit on this adapter, an error). Tolerances: the forward's and
+/// backward's error budgets as in the tests above (worst-case f32 summation over M terms).
+#[test]
+fn shapes_past_the_cpu_loop_limit_match_reference() {
+    use kiln::kernels::{loops_fit, loops_limited};
+    let mut rng = Rng::new(46);
+    let eps = BatchNormOptions::default().eps as f64;
+    let opts = BatchNormOptions::default();
+    let mut refused = 0;
+    for shape in [
+        [128, 32, 16, 16],
+        [1, 1, 1, 21842],
+        [1, 1, 1, 21843],
+        [1, 1, 1, 32764],
+        [1, 1, 1, 32765],
+    ] {
+        let k = case(&mut rng, shape);
+        let (c, hw) = (k.c(), k.hw());
+        let (x, g, b) = (f64s(&k.x), f64s(&k.gamma), f64s(&k.beta));
+        let (y, mean, var) = reference(&x, &g, &b, c, hw, eps);
+        let rstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+        let (ty, tm, tr) = forward_tolerances(&k, &mean, &rstd);
+        let w32 = rng.vec(x.len());
+        let w = f64s(&w32);
+        let (want_dx, want_dg, want_db) = reference_backward(&x, &g, &w, c, hw, eps);
+        let (tdx, tdg, tdb) = backward_tolerances(&k, &w);
+        let (xt, gt, bt) = uploads(&k);
+        let dy = upload(&k.shape, &w32);
+
+        // Default path: bn::forward then bn::backward, each with variant_for's choice.
+        let chosen = bn::variant_for(ctx(), &shape);
+        let (rmt, rvt) = (zeros(&[c]), zeros(&[c]));
+        let (yt, mt, st) = (zeros(&shape), zeros(&[c]), zeros(&[c]));
+        let f = bn::forward(ctx(), &xt, &gt, &bt, &rmt, &rvt, opts, &yt, &mt, &st).unwrap();
+        let (dxt, dgt, dbt) = (zeros(&shape), zeros(&[c]), zeros(&[c]));
+        let bk = bn::backward(ctx(), &xt, &gt, &mt, &st, &dy, true, &dxt, &dgt, &dbt).unwrap();
+        run(ctx(), &[f, bk]).unwrap();
+        let what = format!("batch_norm2d {shape:?} default ({chosen:?})");
+        assert_close_each(&download(&yt), &y, &ty, &format!("{what} y"));
+        assert_close_each(&download(&mt), &mean, &tm, &format!("{what} mean"));
+        assert_close_each(&download(&st), &rstd, &tr, &format!("{what} rstd"));
+        assert_close_each(&download(&dxt), &want_dx, &tdx, &format!("{what} dx"));
+        assert_close_each(&download(&dgt), &want_dg, &tdg, &format!("{what} dgamma"));
+        assert_close_each(&download(&dbt), &want_db, &tdb, &format!("{what} dbeta"));
+
+        // Each variant explicitly; the backward reads the default forward's statistics.
+        for variant in VARIANTS {
+            let what = format!("batch_norm2d {shape:?} {variant:?}");
+            for backward in [false, true] {
+                let trips = bn::loop_trips(variant, shape[0], hw, backward);
+                let (y2, m2, s2) = (zeros(&shape), zeros(&[c]), zeros(&[c]));
+                let (dx2, dg2, db2) = (zeros(&shape), zeros(&[c]), zeros(&[c]));
+                let d = if backward {
+                    bn::backward_with(
+                        ctx(),
+                        variant,
+                        &xt,
+                        &gt,
+                        &mt,
+                        &st,
+                        &dy,
+                        true,
+                        &dx2,
+                        &dg2,
+                        &db2,
+                    )
+                } else {
+                    let (rm2, rv2) = (zeros(&[c]), zeros(&[c]));
+                    bn::forward_with(
+                        ctx(),
+                        variant,
+                        &xt,
+                        &gt,
+                        &bt,
+                        &rm2,
+                        &rv2,
+                        opts,
+                        &y2,
+                        &m2,
+                        &s2,
+                    )
+                };
+                match d {
+                    Ok(d) => {
+                        assert!(loops_fit(ctx(), trips), "{what}: {trips} trips accepted");
+                        run(ctx(), &[d]).unwrap();
+                        if backward {
+                            assert_close_each(
+                                &download(&dx2),
+                                &want_dx,
+                                &tdx,
+                                &format!("{what} dx"),
+                            );
+                            assert_close_each(
+                                &download(&dg2),
+                                &want_dg,
+                                &tdg,
+                                &format!("{what} dgamma"),
+                            );
+                            assert_close_each(
+                                &download(&db2),
+                                &want_db,
+                                &tdb,
+                                &format!("{what} dbeta"),
+                            );
+                        } else {
+                            assert_close_each(&download(&y2), &y, &ty, &format!("{what} y"));
+                            assert_close_each(&download(&m2), &mean, &tm, &format!("{what} mean"));
+                            assert_close_each(&download(&s2), &rstd, &tr, &format!("{what} rstd"));
+                        }
+                    }
+                    Err(e) => {
+                        let msg = e.to_string();
+                        assert!(
+                            matches!(e, kiln::Error::Unsupported(_))
+                                && !loops_fit(ctx(), trips)
+                                && msg.contains("batch_norm2d")
+                                && msg.contains(&format!("{shape:?}")),
+                            "{what} backward {backward}: {msg}"
+                        );
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    // On llvmpipe the guard is exercised: Channels is refused at [128, 32, 16, 16] (forward and
+    // backward), 1×1×1×21843 (forward) and 32764 (forward) and 32765 (both).
+    if loops_limited(ctx()) {
+        assert_eq!(refused, 6, "refused explicit variants");
+    }
 }
