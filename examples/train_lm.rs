@@ -16,7 +16,7 @@ use kiln::data::{self, Vocab};
 use kiln::io::checkpoint;
 use kiln::nn::{LanguageModel, LmConfig, ResidualNorm, Sampler};
 use kiln::train::{Scores, TrainOptions};
-use kiln::{AdamConfig, Context, Optimizer, ParamStore, Plan, PlanSpec, Result, Schedule, Trainer};
+use kiln::{AdamConfig, Context, Optimizer, ParamStore, Plan, PlanSpec, Result, Trainer};
 use serde_json::json;
 
 /// Train a character language model on a text file.
@@ -120,12 +120,7 @@ fn run(args: &Args) -> Result<()> {
 
     let (graph, loss) = LanguageModel::training_graph(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
-    let (peak, schedule) = Schedule::noam(cfg.d_model, args.warmup);
-    let adam = AdamConfig {
-        beta2: 0.98,
-        eps: 1e-9,
-        ..AdamConfig::adam(peak)
-    };
+    let (adam, schedule) = AdamConfig::noam(cfg.d_model, args.warmup);
     let mut spec = PlanSpec {
         seed: args.seed,
         ..PlanSpec::training(loss, Optimizer::Adam(adam))
