@@ -9,13 +9,22 @@
 //! - [`ops`] holds every op: forward and backward kernels, prepared as
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
 //! - [`ops::to_texture`] writes an image tensor into a host's texture on the GPU.
+//! - [`Graph`] builds a model symbolically and differentiates it; [`Plan`] compiles it once
+//!   (memory by liveness, every pipeline up front) and runs each step as one submission.
+//! - [`nn`] has the layers and models; [`optim`] the optimizers and schedules.
+//! - [`Trainer`] is the training loop every program shares: epochs over your batches,
+//!   `metrics.csv`, held-out evaluation, checkpoints carrying the model's config (serde),
+//!   exact resumption and `summary.json` (see the README's "Use it" for a whole program).
+//! - [`metrics`]: accuracy, Fréchet distance and the image scorer a GAN is measured with.
 //! - [`index`] holds [`VectorIndex`](index::VectorIndex): vectors on the GPU searched by
 //!   exact (fused top-k) or approximate (IVF) inner product, saved as safetensors + JSON Lines.
 //! - [`data`] prepares training data on the CPU: the built-in dates task, translation-pair
 //!   files, a character vocabulary and fixed-shape batches.
-//! - [`pretrained`] loads pretrained models from Hugging Face folders: a BERT-family
-//!   [`SentenceEncoder`](pretrained::SentenceEncoder) (all-MiniLM-L6-v2) with
+//! - `pretrained` (feature `pretrained`, on by default) loads pretrained models from Hugging
+//!   Face folders: a BERT-family `SentenceEncoder` (all-MiniLM-L6-v2) with
 //!   sentence-transformers' pooling and normalisation.
+//! - Cargo features, all on by default: `pretrained` (the tokenizers crate), `viz` (PNG
+//!   pictures of a run) and `images` (the user's image files).
 //!
 //! ```no_run
 //! # fn main() -> kiln::Result<()> {
