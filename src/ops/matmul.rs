@@ -187,13 +187,38 @@ pub fn forward_with(
             &dummy
         }
     };
-    if variant == MatmulVariant::Texture {
+    // A kernel whose loop over K would outrun the driver's loop budget gives a wrong C without
+    // a word; the texture kernel (4 K per pass) may still fit where the others do not.
+    let fits = |v| crate::kernels::loops_fit(ctx, loop_trips(v, d.k));
+    let variant = if fits(variant) || !fits(MatmulVariant::Texture) {
+        variant
+    } else {
+        MatmulVariant::Texture
+    };
+    if variant == MatmulVariant::Texture && fits(MatmulVariant::Texture) {
         if let Some(dispatches) = texture_forward(ctx, &d, opts, a, b, bias_t, c, bias.is_some())? {
             return Ok(dispatches);
         }
     }
     // The texture variant gets here for operands its textures cannot hold: `launch` gives it
     // the register kernel.
+    let fallback = match variant {
+        MatmulVariant::Texture => MatmulVariant::Register,
+        v => v,
+    };
+    if !fits(fallback) {
+        return Err(Error::Unsupported(format!(
+            "matmul: the contraction over K = {} ({:?} by {:?}) would need more than {} loop \
+             passes in one invocation, where this driver ({}) stops loops without an error, so \
+             the result would be wrong; use smaller operands (a smaller batch for a weight \
+             gradient) or a GPU",
+            d.k,
+            a.shape(),
+            b.shape(),
+            crate::kernels::CPU_LOOP_LIMIT,
+            ctx.adapter_info().name
+        )));
+    }
     let p = params(&d, opts, bias.is_some());
     let (kernel, grid) = launch(variant, &d);
     Ok(vec![kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)?])
@@ -387,6 +412,20 @@ const REGISTER_NARROW_TILE: (usize, usize) = (128, 64);
 const NARROW_N: usize = 128;
 /// Rows and columns of C one workgroup of `workgroup.wgsl` covers.
 const WORKGROUP_TILE: (usize, usize) = (64, 64);
+
+/// Loop passes one invocation of `variant` makes over an inner dimension `k` (each loop's
+/// trips + 1): the naive and register kernels step K one at a time, the texture kernel four
+/// (a texel), the workgroup kernel through 16-wide tiles with an inner loop each (measured on
+/// llvmpipe at M = N = 4: naive and register exact to K = 65,535, texture at 70,000 and wrong
+/// at 300,000, workgroup already wrong at 65,530).
+fn loop_trips(variant: MatmulVariant, k: usize) -> u64 {
+    let k = k as u64;
+    match variant {
+        MatmulVariant::Naive | MatmulVariant::Register => k + 1,
+        MatmulVariant::Texture => k.div_ceil(4) + 1,
+        MatmulVariant::Workgroup => k + k.div_ceil(16) + 2,
+    }
+}
 
 /// The kernel and grid of a forward matmul of `d` with `variant`.
 fn launch(variant: MatmulVariant, d: &MatmulDims) -> (Kernel, [u32; 3]) {

@@ -398,3 +398,52 @@ fn bad_shapes_name_op_and_shapes() {
     let err = matmul::matmul(ctx(), &a3, &b3, None, MatmulOptions::default()).unwrap_err();
     assert!(err.to_string().contains("[3, 3, 4]"), "{err}");
 }
+
+/// llvmpipe stops every loop of an invocation after 65,535 passes in all, silently. A long
+/// contraction (a weight gradient over B·H·W) must then either run on a kernel whose loop fits
+/// and match the reference, or be refused with an error that says why; never come back wrong.
+#[test]
+fn long_contractions_are_right_or_refused_never_wrong() {
+    let mut rng = Rng::new(65_536);
+    for k in [65_536usize, 70_000, 300_000] {
+        let (m, n) = (4, 4);
+        let a = rng.vec(m * k);
+        let b = rng.vec(k * n);
+        let (a_t, b_t) = (upload(&[m, k], &a), upload(&[k, n], &b));
+        let (want, tol) =
+            reference_with_bound(&f64s(&a), &f64s(&b), None, 1, m, k, n, Default::default());
+        let variants = [
+            MatmulVariant::Naive,
+            MatmulVariant::Register,
+            MatmulVariant::Workgroup,
+            MatmulVariant::Texture,
+        ];
+        for variant in variants.into_iter().map(Some).chain([None]) {
+            let c = kiln::Tensor::zeros(ctx(), &[m, n], kiln::DType::F32).unwrap();
+            let prepared = match variant {
+                Some(v) => matmul::forward_with(ctx(), v, &a_t, &b_t, None, &c, Default::default()),
+                None => matmul::forward(ctx(), &a_t, &b_t, None, &c, Default::default()),
+            };
+            match prepared {
+                Ok(d) => {
+                    kiln::kernels::run(ctx(), &d).unwrap();
+                    let what = format!("K {k}, {variant:?} (None: the context's choice)");
+                    assert_close_each(&download(&c), &want, &tol, &what);
+                }
+                Err(kiln::Error::Unsupported(why)) => {
+                    assert!(
+                        kiln::kernels::loops_limited(ctx()),
+                        "refused off llvmpipe: {why}"
+                    );
+                    assert!(
+                        why.contains("matmul") && why.contains(&k.to_string()),
+                        "{why}"
+                    );
+                    // The texture kernel steps 4 K per pass: it must be used up to 262,140.
+                    assert!(k > 262_140, "K {k} fits the texture kernel: {why}");
+                }
+                Err(e) => panic!("K {k}, {variant:?}: {e}"),
+            }
+        }
+    }
+}
