@@ -248,8 +248,8 @@ fn quality_score(
     store: &mut ParamStore,
     seed: u64,
 ) -> Result<Option<(f64, f64)>> {
-    if images.labels.is_empty() {
-        println!("score: the data has no labels, so no classifier to measure samples with");
+    if images.labels.is_empty() || images.set.count < 128 {
+        println!("score: needs 128 labelled images or more (a classifier to measure with)");
         return Ok(None);
     }
     let mut scorer = ImageScorer::train(ctx, images, seed)?;
