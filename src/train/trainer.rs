@@ -466,7 +466,8 @@ impl Trainer {
 
     fn bar_message(&self, epoch: usize, report: &Report) -> String {
         let mut msg = format!("epoch {}/{}", epoch + 1, self.options.epochs);
-        for (name, v) in report.last.iter().take(4) {
+        // Until the first reading arrives there is nothing to show (NaN would look like a fault).
+        for (name, v) in report.last.iter().take(4).filter(|(_, v)| !v.is_nan()) {
             msg.push_str(&format!(" {name} {v:.4}"));
         }
         msg
