@@ -251,3 +251,123 @@ fn softmax_backward_rows4(
         dx4[base + c] = y4_in[base + c] * (dy4[base + c] - vec4(dot));
     }
 }
+
+// ---- log_softmax ----
+// forward:  y[r,c] = x[r,c] - m[r] - log s[r]   (the same online statistics as softmax)
+// backward: dx[r,c] = dy[r,c] - exp(y[r,c]) * sum_c' dy[r,c']
+// Computed as its own kernel rather than log(softmax(x)): a probability that underflows to 0
+// would give -inf, where x - m - log s stays finite (a beam search sums these scores).
+// Bindings as for softmax: forward 0 params, 1 x, 2 y; backward 0 params, 1 y, 2 dy, 3 dx.
+
+@compute @workgroup_size(WG)
+fn log_softmax_forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num);
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var m = NEG_LARGE;
+    var s = 0.0;
+    for (var c = lid; c < params.cols; c += WG) {
+        let v = x[base + c];
+        let m_new = max(m, v);
+        s = s * exp(m - m_new) + exp(v - m_new);
+        m = m_new;
+    }
+    red_max[lid] = m;
+    red_sum[lid] = s;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            let m_a = red_max[lid];
+            let m_b = red_max[lid + stride];
+            let m_new = max(m_a, m_b);
+            red_sum[lid] = red_sum[lid] * exp(m_a - m_new) + red_sum[lid + stride] * exp(m_b - m_new);
+            red_max[lid] = m_new;
+        }
+        workgroupBarrier();
+    }
+    let shift = red_max[0] + log(red_sum[0]);
+    for (var c = lid; c < params.cols; c += WG) {
+        y[base + c] = x[base + c] - shift;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn log_softmax_backward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num);
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var acc = 0.0;
+    for (var c = lid; c < params.cols; c += WG) {
+        acc += dy[base + c];
+    }
+    red_sum[lid] = acc;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if lid < stride {
+            red_sum[lid] += red_sum[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    let total = red_sum[0];
+    for (var c = lid; c < params.cols; c += WG) {
+        dx[base + c] = dy[base + c] - exp(y_in[base + c]) * total;
+    }
+}
+
+// Row-per-invocation log_softmax (CPU drivers), as softmax_forward_rows.
+@compute @workgroup_size(ROWS_WG)
+fn log_softmax_forward_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num) * ROWS_WG + lid;
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var m = NEG_LARGE;
+    var s = 0.0;
+    for (var c = 0u; c < params.cols; c++) {
+        let v = x[base + c];
+        let m_new = max(m, v);
+        s = s * exp(m - m_new) + exp(v - m_new);
+        m = m_new;
+    }
+    let shift = m + log(s);
+    for (var c = 0u; c < params.cols; c++) {
+        y[base + c] = x[base + c] - shift;
+    }
+}
+
+@compute @workgroup_size(ROWS_WG)
+fn log_softmax_backward_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let row = flat_group(wid, num) * ROWS_WG + lid;
+    if row >= params.rows {
+        return;
+    }
+    let base = row * params.cols;
+    var total = 0.0;
+    for (var c = 0u; c < params.cols; c++) {
+        total += dy[base + c];
+    }
+    for (var c = 0u; c < params.cols; c++) {
+        dx[base + c] = dy[base + c] - exp(y_in[base + c]) * total;
+    }
+}

@@ -903,18 +903,18 @@ impl Plan {
         let Some(w) = &mut self.watch else {
             return Ok(Vec::new());
         };
-        let mut order: Vec<usize> = (0..w.slots.len()).collect();
+        // Readings leave in step order: a slot whose map finished early (another thread's poll
+        // can run the callbacks between two checks) waits until every earlier step has arrived.
+        let mut order: Vec<usize> = (0..w.slots.len())
+            .filter(|&s| w.slots[s].in_flight)
+            .collect();
         order.sort_by_key(|&s| w.slots[s].step);
         for s in order {
-            let done = w.slots[s]
-                .mapped
-                .lock()
-                .map(|m| m.is_some())
-                .unwrap_or(false);
-            if w.slots[s].in_flight && done {
-                let reading = take_slot(&mut w.slots[s], &w.sources)?;
-                w.ready.push(reading);
+            if !slot_mapped(&w.slots[s]) {
+                break;
             }
+            let reading = take_slot(&mut w.slots[s], &w.sources)?;
+            w.ready.push(reading);
         }
         Ok(std::mem::take(&mut w.ready))
     }
@@ -934,12 +934,7 @@ impl Plan {
                         message: e.to_string(),
                     })?;
                 for s in 0..w.slots.len() {
-                    let done = w.slots[s]
-                        .mapped
-                        .lock()
-                        .map(|m| m.is_some())
-                        .unwrap_or(false);
-                    if w.slots[s].in_flight && done {
+                    if w.slots[s].in_flight && slot_mapped(&w.slots[s]) {
                         out.push(take_slot(&mut w.slots[s], &w.sources)?);
                     }
                 }
@@ -970,27 +965,19 @@ impl Plan {
         let s = (step as usize) % RING;
         if w.slots[s].in_flight {
             let start = std::time::Instant::now();
-            loop {
-                let done = w.slots[s]
-                    .mapped
-                    .lock()
-                    .map(|m| m.is_some())
-                    .unwrap_or(false);
-                if done {
-                    break;
-                }
+            // Bounded: the queue wait is taken in slices that notice a lost device, and the
+            // map callback that follows it gets the same limit.
+            while !slot_mapped(&w.slots[s]) {
                 if start.elapsed() > crate::context::WAIT_LIMIT {
                     return Err(Error::Timeout {
                         during: "mapping watched values".into(),
                         seconds: start.elapsed().as_secs_f64(),
                     });
                 }
-                ctx.device()
-                    .poll(wgpu::PollType::wait_indefinitely())
-                    .map_err(|e| Error::Wgpu {
-                        during: "waiting for watched values".into(),
-                        message: e.to_string(),
-                    })?;
+                ctx.wait(None)?;
+                if !slot_mapped(&w.slots[s]) {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
             }
             let reading = take_slot(&mut w.slots[s], &w.sources)?;
             w.ready.push(reading);
@@ -1066,6 +1053,11 @@ impl Plan {
             known.join(", ")
         ))
     }
+}
+
+/// Whether the slot's map callback has run (a poisoned lock counts as not yet).
+fn slot_mapped(slot: &RingSlot) -> bool {
+    slot.mapped.lock().map(|m| m.is_some()).unwrap_or(false)
 }
 
 fn take_slot(slot: &mut RingSlot, sources: &[(Tensor, u64)]) -> Result<Reading> {

@@ -156,6 +156,10 @@ pub enum Op {
     Softmax,
     /// `dx` from `(y, dy)`.
     SoftmaxBackward,
+    /// Log-softmax over the last axis.
+    LogSoftmax,
+    /// `dx` from `(y, dy)`.
+    LogSoftmaxBackward,
     /// Layer norm over the last axis: outputs `(y, mean, rstd)`.
     LayerNorm {
         /// Added to the variance.
@@ -265,6 +269,8 @@ impl Op {
             Op::ReduceAllBackward { .. } => "reduce_all_backward",
             Op::Softmax => "softmax",
             Op::SoftmaxBackward => "softmax_backward",
+            Op::LogSoftmax => "log_softmax",
+            Op::LogSoftmaxBackward => "log_softmax_backward",
             Op::LayerNorm { .. } => "layer_norm",
             Op::LayerNormBackward => "layer_norm_backward",
             Op::BatchNorm2d(_) => "batch_norm2d",
@@ -305,7 +311,9 @@ impl Op {
             | Op::ReduceBackward { .. }
             | Op::ReduceAll(_)
             | Op::ReduceAllBackward { .. } => reduce::infer(self, x),
-            Op::Softmax | Op::SoftmaxBackward => softmax::infer(self, x),
+            Op::Softmax | Op::SoftmaxBackward | Op::LogSoftmax | Op::LogSoftmaxBackward => {
+                softmax::infer(self, x)
+            }
             Op::LayerNorm { .. } | Op::LayerNormBackward => layer_norm::infer(self, x),
             Op::BatchNorm2d(_) | Op::BatchNorm2dBackward => batch_norm2d::infer(self, x),
             Op::BceWithLogits | Op::BceWithLogitsBackward => bce::infer(self, x),
@@ -335,7 +343,7 @@ impl Op {
                 elementwise::grad(self, g, a)
             }
             Op::Reduce { .. } | Op::ReduceAll(_) => reduce::grad(self, g, a),
-            Op::Softmax => softmax::grad(g, a),
+            Op::Softmax | Op::LogSoftmax => softmax::grad(self, g, a),
             Op::LayerNorm { .. } => layer_norm::grad(g, a),
             Op::BatchNorm2d(_) => batch_norm2d::grad(g, a),
             Op::BceWithLogits => bce::grad(g, a),
@@ -392,7 +400,9 @@ impl Op {
             | Op::ReduceBackward { .. }
             | Op::ReduceAll(_)
             | Op::ReduceAllBackward { .. } => reduce::lower(self, ctx, io),
-            Op::Softmax | Op::SoftmaxBackward => softmax::lower(self, ctx, io),
+            Op::Softmax | Op::SoftmaxBackward | Op::LogSoftmax | Op::LogSoftmaxBackward => {
+                softmax::lower(self, ctx, io)
+            }
             Op::LayerNorm { .. } | Op::LayerNormBackward => layer_norm::lower(self, ctx, io),
             Op::BatchNorm2d(_) | Op::BatchNorm2dBackward => batch_norm2d::lower(self, ctx, io),
             Op::BceWithLogits | Op::BceWithLogitsBackward => bce::lower(self, ctx, io),

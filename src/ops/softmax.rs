@@ -1,9 +1,12 @@
-//! `softmax` over the last axis, numerically stable, and its backward.
+//! `softmax` and `log_softmax` over the last axis, numerically stable, and their backwards.
 //!
 //! Dimension letters: R rows (every axis but the last, flattened), C the last axis.
 //! - forward: `y[r,c] = exp(x[r,c] - max_c x[r,:]) / sum_c exp(x[r,c] - max_c x[r,:])`
 //! - backward: `dx[r,c] = y[r,c] * (dy[r,c] - sum_c' dy[r,c'] y[r,c'])`, from the saved output,
 //!   so the forward's statistics need not be kept.
+//! - log forward: `y[r,c] = x[r,c] - max_c x[r,:] - log sum_c exp(x[r,c] - max_c x[r,:])`,
+//!   finite wherever `x` is (a softmax that underflows to 0 would give `log 0`)
+//! - log backward: `dx[r,c] = dy[r,c] - exp(y[r,c]) * sum_c' dy[r,c']`, from the saved output.
 //!
 //! Kernel: `shaders/softmax.wgsl`, in two variants ([`SoftmaxVariant`]): a workgroup per row
 //! (GPUs) or an invocation per row (CPU drivers, where barriers are expensive).
@@ -62,6 +65,20 @@ pub fn variant(ctx: &Context) -> SoftmaxVariant {
     }
 }
 
+/// [`variant`] for rows of `cols`: a row per invocation walks the row twice, and llvmpipe stops
+/// an invocation's loops after [`kernels::CPU_LOOP_LIMIT`] passes, so rows too long for that
+/// (a vocabulary past ~32k) take the workgroup kernel, whose invocations walk C / 64 each.
+///
+/// [`kernels::CPU_LOOP_LIMIT`]: crate::kernels::CPU_LOOP_LIMIT
+fn variant_for(ctx: &Context, cols: usize) -> SoftmaxVariant {
+    match variant(ctx) {
+        SoftmaxVariant::Rows if !crate::kernels::loops_fit(ctx, 2 * cols as u64 + 2) => {
+            SoftmaxVariant::Workgroup
+        }
+        v => v,
+    }
+}
+
 fn params(shape: &[usize], variant: SoftmaxVariant) -> (Params, [u32; 3]) {
     let cols = shape.last().copied().unwrap_or(1);
     let rows = shape.iter().product::<usize>() / cols.max(1);
@@ -80,7 +97,11 @@ fn params(shape: &[usize], variant: SoftmaxVariant) -> (Params, [u32; 3]) {
 
 /// Prepares `y = softmax(x)` into an existing tensor of the same shape.
 pub fn forward(ctx: &Context, x: &Tensor, y: &Tensor) -> Result<Dispatch> {
-    forward_with(ctx, variant(ctx), x, y)
+    forward_with(ctx, variant_for(ctx, cols(x)), x, y)
+}
+
+fn cols(x: &Tensor) -> usize {
+    x.shape().last().copied().unwrap_or(1)
 }
 
 /// [`forward`] with an explicit variant (tests and the benchmark run both).
@@ -113,7 +134,7 @@ pub fn forward_with(
 
 /// Prepares `dx` from the forward output `y` and the output gradient `dy`.
 pub fn backward(ctx: &Context, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Result<Dispatch> {
-    backward_with(ctx, variant(ctx), y, dy, dx)
+    backward_with(ctx, variant_for(ctx, cols(y)), y, dy, dx)
 }
 
 /// [`backward`] with an explicit variant.
@@ -156,6 +177,79 @@ pub fn softmax_backward(ctx: &Context, y: &Tensor, dy: &Tensor) -> Result<Tensor
     Ok(dx)
 }
 
+/// Prepares `y = log_softmax(x)` into an existing tensor of the same shape.
+pub fn log_forward(ctx: &Context, x: &Tensor, y: &Tensor) -> Result<Dispatch> {
+    log_forward_with(ctx, variant_for(ctx, cols(x)), x, y)
+}
+
+/// [`log_forward`] with an explicit variant.
+pub fn log_forward_with(
+    ctx: &Context,
+    variant: SoftmaxVariant,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<Dispatch> {
+    shape(x.shape())?;
+    if x.shape() != y.shape() {
+        return Err(shape_error(
+            "log_softmax",
+            "output shaped like the input",
+            &[x.shape(), y.shape()],
+        ));
+    }
+    check_f32("log_softmax", &[x, y])?;
+    let (p, grid) = params(x.shape(), variant);
+    let entry = match variant {
+        SoftmaxVariant::Workgroup => "log_softmax_forward",
+        SoftmaxVariant::Rows => "log_softmax_forward_rows",
+    };
+    Kernel::new("softmax", entry).dispatch(ctx, &p, &[x, y], grid)
+}
+
+/// Prepares the log-softmax backward: `dx` from the forward output `y` and `dy`.
+pub fn log_backward(ctx: &Context, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Result<Dispatch> {
+    log_backward_with(ctx, variant_for(ctx, cols(y)), y, dy, dx)
+}
+
+/// [`log_backward`] with an explicit variant.
+pub fn log_backward_with(
+    ctx: &Context,
+    variant: SoftmaxVariant,
+    y: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+) -> Result<Dispatch> {
+    shape(y.shape())?;
+    if y.shape() != dy.shape() || y.shape() != dx.shape() {
+        return Err(shape_error(
+            "log_softmax_backward",
+            "y, dy and dx of one shape",
+            &[y.shape(), dy.shape(), dx.shape()],
+        ));
+    }
+    check_f32("log_softmax_backward", &[y, dy, dx])?;
+    let (p, grid) = params(y.shape(), variant);
+    let entry = match variant {
+        SoftmaxVariant::Workgroup => "log_softmax_backward",
+        SoftmaxVariant::Rows => "log_softmax_backward_rows",
+    };
+    Kernel::new("softmax", entry).dispatch(ctx, &p, &[y, dy, dx], grid)
+}
+
+/// Runs `log_softmax(x)` now and returns the result.
+pub fn log_softmax(ctx: &Context, x: &Tensor) -> Result<Tensor> {
+    let y = Tensor::zeros(ctx, &shape(x.shape())?, DType::F32)?;
+    run(ctx, &[log_forward(ctx, x, &y)?])?;
+    Ok(y)
+}
+
+/// Runs the log-softmax backward now: `dx` from the output `y` and its gradient `dy`.
+pub fn log_softmax_backward(ctx: &Context, y: &Tensor, dy: &Tensor) -> Result<Tensor> {
+    let dx = Tensor::zeros(ctx, y.shape(), DType::F32)?;
+    run(ctx, &[log_backward(ctx, y, dy, &dx)?])?;
+    Ok(dx)
+}
+
 // ---- graph: builder, shape rule, chain rule, lowering ----
 
 impl Graph {
@@ -164,11 +258,19 @@ impl Graph {
     pub fn softmax(&mut self, x: Var) -> Result<Var> {
         self.push1(Op::Softmax, &[x])
     }
+
+    /// Log-softmax over the last axis: `x - logsumexp(x)`, finite wherever `x` is.
+    #[track_caller]
+    pub fn log_softmax(&mut self, x: Var) -> Result<Var> {
+        self.push1(Op::LogSoftmax, &[x])
+    }
 }
 
 pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
     let (name, count) = match op {
         Op::Softmax => ("softmax", 1),
+        Op::LogSoftmax => ("log_softmax", 1),
+        Op::LogSoftmaxBackward => ("log_softmax_backward", 2),
         _ => ("softmax_backward", 2),
     };
     check_arity(name, x, count)?;
@@ -183,12 +285,14 @@ pub(crate) fn infer(op: &Op, x: &[&Meta]) -> Result<Vec<Meta>> {
     Ok(vec![Meta::f32(&shape(&x[0].shape)?)])
 }
 
-/// `dx` from the saved output `y` and `dy`.
-pub(crate) fn grad(g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+/// `dx` from the saved output `y` and `dy`, for `op` (softmax or log_softmax).
+pub(crate) fn grad(op: &Op, g: &mut Graph, a: &GradArgs) -> Result<Vec<Option<Var>>> {
+    let backward = match op {
+        Op::LogSoftmax => Op::LogSoftmaxBackward,
+        _ => Op::SoftmaxBackward,
+    };
     match a.douts[0] {
-        Some(dy) => Ok(vec![Some(
-            g.push1(Op::SoftmaxBackward, &[a.outputs[0], dy])?,
-        )]),
+        Some(dy) => Ok(vec![Some(g.push1(backward, &[a.outputs[0], dy])?)]),
         None => Ok(vec![None]),
     }
 }
@@ -198,6 +302,14 @@ pub(crate) fn lower(op: &Op, ctx: &Context, io: &Lowering) -> Result<Vec<Dispatc
         Op::Softmax => {
             let (i, o) = io_tensors("softmax", io, 1, 1)?;
             forward(ctx, i[0], o[0])?
+        }
+        Op::LogSoftmax => {
+            let (i, o) = io_tensors("log_softmax", io, 1, 1)?;
+            log_forward(ctx, i[0], o[0])?
+        }
+        Op::LogSoftmaxBackward => {
+            let (i, o) = io_tensors("log_softmax_backward", io, 2, 1)?;
+            log_backward(ctx, i[0], i[1], o[0])?
         }
         _ => {
             let (i, o) = io_tensors("softmax_backward", io, 2, 1)?;
