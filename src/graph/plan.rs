@@ -243,16 +243,19 @@ impl Plan {
 
         // 1. Gradients of the trained parameters.
         let mut trained: Vec<(String, Var, Var)> = Vec::new();
-        // State written in place by an op (batch norm's running statistics): it must be a
-        // leaf that owns its bytes, so nothing else shares them, and it is never trained.
+        // State written in place by an op (batch norm's running statistics, a decoder's
+        // cache): it must be a leaf that owns its bytes, so nothing else shares them, and it
+        // is never trained.
         let mut state: Vec<(Var, &'static str)> = Vec::new();
         for node in &g.nodes {
             if let NodeKind::Op(op) = &node.kind {
                 for &i in op.writes_inputs(mode) {
                     let v = node.inputs[i];
-                    if !matches!(g.nodes[g.producer(v)?].kind, NodeKind::Param(..)) {
+                    let leaf = &g.nodes[g.producer(v)?].kind;
+                    if !matches!(leaf, NodeKind::Param(..) | NodeKind::Input(..)) {
                         return Err(Error::Graph(format!(
-                            "{} writes its input {i} in place, so it must be a parameter, got {}",
+                            "{} writes its input {i} in place, so it must be a parameter or an \
+                             input, got {}",
                             op.name(),
                             g.describe(v)
                         )));

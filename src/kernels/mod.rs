@@ -69,6 +69,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("to_texture", include_str!("../../shaders/to_texture.wgsl")),
     ("topk", include_str!("../../shaders/topk.wgsl")),
     ("kmeans", include_str!("../../shaders/kmeans.wgsl")),
+    ("kv_cache", include_str!("../../shaders/kv_cache.wgsl")),
 ];
 
 /// The full WGSL text of a shader: the common helpers, a marker line, then the file itself, so

@@ -4,9 +4,41 @@ use std::panic::Location;
 
 use crate::error::{shape_error, Result};
 use crate::graph::{Graph, Var};
+use crate::tensor::DType;
 use crate::ops::attention::AttentionOptions;
 
 use super::{Linear, LinearOptions};
+
+/// One self-attention layer's cached keys and values for decoding a position per step: plan
+/// inputs `"{name}.keys"` and `"{name}.values"` `[B, H, T, Dh]`, zeros when the plan is made,
+/// written in place by [`Graph::kv_append`] as each position is decoded. Nothing is ever read
+/// past the position being decoded, so a cache is reused from position 0 without clearing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KvCache {
+    /// `[B, H, T, Dh]`.
+    pub keys: Var,
+    /// `[B, H, T, Dh]`.
+    pub values: Var,
+}
+
+impl KvCache {
+    /// A cache of `window` positions for `batch` rows of `heads` heads of width `head_dim`.
+    #[track_caller]
+    pub fn new(
+        g: &mut Graph,
+        name: &str,
+        batch: usize,
+        heads: usize,
+        window: usize,
+        head_dim: usize,
+    ) -> Result<KvCache> {
+        let shape = [batch, heads, window, head_dim];
+        Ok(KvCache {
+            keys: g.input(&format!("{name}.keys"), &shape, DType::F32)?,
+            values: g.input(&format!("{name}.values"), &shape, DType::F32)?,
+        })
+    }
+}
 
 /// How a [`MultiHeadAttention`] is made.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -112,14 +144,109 @@ impl MultiHeadAttention {
         let q = self.split_heads(g, q, b, tq)?;
         let k = self.split_heads(g, k, b, tk)?;
         let v = self.split_heads(g, v, b, tk)?;
+        self.attend(g, q, k, v, key_padding_mask, causal, b, tq)
+    }
+
+    /// One decoding step of causal self-attention: `x [B, 1, D]` is the position
+    /// `position [B]` (u32) of each row; its key and value are appended to `cache`, and its
+    /// query attends to every cached position up to and including itself. The result equals
+    /// row `position` of [`forward`](Self::forward) over the whole prefix with `causal`.
+    #[track_caller]
+    pub fn forward_cached(
+        &self,
+        g: &mut Graph,
+        x: Var,
+        cache: KvCache,
+        position: Var,
+    ) -> Result<Var> {
+        let at = Location::caller();
+        let xs = g.shape(x)?.to_vec();
+        let &[b, 1, d] = xs.as_slice() else {
+            return Err(self.step_error(&xs).at(at));
+        };
+        if d != self.d_model {
+            return Err(self.step_error(&xs).at(at));
+        }
+        let q = self.q_proj.forward(g, x)?;
+        let k = self.k_proj.forward(g, x)?;
+        let v = self.v_proj.forward(g, x)?;
+        let mask = g.kv_append(cache.keys, cache.values, k, v, position)?;
+        let q = self.split_heads(g, q, b, 1)?;
+        self.attend(g, q, cache.keys, cache.values, Some(mask), false, b, 1)
+    }
+
+    /// `key_value [B, Tk, D]` projected and split into heads once, `(K, V)` `[B, H, Tk, Dh]`:
+    /// what [`forward_projected`](Self::forward_projected) reuses for every decoding step
+    /// (the encoder's output in a decoder's cross-attention).
+    #[track_caller]
+    pub fn project_key_value(&self, g: &mut Graph, key_value: Var) -> Result<(Var, Var)> {
+        let at = Location::caller();
+        let ks = g.shape(key_value)?.to_vec();
+        let &[b, tk, d] = ks.as_slice() else {
+            return Err(self.shape_error(&ks, &ks).at(at));
+        };
+        if d != self.d_model {
+            return Err(self.shape_error(&ks, &ks).at(at));
+        }
+        let k = self.k_proj.forward(g, key_value)?;
+        let v = self.v_proj.forward(g, key_value)?;
+        Ok((self.split_heads(g, k, b, tk)?, self.split_heads(g, v, b, tk)?))
+    }
+
+    /// `query [B, Tq, D]` attending (without a causal mask) to keys and values already made by
+    /// [`project_key_value`](Self::project_key_value), `[B, H, Tk, Dh]`, under
+    /// `key_padding_mask [B, Tk]` -> `[B, Tq, D]`.
+    #[track_caller]
+    pub fn forward_projected(
+        &self,
+        g: &mut Graph,
+        query: Var,
+        keys: Var,
+        values: Var,
+        key_padding_mask: Option<Var>,
+    ) -> Result<Var> {
+        let at = Location::caller();
+        let qs = g.shape(query)?.to_vec();
+        let &[b, tq, d] = qs.as_slice() else {
+            return Err(self.step_error(&qs).at(at));
+        };
+        if d != self.d_model {
+            return Err(self.step_error(&qs).at(at));
+        }
+        let q = self.q_proj.forward(g, query)?;
+        let q = self.split_heads(g, q, b, tq)?;
+        self.attend(g, q, keys, values, key_padding_mask, false, b, tq)
+    }
+
+    /// Fused attention of split heads, merged and projected: `[B, H, Tq, Dh]` -> `[B, Tq, D]`.
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        g: &mut Graph,
+        q: Var,
+        k: Var,
+        v: Var,
+        mask: Option<Var>,
+        causal: bool,
+        b: usize,
+        tq: usize,
+    ) -> Result<Var> {
         let opts = AttentionOptions {
             causal,
             scale: None,
         };
-        let o = g.attention(q, k, v, key_padding_mask, opts)?;
+        let o = g.attention(q, k, v, mask, opts)?;
         let o = g.transpose12(o)?;
         let o = g.reshape(o, &[b, tq, self.d_model])?;
         self.out_proj.forward(g, o)
+    }
+
+    fn step_error(&self, x: &[usize]) -> crate::Error {
+        shape_error(
+            "multi_head_attention",
+            format!("x [B, Tq, {}] (Tq = 1 for a cached step)", self.d_model),
+            &[x],
+        )
     }
 
     /// The attention probabilities `softmax(scale · q kᵀ)` per head, `[B, H, Tq, Tk]`, computed

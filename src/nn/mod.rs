@@ -32,7 +32,7 @@ mod seq2seq;
 mod text_encoder;
 mod transformer;
 
-pub use attention::{MultiHeadAttention, MultiHeadAttentionOptions};
+pub use attention::{KvCache, MultiHeadAttention, MultiHeadAttentionOptions};
 pub use batch_norm::BatchNorm2d;
 pub use contrastive::{
     distinct_batches, pool_weights, ContrastiveConfig, ContrastiveEmbedder, ContrastiveEncoder,
@@ -43,7 +43,7 @@ pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use feed_forward::{FeedForward, FeedForwardOptions};
 pub use linear::{Linear, LinearOptions};
-pub use lm::{LanguageModel, LmConfig, Sampler};
+pub use lm::{pick_token, LanguageModel, LmConfig, Sampler, Sampling};
 pub use norm::{residual, LayerNorm, ResidualNorm};
 pub use position::{sinusoidal_positions, PositionalEncoding};
 pub use seq2seq::{Seq2Seq, Seq2SeqConfig, Seq2SeqTraining, Translator, BOS, EOS, PAD};

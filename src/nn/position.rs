@@ -46,4 +46,20 @@ impl PositionalEncoding {
         let y = g.add_row(flat, table)?;
         g.reshape(y, &shape)
     }
+
+    /// `x [B, 1, D]` at `position [B]` (u32) -> `x + PE[position]`: one decoding step's
+    /// encoding, looked up in a `[window, D]` table (a graph constant). A position past the
+    /// table reads zeros; decoders refuse such a step before it runs.
+    #[track_caller]
+    pub fn forward_at(&self, g: &mut Graph, x: Var, position: Var, window: usize) -> Result<Var> {
+        let at = Location::caller();
+        let shape = g.shape(x)?.to_vec();
+        let &[b, 1, d] = shape.as_slice() else {
+            return Err(shape_error("positional_encoding", "x [B, 1, D]", &[&shape]).at(at));
+        };
+        let table = g.constant(&[window, d], &sinusoidal_positions(window, d))?;
+        let pe = g.embedding(position, table)?;
+        let pe = g.reshape(pe, &[b, 1, d])?;
+        g.add(x, pe)
+    }
 }

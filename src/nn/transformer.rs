@@ -8,7 +8,7 @@ use crate::graph::{Graph, Var};
 use crate::ops::elementwise::Activation;
 
 use super::{
-    residual, Dropout, FeedForward, FeedForwardOptions, LayerNorm, LinearOptions,
+    residual, Dropout, FeedForward, FeedForwardOptions, KvCache, LayerNorm, LinearOptions,
     MultiHeadAttention, MultiHeadAttentionOptions, ResidualNorm,
 };
 
@@ -130,6 +130,25 @@ impl EncoderLayer {
         residual(g, x, &self.norm2, self.norm, |g, h| {
             let f = self.feed_forward.forward(g, h)?;
             self.dropout.forward(g, f)
+        })
+    }
+
+    /// One causal decoding step, `x [B, 1, D]` at `position [B]` over `cache` (see
+    /// [`MultiHeadAttention::forward_cached`]): row `position` of
+    /// [`forward`](Self::forward)`(prefix, None, true)`. Eval plans only (no dropout).
+    #[track_caller]
+    pub fn forward_cached(
+        &self,
+        g: &mut Graph,
+        x: Var,
+        cache: KvCache,
+        position: Var,
+    ) -> Result<Var> {
+        let x = residual(g, x, &self.norm1, self.norm, |g, h| {
+            self.self_attn.forward_cached(g, h, cache, position)
+        })?;
+        residual(g, x, &self.norm2, self.norm, |g, h| {
+            self.feed_forward.forward(g, h)
         })
     }
 }
@@ -256,6 +275,33 @@ impl DecoderLayer {
         residual(g, x, &self.norm3, self.norm, |g, h| {
             let f = self.feed_forward.forward(g, h)?;
             self.dropout.forward(g, f)
+        })
+    }
+
+    /// One decoding step, `x [B, 1, D]` at `position [B]`: causal self-attention over `cache`,
+    /// then cross-attention to the encoder's keys and values `memory_kv` (each `[B, H, Tk,
+    /// Dh]`, made once per source by [`MultiHeadAttention::project_key_value`] of
+    /// `cross_attn`) under `memory_padding_mask [B, Tk]`. Eval plans only (no dropout).
+    #[track_caller]
+    pub fn forward_cached(
+        &self,
+        g: &mut Graph,
+        x: Var,
+        cache: KvCache,
+        position: Var,
+        memory_kv: (Var, Var),
+        memory_padding_mask: Option<Var>,
+    ) -> Result<Var> {
+        let x = residual(g, x, &self.norm1, self.norm, |g, h| {
+            self.self_attn.forward_cached(g, h, cache, position)
+        })?;
+        let x = residual(g, x, &self.norm2, self.norm, |g, h| {
+            let (k, v) = memory_kv;
+            self.cross_attn
+                .forward_projected(g, h, k, v, memory_padding_mask)
+        })?;
+        residual(g, x, &self.norm3, self.norm, |g, h| {
+            self.feed_forward.forward(g, h)
         })
     }
 }

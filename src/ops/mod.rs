@@ -21,6 +21,7 @@ pub mod dropout;
 pub mod elementwise;
 pub mod embedding;
 pub mod kmeans;
+pub mod kv_cache;
 pub mod layer_norm;
 pub mod matmul;
 pub mod optim;
@@ -204,6 +205,9 @@ pub enum Op {
     CrossEntropyBackward(CrossEntropyOptions),
     /// Index of the largest value along the last axis (no gradient).
     Argmax,
+    /// `(keys, values, k, v, position)`: the new keys and values written into the caches in
+    /// place; output the visibility mask `[B, T]` (no gradient).
+    KvAppend,
     /// Swap of axes 1 and 2 of a 4-D value (its own gradient).
     Transpose12,
     /// Inverted dropout; a view in eval mode.
@@ -284,6 +288,7 @@ impl Op {
             Op::CrossEntropy(_) => "cross_entropy",
             Op::CrossEntropyBackward(_) => "cross_entropy_backward",
             Op::Argmax => "argmax",
+            Op::KvAppend => "kv_append",
             Op::Transpose12 => "transpose",
             Op::Dropout { .. } => "dropout",
             Op::DropoutBackward { .. } => "dropout_backward",
@@ -321,6 +326,7 @@ impl Op {
             Op::Attention { .. } | Op::AttentionBackward { .. } => attention::infer(self, x),
             Op::CrossEntropy(_) | Op::CrossEntropyBackward(_) => cross_entropy::infer(self, x),
             Op::Argmax => argmax::infer(x),
+            Op::KvAppend => kv_cache::infer(x),
             Op::Transpose12 => transpose::infer(x),
             Op::Dropout { .. } | Op::DropoutBackward { .. } => dropout::infer(self, x),
         }
@@ -369,10 +375,12 @@ impl Op {
     }
 
     /// Inputs this op writes in place in this mode: persistent state such as batch norm's
-    /// running statistics, which must be leaves (parameters) and are never trained.
+    /// running statistics or a decoder's key-value cache, which must be leaves (parameters or
+    /// plan inputs, which own their bytes) and are never trained.
     pub(crate) fn writes_inputs(&self, mode: Mode) -> &'static [usize] {
         match self {
             Op::BatchNorm2d(_) if mode == Mode::Train => &[3, 4],
+            Op::KvAppend => &[0, 1],
             _ => &[],
         }
     }
@@ -412,6 +420,7 @@ impl Op {
                 cross_entropy::lower(self, ctx, io)
             }
             Op::Argmax => argmax::lower(ctx, io),
+            Op::KvAppend => kv_cache::lower(ctx, io),
             Op::Transpose12 => transpose::lower(ctx, io),
             Op::Dropout { .. } | Op::DropoutBackward { .. } => dropout::lower(self, ctx, io),
         }

@@ -7,6 +7,7 @@ mod batch_norm;
 mod contrastive;
 mod conv;
 mod data;
+mod decode;
 mod embed;
 mod gan;
 mod graph;

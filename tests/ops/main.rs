@@ -15,6 +15,7 @@ mod dropout;
 mod elementwise;
 mod embedding;
 mod kmeans;
+mod kv_cache;
 mod layer_norm;
 mod matmul;
 mod optim;
