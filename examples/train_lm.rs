@@ -1,82 +1,108 @@
-//! Trains a character language model (a decoder-only Transformer: causal self-attention over
-//! characters) on a text file through kiln's `Trainer`, scores held-out bits per character each
-//! epoch on the text's last 5 %, and samples a continuation of a held-out prompt.
+//! Trains a language model (a decoder-only Transformer: causal self-attention) on a text
+//! file through kiln's `Trainer`, over characters or a BPE/WordPiece vocabulary trained on
+//! the text. Each epoch scores the held-out last 5 % of the text: loss per token and bits per
+//! character (the text's total bits over its characters, so runs with different tokenizers
+//! compare). At the end it samples a continuation over the model's key-value caches.
 //!
 //! ```sh
 //! cargo run --release --example train_lm -- --data book.txt
-//! cargo run --release --example train_lm -- --data book.txt --resume runs/lm --epochs 8
+//! cargo run --release --example train_lm -- --data book.txt --tokenizer bpe --vocab-size 1024
+//! cargo run --release --example train_lm -- --data book.txt --resume runs/lm --epochs 12
+//! cargo run --release --example train_lm -- --checkpoint runs/lm --prompt "The " --top-p 0.9
 //! ```
-//! Writes `metrics.csv`, `eval.csv`, `summary.json` (`heldout_bits_per_char`, the sample),
-//! `loss.png` and `checkpoint.safetensors` into `--out`.
+//! Writes `metrics.csv`, `eval.csv`, `summary.json` (`heldout_bits_per_char`, `heldout_loss`,
+//! the sample), `loss.png`, `checkpoint.safetensors` and, for BPE/WordPiece,
+//! `tokenizer.json` into `--out`.
 
 use std::path::PathBuf;
 
 use clap::Parser;
-use kiln::data::{self, Vocab};
+use kiln::data::{self, Tokenizer, TokenizerKind};
 use kiln::io::checkpoint;
-use kiln::nn::{LanguageModel, LmConfig, ResidualNorm, Sampler};
+use kiln::nn::{LanguageModel, LmConfig, ResidualNorm, Sampler, Sampling};
 use kiln::train::{Scores, TrainOptions};
-use kiln::{AdamConfig, Context, Optimizer, ParamStore, Plan, PlanSpec, Result, Trainer};
+use kiln::{AdamConfig, Context, Error, Optimizer, ParamStore, Plan, PlanSpec, Result, Trainer};
 use serde_json::json;
 
-/// Train a character language model on a text file.
+/// Train a language model on a text file, score it on held-out text, and sample from it.
 #[derive(Parser, Debug)]
 struct Args {
-    /// A UTF-8 text file.
-    #[arg(long)]
-    data: PathBuf,
+    /// A UTF-8 text file (its last 5 % is held out).
+    #[arg(long, required_unless_present = "checkpoint")]
+    data: Option<PathBuf>,
     /// The run's folder.
     #[arg(long, default_value = "runs/lm")]
     out: PathBuf,
-    /// Continue the run saved in this folder (its model config is used, not the size flags).
-    #[arg(long)]
+    /// Continue the run saved in this folder (its model and tokenizer are used, not the flags).
+    #[arg(long, conflicts_with = "checkpoint")]
     resume: Option<PathBuf>,
-    /// Epochs of the whole run (an epoch: as many windows as the text has characters).
-    #[arg(long, default_value_t = 4)]
+    /// Only sample from the run saved in this folder (no training, no --data needed).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Epochs of the whole run (an epoch: as many windows as the training text has tokens).
+    #[arg(long, default_value_t = 6)]
     epochs: usize,
     /// Windows per step.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     batch: u32,
-    /// Window: the characters the model sees.
-    #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    /// Window: the tokens the model sees.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(2..=4096))]
     window: u32,
+    /// `char`, `bpe` (byte-level, exact round trip) or `wordpiece`, trained on the text.
+    #[arg(long, default_value_t = TokenizerKind::Char)]
+    tokenizer: TokenizerKind,
+    /// Vocabulary size of a trained tokenizer (specials included).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(5..=65536))]
+    vocab_size: u32,
     /// Model width D.
-    #[arg(long, default_value_t = 64)]
-    d_model: usize,
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=8192))]
+    d_model: u32,
     /// Attention heads (dividing D).
-    #[arg(long, default_value_t = 4)]
-    heads: usize,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    heads: u32,
     /// Layers.
-    #[arg(long, default_value_t = 1)]
-    layers: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    layers: u32,
     /// Feed-forward width.
-    #[arg(long, default_value_t = 256)]
-    d_ff: usize,
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    d_ff: u32,
     /// Dropout probability in [0, 1).
     #[arg(long, default_value_t = 0.0)]
     dropout: f32,
     /// Where residual blocks normalise: `post` or `pre`.
-    #[arg(long, default_value_t = ResidualNorm::Post)]
+    #[arg(long, default_value_t = ResidualNorm::Pre)]
     norm: ResidualNorm,
     /// Steps of learning-rate warm-up.
     #[arg(long, default_value_t = 200)]
     warmup: u64,
-    /// Characters sampled at the end.
-    #[arg(long, default_value_t = 200)]
-    sample: usize,
+    /// At most this many batches of held-out windows are scored each epoch.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    eval_batches: u32,
+    /// Text the sample continues (default: the start of a held-out line).
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Tokens sampled at the end.
+    #[arg(long, default_value_t = 300)]
+    max_new: usize,
     /// Sampling temperature (> 0).
     #[arg(long, default_value_t = 0.8)]
     temperature: f32,
+    /// Sample among the k most likely tokens only.
+    #[arg(long)]
+    top_k: Option<usize>,
+    /// Sample among the fewest tokens whose probability reaches p, in (0, 1].
+    #[arg(long)]
+    top_p: Option<f32>,
     /// Seeds weights, windows and sampling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
 
-/// What a checkpoint carries besides the weights.
+/// What a checkpoint carries besides the weights: the model and its tokenizer, whole.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
     model: LmConfig,
-    vocab: Vocab,
+    tokenizer: Tokenizer,
 }
 
 fn main() {
@@ -86,37 +112,74 @@ fn main() {
     }
 }
 
+fn sampling(args: &Args) -> Sampling {
+    Sampling {
+        temperature: args.temperature,
+        top_k: args.top_k,
+        top_p: args.top_p,
+        seed: args.seed,
+    }
+}
+
 fn run(args: &Args) -> Result<()> {
     let ctx = &Context::new()?;
     println!("adapter: {}", ctx.adapter_summary());
-    let text = data::read_text(&args.data)?;
+    if let Some(dir) = &args.checkpoint {
+        return sample_only(ctx, args, dir);
+    }
+    let path = args.data.as_ref().ok_or_else(|| {
+        Error::Unsupported("--data FILE is needed to train (or --checkpoint DIR)".into())
+    })?;
+    let text = data::read_text(path)?;
+    // The held-out tail is cut from the text, not the ids, so every tokenizer scores the
+    // same characters, and a trained tokenizer never sees them.
+    let cut = text
+        .char_indices()
+        .nth(text.chars().count() * 95 / 100)
+        .map_or(text.len(), |(i, _)| i);
+    let (train_text, heldout_text) = text.split_at(cut);
     let resumed = args.resume.as_ref().map(checkpoint::load).transpose()?;
     let saved: Saved = match &resumed {
         Some(ck) => ck.config()?,
         None => {
-            let vocab = Vocab::from_texts([text.as_str()]);
+            let kind = args.tokenizer;
+            let tokenizer = Tokenizer::train(kind, &[train_text], args.vocab_size as usize)?;
             let model = LmConfig {
-                vocab: vocab.len(),
-                d_model: args.d_model,
-                heads: args.heads,
-                layers: args.layers,
-                d_ff: args.d_ff,
+                vocab: tokenizer.len(),
+                d_model: args.d_model as usize,
+                heads: args.heads as usize,
+                layers: args.layers as usize,
+                d_ff: args.d_ff as usize,
                 dropout: args.dropout,
                 norm: args.norm,
                 window: args.window as usize,
             };
-            Saved { model, vocab }
+            Saved { model, tokenizer }
         }
     };
-    let (cfg, vocab) = (saved.model, &saved.vocab);
-    let ids = vocab.encode(&text);
-    let (train, heldout) = data::split_tail(&ids, 0.05);
+    let (cfg, tokenizer) = (saved.model, &saved.tokenizer);
+    tokenizer.save(&args.out.join("tokenizer.json"))?;
+    let train = tokenizer.encode(train_text)?;
+    let (heldout, ends) = tokenizer.encode_with_ends(heldout_text)?;
     let (b, t) = (args.batch as usize, cfg.window);
-    let (n, v) = (ids.len(), vocab.len());
     println!(
-        "data: {} ({n} characters, vocabulary {v}), windows of {t}",
-        args.data.display()
+        "data: {} ({} characters; {} tokenizer, {} ids): {} training tokens, {} held out",
+        path.display(),
+        text.chars().count(),
+        tokenizer.kind(),
+        tokenizer.len(),
+        train.len(),
+        heldout.len()
     );
+    let scored = data::heldout_windows(&heldout, &ends, t, b, args.eval_batches as usize).ok();
+    if let Some(s) = &scored {
+        println!(
+            "held out: {} windows, {} tokens over {} characters scored each epoch",
+            s.batches.len() * b,
+            s.tokens,
+            s.chars
+        );
+    }
 
     let (graph, loss) = LanguageModel::training_graph(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
@@ -127,7 +190,7 @@ fn run(args: &Args) -> Result<()> {
     };
     spec.training.iter_mut().for_each(|t| t.schedule = schedule);
     let mut plan = Plan::compile(ctx, &graph, &mut store, &spec)?;
-    // The same graph in eval mode (dropout off) scores held-out windows.
+    // The same graph in eval mode (dropout off) scores the held-out windows.
     let mut eval = Plan::compile(ctx, &graph, &mut store, &PlanSpec::eval(vec![loss]))?;
     let options = TrainOptions::new(args.epochs)
         .show_progress()
@@ -143,35 +206,122 @@ fn run(args: &Args) -> Result<()> {
         &store,
         |epoch| epoch as u64 * per_epoch..(epoch as u64 + 1) * per_epoch,
         |ctx, plan, step| {
-            let batch = data::lm_windows(train, t, b, args.seed ^ step)?;
+            let batch = data::lm_windows(&train, t, b, args.seed ^ step)?;
             plan.set_input_u32(ctx, "input", &batch.input)?;
             plan.set_input_u32(ctx, "target", &batch.target)?;
             plan.step(ctx)?;
             Ok(b * t)
         },
         |ctx, _, _| {
-            if heldout.len() <= t {
+            let Some(scored) = &scored else {
                 return Ok(Scores::new()); // too little held-out text for one window
-            }
-            // Mean cross-entropy (nats) over 8 fixed batches of held-out windows, in bits.
+            };
+            // The loss is the mean over a batch's B·T targets: summed back to nats.
             let mut nats = 0.0;
-            for k in 0..8 {
-                let batch = data::lm_windows(heldout, t, b, args.seed ^ 0xe7a1 ^ k)?;
+            for batch in &scored.batches {
                 eval.set_input_u32(ctx, "input", &batch.input)?;
                 eval.set_input_u32(ctx, "target", &batch.target)?;
                 eval.step(ctx)?;
-                nats += eval.read_f32(ctx, loss)?[0] as f64 / 8.0;
+                nats += eval.read_f32(ctx, loss)?[0] as f64 * (b * t) as f64;
             }
-            let bits = nats / std::f64::consts::LN_2;
-            Ok(Scores::from([("heldout_bits_per_char".to_string(), bits)]))
+            let bits_per_char = nats / std::f64::consts::LN_2 / scored.chars.max(1) as f64;
+            Ok(Scores::from([
+                ("heldout_loss".to_string(), nats / scored.tokens as f64),
+                ("heldout_bits_per_char".to_string(), bits_per_char),
+            ]))
         },
     )?;
-    report.plot(args.out.join("loss.png"), &["loss"], "train_lm: loss", true)?;
-    let source = if heldout.is_empty() { train } else { heldout };
-    let prompt = &source[..(t / 2).max(1).min(source.len())];
-    let mut sampler = Sampler::new(ctx, cfg, &mut store)?;
-    let sample = sampler.generate(ctx, prompt, args.sample, args.temperature, args.seed)?;
-    let (prompt, sample) = (vocab.decode(prompt), vocab.decode(&sample));
-    println!("--- prompt ---\n{prompt}\n--- sample ---\n{sample}");
-    run.write_summary(&report, json!({ "task": "lm", "sample": sample }))
+    report.plot(
+        args.out.join("loss.png"),
+        &["loss", "heldout_loss"],
+        "train_lm: training and held-out loss (nats per token)",
+        true,
+    )?;
+    let prompt = match &args.prompt {
+        Some(p) => p.clone(),
+        None => default_prompt(heldout_text, train_text),
+    };
+    let sample = sample(ctx, args, cfg, tokenizer, &mut store, &prompt)?;
+    if let Some(bpc) = report.score("heldout_bits_per_char") {
+        println!("held-out: {bpc:.3} bits per character");
+    }
+    run.write_summary(
+        &report,
+        json!({
+            "task": "lm",
+            "tokenizer": tokenizer.kind().to_string(),
+            "vocab": tokenizer.len(),
+            "prompt": prompt,
+            "sample": sample,
+        }),
+    )
+}
+
+/// The first held-out line's opening words (or the text's), so the sample continues real
+/// text the model has not trained on.
+fn default_prompt(heldout: &str, train: &str) -> String {
+    let source = if heldout.trim().is_empty() {
+        train
+    } else {
+        heldout
+    };
+    let line = source
+        .lines()
+        .skip(1) // the first is likely cut mid-line
+        .find(|l| l.split_whitespace().count() >= 3)
+        .or_else(|| source.lines().next())
+        .unwrap_or("");
+    let words: Vec<&str> = line.split_whitespace().take(4).collect();
+    let prompt = words.join(" ");
+    if prompt.is_empty() {
+        "The ".into()
+    } else {
+        prompt + " "
+    }
+}
+
+/// Samples `--max-new` tokens after `prompt` and prints both.
+fn sample(
+    ctx: &Context,
+    args: &Args,
+    cfg: LmConfig,
+    tokenizer: &Tokenizer,
+    store: &mut ParamStore,
+    prompt: &str,
+) -> Result<String> {
+    let ids = tokenizer.encode(prompt)?;
+    if ids.is_empty() {
+        return Err(Error::Unsupported(format!(
+            "the prompt {prompt:?} encodes to no tokens"
+        )));
+    }
+    let mut sampler = Sampler::new(ctx, cfg, store)?;
+    let start = std::time::Instant::now();
+    let out = sampler.generate(ctx, &ids, args.max_new, &sampling(args))?;
+    let secs = start.elapsed().as_secs_f64();
+    let text = tokenizer.decode(&out);
+    println!("--- prompt ---\n{prompt}\n--- sample ---\n{prompt}{text}\n---");
+    println!(
+        "sampled {} tokens in {secs:.2} s ({:.0} tokens/s, key-value cache)",
+        out.len(),
+        out.len() as f64 / secs.max(1e-9)
+    );
+    Ok(text)
+}
+
+fn sample_only(ctx: &Context, args: &Args, dir: &std::path::Path) -> Result<()> {
+    let ck = checkpoint::load(dir)?;
+    let saved: Saved = ck.config()?;
+    let mut store = ParamStore::new(args.seed);
+    checkpoint::restore(ctx, &ck, &mut store, &[])?;
+    let prompt = args.prompt.clone().unwrap_or_else(|| "The ".into());
+    sample(
+        ctx,
+        args,
+        saved.model,
+        &saved.tokenizer,
+        &mut store,
+        &prompt,
+    )?;
+    Ok(())
 }

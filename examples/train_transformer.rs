@@ -10,6 +10,7 @@
 //! ```sh
 //! cargo run --release --example train_transformer                       # dates, to runs/transformer
 //! cargo run --release --example train_transformer -- --data eng-fra.txt --epochs 10
+//! cargo run --release --example train_transformer -- --data train.tsv --test test.tsv
 //! cargo run --release --example train_transformer -- --resume runs/transformer --epochs 6
 //! cargo run --release --example train_transformer -- --checkpoint runs/transformer --translate "nov 24th 2026"
 //! ```
@@ -19,7 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use kiln::data::{self, Batches, Seq2SeqBatch, Split, Vocab};
+use kiln::data::{self, Batches, Seq2SeqBatch, Split, Tokenizer, TokenizerKind};
 use kiln::io::checkpoint;
 use kiln::nn::{ResidualNorm, Seq2Seq, Seq2SeqConfig, Translator};
 use kiln::train::{Scores, TrainOptions};
@@ -30,9 +31,12 @@ use serde_json::json;
 /// Train a Transformer on dates or on your own sentence pairs.
 #[derive(Parser, Debug)]
 struct Args {
-    /// `source<TAB>target` lines (a tenth held out); none: the built-in dates.
+    /// `source<TAB>target` lines (a tenth held out unless --test); none: the built-in dates.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Held-out `source<TAB>target` lines, scored each epoch instead of a split of --data.
+    #[arg(long)]
+    test: Option<PathBuf>,
     /// The run's folder.
     #[arg(long, default_value = "runs/transformer")]
     out: PathBuf,
@@ -87,16 +91,37 @@ struct Args {
     /// Longest source or target kept from --data, in characters.
     #[arg(long, default_value_t = 48)]
     max_len: usize,
+    /// `char` (the default), `bpe` or `wordpiece`, trained on the training pairs.
+    #[arg(long, default_value_t = TokenizerKind::Char)]
+    tokenizer: TokenizerKind,
+    /// Vocabulary size of a trained tokenizer (specials included).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(5..=65536))]
+    vocab_size: u32,
+    /// After training, also score the held-out set with beam search of this width (1: greedy
+    /// only); with --translate, decode with it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    beam: u32,
+    /// Beam search's length normalisation: score / length^alpha.
+    #[arg(long, default_value_t = 1.0)]
+    length_penalty: f32,
     /// Seeds data, weights, batches and dropout.
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
 
-/// What a checkpoint carries besides the weights: the model's config and its vocabulary.
+/// What a checkpoint carries besides the weights: the model's config and its tokenizer.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
     model: Seq2SeqConfig,
-    vocab: Vocab,
+    tokenizer: Tokenizer,
+}
+
+/// Each pair's source and target ids.
+fn encode_pairs(tok: &Tokenizer, pairs: &[(String, String)]) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+    pairs
+        .iter()
+        .map(|(s, t)| Ok((tok.encode(s)?, tok.encode(t)?)))
+        .collect()
 }
 
 fn main() {
@@ -111,7 +136,9 @@ fn run(args: &Args) -> Result<()> {
     let ctx = Context::new()?;
     println!("adapter: {}", ctx.adapter_summary());
     match (&args.checkpoint, &args.translate) {
-        (Some(dir), Some(text)) => translate(&ctx, dir, text),
+        (Some(dir), Some(text)) => {
+            translate(&ctx, dir, text, args.beam as usize, args.length_penalty)
+        }
         _ => train(&ctx, args),
     }
 }
@@ -139,27 +166,49 @@ fn training_spec(loss: Var, d_model: usize, total: u64, args: &Args) -> PlanSpec
 }
 
 fn train(ctx: &Context, args: &Args) -> Result<()> {
+    let read = |path: &Path| -> Result<Vec<(String, String)>> {
+        let file = data::read_pairs(
+            path,
+            &data::PairOptions {
+                max_len: args.max_len,
+            },
+        )?;
+        println!("{}", file.summary());
+        Ok(file.pairs)
+    };
     let (train, heldout, name) = match &args.data {
         None => (
             data::date_pairs(args.seed, args.train, Split::Train),
             data::date_pairs(args.seed ^ 0x5eed, args.heldout, Split::Heldout),
             "dates".to_string(),
         ),
+        Some(path) if args.test.is_some() => (read(path)?, Vec::new(), path.display().to_string()),
         Some(path) => {
-            let max_len = args.max_len;
-            let file = data::read_pairs(path, &data::PairOptions { max_len })?;
-            println!("{}", file.summary());
-            let (train, mut heldout) = data::split_pairs(file.pairs, 0.1, args.seed);
+            let (train, mut heldout) = data::split_pairs(read(path)?, 0.1, args.seed);
             heldout.truncate(args.heldout);
             (train, heldout, path.display().to_string())
         }
+    };
+    // What exact_match is computed on, for the summary.
+    let (heldout, heldout_source) = match &args.test {
+        Some(path) => {
+            let mut test = read(path)?;
+            test.truncate(args.heldout);
+            (test, format!("--test {}", path.display()))
+        }
+        None if args.data.is_some() => (heldout, "a 10 % split of --data".to_string()),
+        None => (heldout, "generated held-out dates".to_string()),
     };
     // A resumed run rebuilds the saved model, vocabulary included, from its checkpoint alone.
     let resumed = args.resume.as_ref().map(checkpoint::load).transpose()?;
     let saved: Saved = match &resumed {
         Some(ck) => ck.config()?,
         None => {
-            let vocab = Vocab::from_pairs(&train);
+            let sides: Vec<&str> = train
+                .iter()
+                .flat_map(|(s, t)| [s.as_str(), t.as_str()])
+                .collect();
+            let vocab = Tokenizer::train(args.tokenizer, &sides, args.vocab_size as usize)?;
             let (v, a) = (vocab.len(), args);
             let model = Seq2SeqConfig {
                 dropout: a.dropout,
@@ -167,19 +216,20 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
                 label_smoothing: a.label_smoothing,
                 ..Seq2SeqConfig::new(v, a.d_model, a.heads, a.layers, a.d_ff)
             };
-            let all = vocab.encode_pairs(&[&train[..], &heldout[..]].concat());
+            let all = encode_pairs(&vocab, &[&train[..], &heldout[..]].concat())?;
             Saved {
                 model: model.fit_lengths(&all, args.max_len),
-                vocab,
+                tokenizer: vocab,
             }
         }
     };
-    let (cfg, vocab) = (saved.model, &saved.vocab);
-    let (train_ids, heldout_ids) = (vocab.encode_pairs(&train), vocab.encode_pairs(&heldout));
+    let (cfg, vocab) = (saved.model, &saved.tokenizer);
+    vocab.save(&args.out.join("tokenizer.json"))?;
+    let (train_ids, heldout_ids) = (encode_pairs(vocab, &train)?, encode_pairs(vocab, &heldout)?);
     let (b, (ts, tt)) = (args.batch as usize, (cfg.max_src, cfg.max_tgt));
     let shape = cfg.batch_shape(b);
     let (n, h, v) = (train.len(), heldout.len(), vocab.len());
-    println!("data: {name} ({n} training pairs, {h} held out), vocabulary {v}, Ts {ts} Tt {tt}");
+    println!("data: {name} ({n} training pairs, {h} held out: {heldout_source}), vocabulary {v}, Ts {ts} Tt {tt}");
 
     let (graph, _, vars) = Seq2Seq::training_graph(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
@@ -221,7 +271,30 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     if let Some((src, _)) = heldout_ids.get(words.unwrap_or(0)) {
         attention_picture(ctx, (&mut store, &mut translator), vocab, src, &args.out)?;
     }
-    run.write_summary(&report, json!({ "task": name, "heldout": h }))?;
+    let beam_exact = if args.beam > 1 {
+        let mut beam = Translator::new(ctx, cfg, args.beam as usize, &mut store)?;
+        let mut right = 0;
+        for (src, want) in &heldout_ids {
+            right += (beam.translate_beam(ctx, src, args.length_penalty)? == *want) as usize;
+        }
+        let exact = right as f64 / heldout_ids.len().max(1) as f64;
+        println!(
+            "held-out exact match with beam {}: {:.2}%",
+            args.beam,
+            100.0 * exact
+        );
+        Some(exact)
+    } else {
+        None
+    };
+    let summary = json!({
+        "task": name,
+        "heldout": h,
+        "heldout_source": heldout_source,
+        "beam": args.beam,
+        "beam_exact_match": beam_exact,
+    });
+    run.write_summary(&report, summary)?;
     let exact = 100.0 * report.score("exact_match").unwrap_or(f64::NAN);
     println!("held-out exact match {exact:.2}% on {h} examples");
     Ok(())
@@ -232,7 +305,7 @@ fn exact_match(
     ctx: &Context,
     translator: &mut Translator,
     heldout: &[(Vec<u32>, Vec<u32>)],
-    vocab: &Vocab,
+    vocab: &Tokenizer,
     show: usize,
 ) -> Result<f64> {
     let (exact, outputs) = translator.exact_match(ctx, heldout)?;
@@ -247,7 +320,7 @@ fn exact_match(
 fn attention_picture(
     ctx: &Context,
     (store, translator): (&mut ParamStore, &mut Translator),
-    vocab: &Vocab,
+    vocab: &Tokenizer,
     src: &[u32],
     out: &Path,
 ) -> Result<()> {
@@ -274,19 +347,25 @@ fn attention_picture(
 }
 
 /// Translates `text` with the model saved in `dir`, rebuilt from the checkpoint alone.
-fn translate(ctx: &Context, dir: &Path, text: &str) -> Result<()> {
+fn translate(ctx: &Context, dir: &Path, text: &str, beam: usize, alpha: f32) -> Result<()> {
     let ck = checkpoint::load(dir)?;
-    let Saved { model: cfg, vocab } = ck.config()?;
+    let Saved {
+        model: cfg,
+        tokenizer: vocab,
+    } = ck.config()?;
     let mut store = ParamStore::new(0);
     let mut translator = Translator::new(ctx, cfg, 1, &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;
-    let src = vocab.encode(text);
+    let src = vocab.encode(text)?;
     if src.len() > cfg.max_src {
-        eprintln!("note: the input was cut to {} characters", cfg.max_src);
+        eprintln!("note: the input was cut to {} tokens", cfg.max_src);
     }
-    println!(
-        "{}",
-        vocab.decode(&translator.translate_all(ctx, &[src])?.concat())
-    );
+    let out = if beam > 1 {
+        let mut beams = Translator::new(ctx, cfg, beam, &mut store)?;
+        beams.translate_beam(ctx, &src, alpha)?
+    } else {
+        translator.translate_all(ctx, &[src])?.concat()
+    };
+    println!("{}", vocab.decode(&out));
     Ok(())
 }

@@ -1,13 +1,14 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|batch_norm|search|encoder]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|decode|batch_norm|search|encoder]`
 //!
 //! `encoder` needs `KILN_MINILM_DIR` (`.ci/fetch_minilm.sh DIR`) and is skipped without it.
 
 mod attention;
 mod batch_norm;
 mod block;
+mod decode;
 mod encoder;
 mod figure;
 mod matmul;
@@ -24,7 +25,7 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only matmul|softmax|attention|block|batch_norm|search|encoder` runs one group of cases.
+    // `--only matmul|softmax|attention|block|decode|batch_norm|search|encoder` runs one group of cases.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -57,6 +58,13 @@ fn main() -> kiln::Result<()> {
             println!("{}", f.line());
         }
         figures.extend(block);
+    }
+    if wanted("decode") {
+        let decode = decode::run(&ctx)?;
+        for f in &decode {
+            println!("{}", f.line());
+        }
+        figures.extend(decode);
     }
     if wanted("search") {
         figures.extend(search::run(&ctx, quick)?);

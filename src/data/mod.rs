@@ -8,7 +8,9 @@
 //!   form for checkpoint metadata.
 //! - [`batch`]: fixed-shape encoder-decoder batches for static graphs and a shuffling epoch
 //!   iterator.
-//! - [`text`]: a text file for a character language model, sampled as shifted windows.
+//! - [`text`]: a text file for a language model, sampled as shifted windows.
+//! - [`tokenizer`]: characters, or a BPE or WordPiece vocabulary trained on the user's text
+//!   (feature `text`).
 //! - [`digits`]: the built-in image task, handwritten-looking digits drawn from a seed.
 //! - [`images`]: the user's own folder of PNG/JPEG/BMP images, cropped and resized, with every
 //!   unreadable file counted and named; fixed-batch gathering.
@@ -24,6 +26,8 @@ pub mod idx;
 pub mod images;
 pub mod pairs;
 pub mod text;
+#[cfg(feature = "text")]
+pub mod tokenizer;
 pub mod vocab;
 
 pub use batch::{BatchShape, Batches, Seq2SeqBatch};
@@ -35,7 +39,9 @@ pub use images::{image_batch, ImageSet, LabelledImages};
 #[cfg(feature = "images")]
 pub use images::{load_image_classes, load_image_dir};
 pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};
-pub use text::{lm_windows, read_text, split_tail, LmBatch};
+pub use text::{heldout_windows, lm_windows, read_text, split_tail, HeldoutWindows, LmBatch};
+#[cfg(feature = "text")]
+pub use tokenizer::{Tokenizer, TokenizerKind};
 pub use vocab::Vocab;
 
 use crate::Error;

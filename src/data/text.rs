@@ -86,3 +86,72 @@ pub fn lm_windows(ids: &[u32], t: usize, batch: usize, seed: u64) -> Result<LmBa
         target,
     })
 }
+
+/// Fixed windows over a held-out token stream, for a score that means the same every epoch:
+/// [`heldout_windows`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldoutWindows {
+    /// Full batches of `B` windows of `T`.
+    pub batches: Vec<LmBatch>,
+    /// Characters of the text the targets cover, in all (a window at `s` scores tokens
+    /// `s+1 ..= s+T`, which cover `ends[s+T] − ends[s]` characters).
+    pub chars: usize,
+    /// Targets scored, in all (`batches · B · T`).
+    pub tokens: usize,
+}
+
+/// Up to `max_batches` batches of `batch` windows of `t` over held-out `ids`, where `ends[i]`
+/// is the character count of the text up to the end of token `i` (see
+/// [`Tokenizer::encode_with_ends`](super::Tokenizer)): consecutive, non-overlapping windows
+/// from the start when the text holds at least one batch of them (so the score is the
+/// text's own bits per character), else `batch` windows spread evenly, overlapping. Needs
+/// `t + 1` ids and `ends` as long as `ids`.
+pub fn heldout_windows(
+    ids: &[u32],
+    ends: &[usize],
+    t: usize,
+    batch: usize,
+    max_batches: usize,
+) -> Result<HeldoutWindows> {
+    if t == 0 || batch == 0 || ids.len() < t + 1 || ends.len() != ids.len() {
+        return Err(Error::Length {
+            during: format!(
+                "scoring held-out windows of {t} (need t, batch > 0, t + 1 ids and one end per id)"
+            ),
+            expected: t + 1,
+            got: ids.len().min(ends.len()),
+        });
+    }
+    let whole = (ids.len() - 1) / t;
+    let starts: Vec<usize> = if whole >= batch {
+        let n = (whole / batch).min(max_batches.max(1)) * batch;
+        (0..n).map(|w| w * t).collect()
+    } else {
+        let last = ids.len() - t - 1;
+        (0..batch).map(|w| w * last / (batch - 1).max(1)).collect()
+    };
+    let mut chars = 0;
+    let batches = starts
+        .chunks(batch)
+        .map(|chunk| {
+            let mut input = Vec::with_capacity(batch * t);
+            let mut target = Vec::with_capacity(batch * t);
+            for &s in chunk {
+                input.extend_from_slice(&ids[s..s + t]);
+                target.extend_from_slice(&ids[s + 1..s + t + 1]);
+                chars += ends[s + t] - ends[s];
+            }
+            LmBatch {
+                batch,
+                len: t,
+                input,
+                target,
+            }
+        })
+        .collect::<Vec<_>>();
+    Ok(HeldoutWindows {
+        tokens: batches.len() * batch * t,
+        batches,
+        chars,
+    })
+}

@@ -4,8 +4,8 @@ use std::panic::Location;
 
 use crate::error::{shape_error, Result};
 use crate::graph::{Graph, Var};
-use crate::tensor::DType;
 use crate::ops::attention::AttentionOptions;
+use crate::tensor::DType;
 
 use super::{Linear, LinearOptions};
 
@@ -190,7 +190,10 @@ impl MultiHeadAttention {
         }
         let k = self.k_proj.forward(g, key_value)?;
         let v = self.v_proj.forward(g, key_value)?;
-        Ok((self.split_heads(g, k, b, tk)?, self.split_heads(g, v, b, tk)?))
+        Ok((
+            self.split_heads(g, k, b, tk)?,
+            self.split_heads(g, v, b, tk)?,
+        ))
     }
 
     /// `query [B, Tq, D]` attending (without a causal mask) to keys and values already made by

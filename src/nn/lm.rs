@@ -160,7 +160,7 @@ impl Sampling {
     fn check(&self) -> Result<()> {
         let t = self.temperature;
         let p_ok = self.top_p.is_none_or(|p| p > 0.0 && p <= 1.0);
-        if !(t > 0.0 && t.is_finite()) || !p_ok {
+        if !(t > 0.0 && t.is_finite() && p_ok) {
             return Err(Error::Unsupported(format!(
                 "sampling needs a positive temperature and top_p in (0, 1] (got {t}, {:?})",
                 self.top_p
@@ -204,7 +204,9 @@ pub fn pick_token(logprobs: &[f32], sampling: &Sampling, uniform: f64) -> u32 {
             return i as u32;
         }
     }
-    order.get(weights.len().saturating_sub(1)).map_or(0, |&i| i as u32)
+    order
+        .get(weights.len().saturating_sub(1))
+        .map_or(0, |&i| i as u32)
 }
 
 /// Draws continuations from a trained [`LanguageModel`] at batch 1. The default plan decodes
@@ -336,7 +338,9 @@ impl Sampler {
     /// for scoring): the same plan [`generate`](Self::generate) steps.
     pub fn logprobs_after(&mut self, ctx: &Context, context: &[u32]) -> Result<Vec<f32>> {
         if context.is_empty() {
-            return Err(Error::Unsupported("an empty context has no next token".into()));
+            return Err(Error::Unsupported(
+                "an empty context has no next token".into(),
+            ));
         }
         self.reset();
         self.next_logprobs(ctx, context)

@@ -5,9 +5,12 @@
 //!   the same parameters, so plans over one [`ParamStore`](crate::ParamStore) share them).
 //! - [`Seq2Seq::training_graph`]: teacher forcing, inputs `src`, `src_mask`, `tgt_in`,
 //!   `tgt_out`, a label-smoothed cross-entropy that ignores padding.
-//! - [`Translator`]: an encoder plan and a decoder plan at a decoding batch size, plus one
-//!   greedy step per output position; a whole batch decodes in one submission, the next
-//!   decoder input written by the argmax kernel, never read back until the end.
+//! - [`Translator`]: an encoder plan that also projects every decoder layer's cross-attention
+//!   keys and values once per source, and a step plan that decodes one position per step over
+//!   key-value caches; greedy decoding of a whole batch is one submission (the next input
+//!   written by the argmax kernel, nothing read back until the end), beam search one step and
+//!   one small read-back per position. [`Translator::full_window`] re-runs the whole decoder
+//!   per position instead: the reference the cached decoder is tested against.
 //!
 //! Dimension letters: B batch, Ts source length, Tt target length, D model width, V vocabulary.
 
@@ -22,8 +25,8 @@ use crate::tensor::{DType, Tensor};
 use crate::Init;
 
 use super::{
-    DecoderLayer, Embedding, EncoderLayer, LayerNorm, Linear, PositionalEncoding, ResidualNorm,
-    TransformerOptions,
+    DecoderLayer, Embedding, EncoderLayer, KvCache, LayerNorm, Linear, PositionalEncoding,
+    ResidualNorm, TransformerOptions,
 };
 
 /// Token ids every vocabulary reserves: padding, begin and end of sequence.
@@ -219,6 +222,52 @@ impl Seq2Seq {
     /// `tgt_in [B, Tt]` over `memory [B, Ts, D]` -> logits `[B, Tt, V]`.
     pub fn decode(&self, g: &mut Graph, tgt_in: Var, memory: Var, src_mask: Var) -> Result<Var> {
         let x = self.decode_hidden(g, tgt_in, memory, src_mask)?;
+        self.logits(g, x)
+    }
+
+    /// Every decoder layer's cross-attention keys and values for `memory [B, Ts, D]`, each
+    /// `[B, H, Ts, Dh]`: made once per source, reused by every [`decode_step`](Self::decode_step).
+    pub fn cross_keys_values(&self, g: &mut Graph, memory: Var) -> Result<Vec<(Var, Var)>> {
+        self.decoder
+            .iter()
+            .map(|layer| layer.cross_attn.project_key_value(g, memory))
+            .collect()
+    }
+
+    /// One decoding step: `token [B, 1]` at `position [B]` over the self-attention `caches`
+    /// and the encoder's `cross` keys and values (masked by `src_mask [B, Ts]`) -> logits
+    /// `[B, 1, V]`, row `position` of [`decode`](Self::decode) over the prefix. Eval only.
+    pub fn decode_step(
+        &self,
+        g: &mut Graph,
+        token: Var,
+        position: Var,
+        caches: &[KvCache],
+        cross: &[(Var, Var)],
+        src_mask: Var,
+    ) -> Result<Var> {
+        if caches.len() != self.decoder.len() || cross.len() != self.decoder.len() {
+            return Err(Error::Graph(format!(
+                "decode_step: {} caches and {} cross keys/values for {} decoder layers",
+                caches.len(),
+                cross.len(),
+                self.decoder.len()
+            )));
+        }
+        let x = self.embed.forward(g, token)?;
+        let x = g.scale(x, (self.cfg.d_model as f32).sqrt(), 0.0)?;
+        let mut x = PositionalEncoding::new().forward_at(g, x, position, self.cfg.max_tgt)?;
+        for ((layer, cache), kv) in self.decoder.iter().zip(caches).zip(cross) {
+            x = layer.forward_cached(g, x, *cache, position, *kv, Some(src_mask))?;
+        }
+        if let Some(norm) = &self.decoder_norm {
+            x = norm.forward(g, x)?;
+        }
+        self.logits(g, x)
+    }
+
+    /// The output projection: decoder states `[B, T, D]` -> logits `[B, T, V]`.
+    fn logits(&self, g: &mut Graph, x: Var) -> Result<Var> {
         match &self.out {
             Some(out) => out.forward(g, x),
             None => {
@@ -294,11 +343,22 @@ impl Seq2Seq {
     }
 }
 
-/// Greedy decoding of a batch on the GPU: an encoder plan, a decoder plan and one argmax step
-/// per output position, all recorded into one submission.
+/// Decoding on the GPU at a fixed batch size: greedy for a whole batch, or beam search for one
+/// source with the batch as the beam. See the module doc for the two decoders.
 pub struct Translator {
     cfg: Seq2SeqConfig,
     batch: usize,
+    decoder: Decoder,
+}
+
+enum Decoder {
+    /// Cached: the encoder (with cross keys and values) and a one-position step plan.
+    Cached(Box<CachedDecoder>),
+    /// The whole decoder per position.
+    Full(Box<FullDecoder>),
+}
+
+struct FullDecoder {
     encoder: Plan,
     decoder: Plan,
     memory_out: Tensor,
@@ -306,9 +366,123 @@ pub struct Translator {
     ids: Tensor,
 }
 
+struct CachedDecoder {
+    encoder: Plan,
+    step: Plan,
+    logprobs: Var,
+    /// `[B]` u32 holding t, copied into the step's `position` before step t.
+    positions: Vec<Tensor>,
+    /// argmax of the step's log-probabilities into its own `token` input.
+    pick: Dispatch,
+    /// `[Tt, B]`: the picked ids, time-major so each step's column is one copy.
+    ids: Tensor,
+    /// Every self-attention cache (keys and values of each layer), and a scratch of one
+    /// cache's size for reordering beams.
+    caches: Vec<Tensor>,
+    scratch: Tensor,
+}
+
+fn copy(
+    encoder: &mut wgpu::CommandEncoder,
+    from: &Tensor,
+    from_at: u64,
+    to: &Tensor,
+    to_at: u64,
+    bytes: u64,
+) {
+    encoder.copy_buffer_to_buffer(
+        from.buffer(),
+        from.offset() + from_at,
+        to.buffer(),
+        to.offset() + to_at,
+        bytes,
+    );
+}
+
 impl Translator {
-    /// Plans for decoding `batch` sequences at a time, over the parameters in `store`.
+    /// The cached decoder for `batch` sequences at a time, over the parameters in `store`.
     pub fn new(
+        ctx: &Context,
+        cfg: Seq2SeqConfig,
+        batch: usize,
+        store: &mut ParamStore,
+    ) -> Result<Translator> {
+        let mut ge = Graph::new();
+        let model = Seq2Seq::new(&mut ge, cfg)?;
+        let src = ge.input("src", &[batch, cfg.max_src], DType::U32)?;
+        let src_mask = ge.input("src_mask", &[batch, cfg.max_src], DType::U32)?;
+        let memory = model.encode(&mut ge, src, src_mask)?;
+        let cross = model.cross_keys_values(&mut ge, memory)?;
+        let outputs = cross.iter().flat_map(|&(k, v)| [k, v]).collect();
+        let encoder = Plan::compile(ctx, &ge, store, &PlanSpec::eval(outputs))?;
+
+        let mut gd = Graph::new();
+        let model = Seq2Seq::new(&mut gd, cfg)?;
+        let dh = cfg.d_model / cfg.heads.max(1);
+        let mut bound = vec![(
+            "src_mask".to_string(),
+            encoder.input_tensor("src_mask")?.clone(),
+        )];
+        let mut cross_in = Vec::new();
+        for (i, (k, v)) in cross.iter().enumerate() {
+            let shape = [batch, cfg.heads, cfg.max_src, dh];
+            let (kn, vn) = (format!("cross.{i}.keys"), format!("cross.{i}.values"));
+            cross_in.push((
+                gd.input(&kn, &shape, DType::F32)?,
+                gd.input(&vn, &shape, DType::F32)?,
+            ));
+            bound.push((kn, encoder.output(*k)?.clone()));
+            bound.push((vn, encoder.output(*v)?.clone()));
+        }
+        let token = gd.input("token", &[batch, 1], DType::U32)?;
+        let position = gd.input("position", &[batch], DType::U32)?;
+        let mask = gd.input("src_mask", &[batch, cfg.max_src], DType::U32)?;
+        let caches = (0..cfg.decoder_layers)
+            .map(|i| {
+                let name = format!("cache.{i}");
+                KvCache::new(&mut gd, &name, batch, cfg.heads, cfg.max_tgt, dh)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let logits = model.decode_step(&mut gd, token, position, &caches, &cross_in, mask)?;
+        let logits = gd.reshape(logits, &[batch, cfg.vocab])?;
+        let logprobs = gd.log_softmax(logits)?;
+        let spec = PlanSpec {
+            bound_inputs: bound,
+            ..PlanSpec::eval(vec![logprobs])
+        };
+        let step = Plan::compile(ctx, &gd, store, &spec)?;
+
+        let positions = (0..cfg.max_tgt)
+            .map(|t| Tensor::from_u32(ctx, &[batch], &vec![t as u32; batch]))
+            .collect::<Result<Vec<_>>>()?;
+        let token_in = step.input_tensor("token")?.reshape(&[batch])?;
+        let pick = argmax::forward(ctx, step.output(logprobs)?, &token_in)?;
+        let mut cache_tensors = Vec::new();
+        for i in 0..cfg.decoder_layers {
+            for part in ["keys", "values"] {
+                cache_tensors.push(step.input_tensor(&format!("cache.{i}.{part}"))?.clone());
+            }
+        }
+        let shape = [batch, cfg.heads, cfg.max_tgt, dh];
+        let cached = CachedDecoder {
+            ids: Tensor::zeros(ctx, &[cfg.max_tgt, batch], DType::U32)?,
+            scratch: Tensor::zeros(ctx, &shape, DType::F32)?,
+            caches: cache_tensors,
+            encoder,
+            step,
+            logprobs,
+            positions,
+            pick,
+        };
+        Ok(Translator {
+            cfg,
+            batch,
+            decoder: Decoder::Cached(Box::new(cached)),
+        })
+    }
+
+    /// The uncached decoder: the whole decoder re-run for each output position.
+    pub fn full_window(
         ctx: &Context,
         cfg: Seq2SeqConfig,
         batch: usize,
@@ -343,11 +517,13 @@ impl Translator {
         Ok(Translator {
             cfg,
             batch,
-            memory_out: encoder.output(memory)?.clone(),
-            encoder,
-            decoder,
-            steps,
-            ids,
+            decoder: Decoder::Full(Box::new(FullDecoder {
+                memory_out: encoder.output(memory)?.clone(),
+                encoder,
+                decoder,
+                steps,
+                ids,
+            })),
         })
     }
 
@@ -365,38 +541,185 @@ impl Translator {
         src_mask: &[u32],
     ) -> Result<Vec<Vec<u32>>> {
         let (b, ts, tt) = (self.batch, self.cfg.max_src, self.cfg.max_tgt);
-        self.encoder.set_input_u32(ctx, "src", src)?;
-        self.encoder.set_input_u32(ctx, "src_mask", src_mask)?;
-        self.decoder.set_input_u32(ctx, "src_mask", src_mask)?;
-        let mut start = vec![PAD; b * tt];
-        for row in start.chunks_mut(tt) {
-            row[0] = BOS;
-        }
-        self.decoder.set_input_u32(ctx, "tgt_in", &start)?;
+        let d = self.cfg.d_model;
         let mut encoder = ctx
             .device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("kiln.translate"),
             });
-        self.encoder.record(ctx, &mut encoder)?;
-        let memory_in = self.decoder.input_tensor("memory")?;
-        encoder.copy_buffer_to_buffer(
-            self.memory_out.buffer(),
-            self.memory_out.offset(),
-            memory_in.buffer(),
-            memory_in.offset(),
-            (b * ts * self.cfg.d_model * 4) as u64,
-        );
-        for step in &self.steps {
-            self.decoder.record(ctx, &mut encoder)?;
-            record_all(&mut encoder, std::slice::from_ref(step));
-        }
-        ctx.submit(encoder.finish())?;
-        let ids = self.ids.to_vec_u32(ctx)?;
+        let ids = match &mut self.decoder {
+            Decoder::Cached(c) => {
+                c.encoder.set_input_u32(ctx, "src", src)?;
+                c.encoder.set_input_u32(ctx, "src_mask", src_mask)?;
+                c.step.set_input_u32(ctx, "token", &vec![BOS; b])?;
+                c.encoder.record(ctx, &mut encoder)?;
+                let position = c.step.input_tensor("position")?.clone();
+                let token = c.step.input_tensor("token")?.clone();
+                let column = (b * 4) as u64;
+                for t in 0..tt {
+                    copy(&mut encoder, &c.positions[t], 0, &position, 0, column);
+                    c.step.record(ctx, &mut encoder)?;
+                    record_all(&mut encoder, std::slice::from_ref(&c.pick));
+                    copy(&mut encoder, &token, 0, &c.ids, t as u64 * column, column);
+                }
+                ctx.submit(encoder.finish())?;
+                let time_major = c.ids.to_vec_u32(ctx)?;
+                (0..b)
+                    .flat_map(|r| (0..tt).map(move |t| (r, t)))
+                    .map(|(r, t)| time_major[t * b + r])
+                    .collect::<Vec<u32>>()
+            }
+            Decoder::Full(f) => {
+                let FullDecoder {
+                    encoder: enc,
+                    decoder,
+                    memory_out,
+                    steps,
+                    ids,
+                } = f.as_mut();
+                enc.set_input_u32(ctx, "src", src)?;
+                enc.set_input_u32(ctx, "src_mask", src_mask)?;
+                decoder.set_input_u32(ctx, "src_mask", src_mask)?;
+                let mut start = vec![PAD; b * tt];
+                for row in start.chunks_mut(tt) {
+                    row[0] = BOS;
+                }
+                decoder.set_input_u32(ctx, "tgt_in", &start)?;
+                enc.record(ctx, &mut encoder)?;
+                let memory_in = decoder.input_tensor("memory")?.clone();
+                copy(
+                    &mut encoder,
+                    memory_out,
+                    0,
+                    &memory_in,
+                    0,
+                    (b * ts * d * 4) as u64,
+                );
+                for step in steps.iter() {
+                    decoder.record(ctx, &mut encoder)?;
+                    record_all(&mut encoder, std::slice::from_ref(step));
+                }
+                ctx.submit(encoder.finish())?;
+                ids.to_vec_u32(ctx)?
+            }
+        };
         Ok(ids
             .chunks(tt)
             .map(|row| row.iter().copied().take_while(|&id| id != EOS).collect())
             .collect())
+    }
+
+    /// Beam search for one source (ids without BOS/EOS, cut to `max_src`) with the batch as the
+    /// beam width K: each step extends every live hypothesis by every token, keeps the K best
+    /// by summed log-probability (the caches reordered to follow them), and sets aside those
+    /// that end in EOS; the answer is the finished hypothesis of best score / length^alpha
+    /// (length counted with its EOS; alpha = 0 prefers short outputs, 1 is the per-token
+    /// mean). One step and one read-back of K·V log-probabilities per output position.
+    pub fn translate_beam(&mut self, ctx: &Context, src: &[u32], alpha: f32) -> Result<Vec<u32>> {
+        let (k, ts, tt, v) = (
+            self.batch,
+            self.cfg.max_src,
+            self.cfg.max_tgt,
+            self.cfg.vocab,
+        );
+        let Decoder::Cached(c) = &mut self.decoder else {
+            return Err(Error::Unsupported(
+                "beam search needs the cached decoder (Translator::new)".into(),
+            ));
+        };
+        let src = &src[..src.len().min(ts)];
+        let mut ids = vec![PAD; k * ts];
+        let mut mask = vec![0u32; k * ts];
+        for r in 0..k {
+            ids[r * ts..r * ts + src.len()].copy_from_slice(src);
+            mask[r * ts..r * ts + src.len()]
+                .iter_mut()
+                .for_each(|m| *m = 1);
+        }
+        c.encoder.set_input_u32(ctx, "src", &ids)?;
+        c.encoder.set_input_u32(ctx, "src_mask", &mask)?;
+        let mut encoder = ctx.device().create_command_encoder(&Default::default());
+        c.encoder.record(ctx, &mut encoder)?;
+        ctx.submit(encoder.finish())?;
+
+        let norm = |score: f64, len: usize| score / (len as f64).powf(alpha as f64);
+        // Live hypotheses: (tokens, summed log-probability). Only the first exists at t = 0,
+        // so the K rows of the first step (all BOS, identical) expand it once.
+        let mut live: Vec<(Vec<u32>, f64)> = vec![(Vec::new(), 0.0)];
+        let mut finished: Vec<(Vec<u32>, f64)> = Vec::new();
+        let row_bytes = c.scratch.byte_size() / k as u64;
+        for t in 0..tt {
+            let tokens: Vec<u32> = (0..k)
+                .map(|r| {
+                    live.get(r)
+                        .and_then(|(h, _)| h.last().copied())
+                        .unwrap_or(BOS)
+                })
+                .collect();
+            c.step.set_input_u32(ctx, "token", &tokens)?;
+            c.step.set_input_u32(ctx, "position", &vec![t as u32; k])?;
+            c.step.step(ctx)?;
+            let lp = c.step.read_f32(ctx, c.logprobs)?;
+            let mut candidates: Vec<(f64, usize, u32)> = Vec::with_capacity(live.len() * v);
+            for (r, (_, score)) in live.iter().enumerate() {
+                for (id, &l) in lp[r * v..(r + 1) * v].iter().enumerate() {
+                    candidates.push((score + l as f64, r, id as u32));
+                }
+            }
+            candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            let mut next: Vec<(Vec<u32>, f64)> = Vec::with_capacity(k);
+            let mut parents = Vec::with_capacity(k);
+            for (score, r, id) in candidates {
+                if next.len() == k {
+                    break;
+                }
+                let mut h = live[r].0.clone();
+                if id == EOS || t + 1 == tt {
+                    if id != EOS {
+                        h.push(id);
+                    }
+                    finished.push((h, score));
+                    if finished.len() >= k && next.is_empty() {
+                        break;
+                    }
+                    continue;
+                }
+                h.push(id);
+                next.push((h, score));
+                parents.push(r);
+            }
+            // Stop when no live hypothesis can still beat the best finished one: scores only
+            // fall as tokens are added, so with alpha = 0 that is exact; otherwise, stop once
+            // K hypotheses have finished.
+            let best_done = finished
+                .iter()
+                .map(|(h, s)| norm(*s, h.len() + 1))
+                .fold(f64::MIN, f64::max);
+            let best_live = next.iter().map(|(_, s)| *s).fold(f64::MIN, f64::max);
+            if next.is_empty() || finished.len() >= k || (alpha == 0.0 && best_done >= best_live) {
+                break;
+            }
+            // The caches follow the hypotheses: row j takes its parent's row.
+            if parents.iter().enumerate().any(|(j, &p)| j != p) {
+                let mut encoder = ctx.device().create_command_encoder(&Default::default());
+                for cache in &c.caches {
+                    for (j, &p) in parents.iter().enumerate() {
+                        let (from, to) = (p as u64 * row_bytes, j as u64 * row_bytes);
+                        copy(&mut encoder, cache, from, &c.scratch, to, row_bytes);
+                    }
+                    let bytes = parents.len() as u64 * row_bytes;
+                    copy(&mut encoder, &c.scratch, 0, cache, 0, bytes);
+                }
+                ctx.submit(encoder.finish())?;
+            }
+            live = next;
+        }
+        let best = finished
+            .into_iter()
+            .chain(live)
+            .map(|(h, s)| (norm(s, h.len() + 1), h))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(best.map(|(_, h)| h).unwrap_or_default())
     }
 
     /// Decodes every source in `sources` (ids without BOS/EOS, cut to `max_src`), `batch` at

@@ -76,7 +76,13 @@ pub fn append(
         return Err(shape_error(
             "kv_append",
             format!("keys and values of one shape, k and v of one shape, and a mask {want:?}"),
-            &[keys.shape(), values.shape(), k.shape(), v.shape(), mask.shape()],
+            &[
+                keys.shape(),
+                values.shape(),
+                k.shape(),
+                v.shape(),
+                mask.shape(),
+            ],
         ));
     }
     check_f32("kv_append", &[keys, values, k, v])?;

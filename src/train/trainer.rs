@@ -173,7 +173,8 @@ pub struct Report {
     pub last: Vec<(String, f64)>,
     /// The last evaluation's scores.
     pub scores: Scores,
-    /// Every reading of this session, by name, as `(step, value)`.
+    /// Every reading of this session, by name, as `(step, value)`, then every evaluation
+    /// score, by name, at the step its epoch ended.
     pub curves: Vec<(String, Vec<(f64, f64)>)>,
     /// Counted items (the step closure's returns) per second of this session's training.
     pub rate: f64,
@@ -388,6 +389,7 @@ impl Trainer {
         let mut bar: Option<Progress> = None;
         let mut done_steps = 0u64;
         let mut saved = false;
+        let mut score_curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
 
         for epoch in self.first_epoch..self.options.epochs {
             let epoch_batches: Vec<B> = batches(epoch).into_iter().collect();
@@ -435,6 +437,12 @@ impl Trainer {
                 log.push(row);
                 log.flush()?;
             }
+            for (name, v) in &scores {
+                match score_curves.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, c)) => c.push((end.step as f64, *v)),
+                    None => score_curves.push((name.clone(), vec![(end.step as f64, *v)])),
+                }
+            }
             report.scores = scores;
             report.epochs = end.epoch;
             report.steps = end.step;
@@ -460,6 +468,7 @@ impl Trainer {
         report.train_s = start.elapsed().as_secs_f64();
         report.rate = collect.items_done as f64 / report.train_s.max(1e-9);
         report.curves = collect.curves.into_named();
+        report.curves.extend(score_curves);
         self.write_summary(&report, Value::Null)?;
         Ok(report)
     }
@@ -469,6 +478,10 @@ impl Trainer {
         // Until the first reading arrives there is nothing to show (NaN would look like a fault).
         for (name, v) in report.last.iter().take(4).filter(|(_, v)| !v.is_nan()) {
             msg.push_str(&format!(" {name} {v:.4}"));
+        }
+        // The last evaluation, so a held-out score stays in sight during the next epoch.
+        for (name, v) in report.scores.iter().take(2).filter(|(_, v)| v.is_finite()) {
+            msg.push_str(&format!(" | {name} {v:.4}"));
         }
         msg
     }

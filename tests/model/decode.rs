@@ -37,9 +37,7 @@ fn cached_decoding_matches_the_full_window_at_every_position() {
         let mut full = Sampler::full_window(ctx(), cfg, &mut store).unwrap();
         let mut cached = Sampler::new(ctx(), cfg, &mut store).unwrap();
         let mut rng = Rng::new(9);
-        let text: Vec<u32> = (0..cfg.window)
-            .map(|_| rng.below(13) as u32)
-            .collect();
+        let text: Vec<u32> = (0..cfg.window).map(|_| rng.below(13) as u32).collect();
         for len in 1..=cfg.window {
             let context = &text[..len];
             let want = full.logprobs_after(ctx(), context).unwrap();
@@ -99,7 +97,9 @@ fn bad_sampling_requests_are_errors() {
     };
     assert!(s.generate(ctx(), &[1], 3, &cold).is_err());
     assert!(s.generate(ctx(), &[], 3, &Sampling::default()).is_err());
-    let err = s.generate(ctx(), &[99], 3, &Sampling::default()).unwrap_err();
+    let err = s
+        .generate(ctx(), &[99], 3, &Sampling::default())
+        .unwrap_err();
     assert!(err.to_string().contains("99"), "{err}");
 }
 

@@ -18,6 +18,7 @@ mod nn;
 mod plan;
 mod pretrained;
 mod seq2seq;
+mod tokenizer;
 mod train;
 
 use std::sync::OnceLock;
