@@ -111,25 +111,21 @@ pub fn forward_with(
     x: &Tensor,
     y: &Tensor,
 ) -> Result<Dispatch> {
-    shape(x.shape())?;
-    if x.shape() != y.shape() {
-        return Err(shape_error(
-            "softmax",
-            "output shaped like the input",
-            &[x.shape(), y.shape()],
-        ));
-    }
-    check_f32("softmax", &[x, y])?;
-    let (p, grid) = params(x.shape(), variant);
-    let entry = match variant {
-        SoftmaxVariant::Workgroup => "softmax_forward",
-        SoftmaxVariant::Rows if p.cols % 4 == 0 && p.cols <= CACHED_COLS => {
-            "softmax_forward_rows4_cached"
-        }
-        SoftmaxVariant::Rows if p.cols % 4 == 0 => "softmax_forward_rows4",
-        SoftmaxVariant::Rows => "softmax_forward_rows",
-    };
-    Kernel::new("softmax", entry).dispatch(ctx, &p, &[x, y], grid)
+    prepare_forward(
+        ctx,
+        "softmax",
+        variant,
+        x,
+        y,
+        |variant, cols| match variant {
+            SoftmaxVariant::Workgroup => "softmax_forward",
+            SoftmaxVariant::Rows if cols % 4 == 0 && cols <= CACHED_COLS => {
+                "softmax_forward_rows4_cached"
+            }
+            SoftmaxVariant::Rows if cols % 4 == 0 => "softmax_forward_rows4",
+            SoftmaxVariant::Rows => "softmax_forward_rows",
+        },
+    )
 }
 
 /// Prepares `dx` from the forward output `y` and the output gradient `dy`.
@@ -145,22 +141,62 @@ pub fn backward_with(
     dy: &Tensor,
     dx: &Tensor,
 ) -> Result<Dispatch> {
+    let op = "softmax_backward";
+    prepare_backward(
+        ctx,
+        op,
+        variant,
+        [y, dy, dx],
+        |variant, cols| match variant {
+            SoftmaxVariant::Workgroup => "softmax_backward",
+            SoftmaxVariant::Rows if cols % 4 == 0 => "softmax_backward_rows4",
+            SoftmaxVariant::Rows => "softmax_backward_rows",
+        },
+    )
+}
+
+/// The checks and dispatch every forward shares; `entry` names the kernel for a variant and
+/// row length.
+fn prepare_forward(
+    ctx: &Context,
+    op: &'static str,
+    variant: SoftmaxVariant,
+    x: &Tensor,
+    y: &Tensor,
+    entry: impl Fn(SoftmaxVariant, u32) -> &'static str,
+) -> Result<Dispatch> {
+    shape(x.shape())?;
+    if x.shape() != y.shape() {
+        return Err(shape_error(
+            op,
+            "output shaped like the input",
+            &[x.shape(), y.shape()],
+        ));
+    }
+    check_f32(op, &[x, y])?;
+    let (p, grid) = params(x.shape(), variant);
+    Kernel::new("softmax", entry(variant, p.cols)).dispatch(ctx, &p, &[x, y], grid)
+}
+
+/// The checks and dispatch every backward shares (`[y, dy, dx]`), as [`prepare_forward`].
+fn prepare_backward(
+    ctx: &Context,
+    op: &'static str,
+    variant: SoftmaxVariant,
+    [y, dy, dx]: [&Tensor; 3],
+    entry: impl Fn(SoftmaxVariant, u32) -> &'static str,
+) -> Result<Dispatch> {
     shape(y.shape())?;
     if y.shape() != dy.shape() || y.shape() != dx.shape() {
         return Err(shape_error(
-            "softmax_backward",
+            op,
             "y, dy and dx of one shape",
             &[y.shape(), dy.shape(), dx.shape()],
         ));
     }
-    check_f32("softmax_backward", &[y, dy, dx])?;
+    check_f32(op, &[y, dy, dx])?;
     let (p, grid) = params(y.shape(), variant);
-    let entry = match variant {
-        SoftmaxVariant::Workgroup => "softmax_backward",
-        SoftmaxVariant::Rows if p.cols % 4 == 0 => "softmax_backward_rows4",
-        SoftmaxVariant::Rows => "softmax_backward_rows",
-    };
-    Kernel::new("softmax", entry).dispatch(ctx, &p, &[y, dy, dx], grid)
+    Kernel::new("softmax", entry(variant, p.cols)).dispatch(ctx, &p, &[y, dy, dx], grid)
 }
 
 /// Runs `softmax(x)` now and returns the result.
@@ -189,21 +225,17 @@ pub fn log_forward_with(
     x: &Tensor,
     y: &Tensor,
 ) -> Result<Dispatch> {
-    shape(x.shape())?;
-    if x.shape() != y.shape() {
-        return Err(shape_error(
-            "log_softmax",
-            "output shaped like the input",
-            &[x.shape(), y.shape()],
-        ));
-    }
-    check_f32("log_softmax", &[x, y])?;
-    let (p, grid) = params(x.shape(), variant);
-    let entry = match variant {
-        SoftmaxVariant::Workgroup => "log_softmax_forward",
-        SoftmaxVariant::Rows => "log_softmax_forward_rows",
-    };
-    Kernel::new("softmax", entry).dispatch(ctx, &p, &[x, y], grid)
+    prepare_forward(
+        ctx,
+        "log_softmax",
+        variant,
+        x,
+        y,
+        |variant, _| match variant {
+            SoftmaxVariant::Workgroup => "log_softmax_forward",
+            SoftmaxVariant::Rows => "log_softmax_forward_rows",
+        },
+    )
 }
 
 /// Prepares the log-softmax backward: `dx` from the forward output `y` and `dy`.
@@ -219,21 +251,11 @@ pub fn log_backward_with(
     dy: &Tensor,
     dx: &Tensor,
 ) -> Result<Dispatch> {
-    shape(y.shape())?;
-    if y.shape() != dy.shape() || y.shape() != dx.shape() {
-        return Err(shape_error(
-            "log_softmax_backward",
-            "y, dy and dx of one shape",
-            &[y.shape(), dy.shape(), dx.shape()],
-        ));
-    }
-    check_f32("log_softmax_backward", &[y, dy, dx])?;
-    let (p, grid) = params(y.shape(), variant);
-    let entry = match variant {
+    let op = "log_softmax_backward";
+    prepare_backward(ctx, op, variant, [y, dy, dx], |variant, _| match variant {
         SoftmaxVariant::Workgroup => "log_softmax_backward",
         SoftmaxVariant::Rows => "log_softmax_backward_rows",
-    };
-    Kernel::new("softmax", entry).dispatch(ctx, &p, &[y, dy, dx], grid)
+    })
 }
 
 /// Runs `log_softmax(x)` now and returns the result.
