@@ -52,7 +52,7 @@ struct Args {
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     panel: u32,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 1e-2)]
+    #[arg(long, default_value_t = 1e-2, value_parser = kiln::train::flags::learning_rate)]
     lr: f32,
     /// Where the last rendered frame is saved (PNG).
     #[arg(long, value_name = "FILE", default_value = "runs/embed/frame.png")]

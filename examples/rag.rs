@@ -282,11 +282,9 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let shape = cfg.batch_shape(b);
     let (graph, _, vars) = Seq2Seq::training_graph(cfg, b)?;
     let (adam, schedule) = AdamConfig::noam(cfg.d_model, 400);
-    let mut spec = PlanSpec {
-        seed: args.seed,
-        ..PlanSpec::training(vars.loss, Optimizer::Adam(adam))
-    };
-    spec.training.iter_mut().for_each(|t| t.schedule = schedule);
+    let spec = PlanSpec::training(vars.loss, Optimizer::Adam(adam))
+        .with_schedule(schedule)
+        .with_seed(args.seed);
     let mut plan = Plan::compile(ctx, &graph, &mut store, &spec)?;
     let mut translator = Translator::new(ctx, cfg, 100, &mut store)?;
     let mut options = TrainOptions::new(args.epochs)

@@ -67,7 +67,7 @@ struct Args {
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
     d_ff: u32,
     /// Dropout probability in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = kiln::train::flags::probability)]
     dropout: f32,
     /// Where residual blocks normalise: `post` or `pre`.
     #[arg(long, default_value_t = ResidualNorm::Pre)]
@@ -85,13 +85,13 @@ struct Args {
     #[arg(long, default_value_t = 300)]
     max_new: usize,
     /// Sampling temperature (> 0).
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = 0.8, value_parser = kiln::train::flags::temperature)]
     temperature: f32,
     /// Sample among the k most likely tokens only.
     #[arg(long)]
     top_k: Option<usize>,
     /// Sample among the fewest tokens whose probability reaches p, in (0, 1].
-    #[arg(long)]
+    #[arg(long, value_parser = kiln::train::flags::fraction)]
     top_p: Option<f32>,
     /// Seeds weights, windows and sampling.
     #[arg(long, default_value_t = 1)]
@@ -184,11 +184,9 @@ fn run(args: &Args) -> Result<()> {
     let (graph, loss) = LanguageModel::training_graph(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
     let (adam, schedule) = AdamConfig::noam(cfg.d_model, args.warmup);
-    let mut spec = PlanSpec {
-        seed: args.seed,
-        ..PlanSpec::training(loss, Optimizer::Adam(adam))
-    };
-    spec.training.iter_mut().for_each(|t| t.schedule = schedule);
+    let spec = PlanSpec::training(loss, Optimizer::Adam(adam))
+        .with_schedule(schedule)
+        .with_seed(args.seed);
     let mut plan = Plan::compile(ctx, &graph, &mut store, &spec)?;
     // The same graph in eval mode (dropout off) scores the held-out windows.
     let mut eval = Plan::compile(ctx, &graph, &mut store, &PlanSpec::eval(vec![loss]))?;

@@ -20,7 +20,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use kiln::data::{self, Batches, Seq2SeqBatch, Split, Tokenizer, TokenizerKind};
+use kiln::data::{Batches, PairOptions, PairSets, Seq2SeqBatch};
+use kiln::data::{Tokenizer, TokenizerKind};
 use kiln::io::checkpoint;
 use kiln::nn::{ResidualNorm, Seq2Seq, Seq2SeqConfig, Translator};
 use kiln::train::{Scores, TrainOptions};
@@ -68,16 +69,16 @@ struct Args {
     #[arg(long, default_value_t = 256)]
     d_ff: usize,
     /// Dropout probability in [0, 1).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = kiln::train::flags::probability)]
     dropout: f32,
     /// Label smoothing ε in [0, 1).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = kiln::train::flags::probability)]
     label_smoothing: f32,
     /// Steps of learning-rate warm-up.
     #[arg(long, default_value_t = 200)]
     warmup: u64,
     /// Multiplies the paper's peak learning rate.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = kiln::train::flags::multiplier)]
     lr_scale: f32,
     /// Where residual blocks normalise: `post` (the paper) or `pre`.
     #[arg(long, default_value_t = ResidualNorm::Post)]
@@ -102,7 +103,7 @@ struct Args {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     beam: u32,
     /// Beam search's length normalisation: score / length^alpha.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = kiln::train::flags::exponent)]
     length_penalty: f32,
     /// Seeds data, weights, batches and dropout.
     #[arg(long, default_value_t = 1)]
@@ -114,14 +115,6 @@ struct Args {
 struct Saved {
     model: Seq2SeqConfig,
     tokenizer: Tokenizer,
-}
-
-/// Each pair's source and target ids.
-fn encode_pairs(tok: &Tokenizer, pairs: &[(String, String)]) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
-    pairs
-        .iter()
-        .map(|(s, t)| Ok((tok.encode(s)?, tok.encode(t)?)))
-        .collect()
 }
 
 fn main() {
@@ -147,68 +140,41 @@ fn run(args: &Args) -> Result<()> {
 /// the run: its 1/√step left the last epoch noisy (dates: 96.7 % after 98.1 % an epoch before).
 fn training_spec(loss: Var, d_model: usize, total: u64, args: &Args) -> PlanSpec {
     let (adam, _) = AdamConfig::noam(d_model, args.warmup);
+    let lr = adam.lr * args.lr_scale;
     let (warmup, min_factor) = (args.warmup, 0.1);
     let schedule = Schedule::WarmupCosine {
         warmup,
         total,
         min_factor,
     };
-    let adam = AdamConfig {
-        lr: adam.lr * args.lr_scale,
-        ..adam
-    };
-    let mut spec = PlanSpec {
-        seed: args.seed,
-        ..PlanSpec::training(loss, Optimizer::Adam(adam))
-    };
-    spec.training.iter_mut().for_each(|t| t.schedule = schedule);
-    spec
+    PlanSpec::training(loss, Optimizer::Adam(AdamConfig { lr, ..adam }))
+        .with_schedule(schedule)
+        .with_seed(args.seed)
 }
 
 fn train(ctx: &Context, args: &Args) -> Result<()> {
-    let read = |path: &Path| -> Result<Vec<(String, String)>> {
-        let file = data::read_pairs(
-            path,
-            &data::PairOptions {
-                max_len: args.max_len,
-            },
-        )?;
-        println!("{}", file.summary());
-        Ok(file.pairs)
-    };
-    let (train, heldout, name) = match &args.data {
+    let (name, sets) = match &args.data {
         None => (
-            data::date_pairs(args.seed, args.train, Split::Train),
-            data::date_pairs(args.seed ^ 0x5eed, args.heldout, Split::Heldout),
             "dates".to_string(),
+            PairSets::dates(args.seed, args.train, args.heldout),
         ),
-        Some(path) if args.test.is_some() => (read(path)?, Vec::new(), path.display().to_string()),
         Some(path) => {
-            let (train, mut heldout) = data::split_pairs(read(path)?, 0.1, args.seed);
-            heldout.truncate(args.heldout);
-            (train, heldout, path.display().to_string())
+            let opts = PairOptions {
+                max_len: args.max_len,
+            };
+            let test = args.test.as_deref();
+            let sets = PairSets::read(path, test, &opts, 0.1, args.heldout, args.seed)?;
+            sets.reports.iter().for_each(|r| println!("{r}"));
+            (path.display().to_string(), sets)
         }
-    };
-    // What exact_match is computed on, for the summary.
-    let (heldout, heldout_source) = match &args.test {
-        Some(path) => {
-            let mut test = read(path)?;
-            test.truncate(args.heldout);
-            (test, format!("--test {}", path.display()))
-        }
-        None if args.data.is_some() => (heldout, "a 10 % split of --data".to_string()),
-        None => (heldout, "generated held-out dates".to_string()),
     };
     // A resumed run rebuilds the saved model, vocabulary included, from its checkpoint alone.
     let resumed = args.resume.as_ref().map(checkpoint::load).transpose()?;
     let saved: Saved = match &resumed {
         Some(ck) => ck.config()?,
         None => {
-            let sides: Vec<&str> = train
-                .iter()
-                .flat_map(|(s, t)| [s.as_str(), t.as_str()])
-                .collect();
-            let vocab = Tokenizer::train(args.tokenizer, &sides, args.vocab_size as usize)?;
+            let size = args.vocab_size as usize;
+            let vocab = Tokenizer::train_on_pairs(args.tokenizer, &sets.train, size)?;
             let (v, a) = (vocab.len(), args);
             let model = Seq2SeqConfig {
                 dropout: a.dropout,
@@ -216,20 +182,23 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
                 label_smoothing: a.label_smoothing,
                 ..Seq2SeqConfig::new(v, a.d_model, a.heads, a.layers, a.d_ff)
             };
-            let all = encode_pairs(&vocab, &[&train[..], &heldout[..]].concat())?;
+            let all = vocab.encode_pairs(&[&sets.train[..], &sets.heldout[..]].concat())?;
+            let model = model.fit_lengths(&all, args.max_len);
             Saved {
-                model: model.fit_lengths(&all, args.max_len),
+                model,
                 tokenizer: vocab,
             }
         }
     };
     let (cfg, vocab) = (saved.model, &saved.tokenizer);
     vocab.save(&args.out.join("tokenizer.json"))?;
-    let (train_ids, heldout_ids) = (encode_pairs(vocab, &train)?, encode_pairs(vocab, &heldout)?);
+    let train_ids = vocab.encode_pairs(&sets.train)?;
+    let heldout_ids = vocab.encode_pairs(&sets.heldout)?;
     let (b, (ts, tt)) = (args.batch as usize, (cfg.max_src, cfg.max_tgt));
     let shape = cfg.batch_shape(b);
-    let (n, h, v) = (train.len(), heldout.len(), vocab.len());
-    println!("data: {name} ({n} training pairs, {h} held out: {heldout_source}), vocabulary {v}, Ts {ts} Tt {tt}");
+    let (n, h, v) = (sets.train.len(), sets.heldout.len(), vocab.len());
+    let source = &sets.heldout_source;
+    println!("data: {name} ({n} training pairs, {h} held out: {source}), vocabulary {v}, Ts {ts} Tt {tt}");
 
     let (graph, _, vars) = Seq2Seq::training_graph(cfg, b)?;
     let mut store = ParamStore::new(args.seed);
@@ -252,32 +221,38 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         &store,
         |epoch| Batches::new(n, b, args.seed, epoch as u64),
         |ctx, plan, chunk| {
-            let tokens =
-                Seq2Seq::feed(ctx, plan, &Seq2SeqBatch::gather(&train_ids, &chunk, shape)?)?;
+            let batch = Seq2SeqBatch::gather(&train_ids, &chunk, shape)?;
+            let tokens = Seq2Seq::feed(ctx, plan, &batch)?;
             plan.step(ctx)?;
             Ok(tokens)
         },
         |ctx, _, _| {
-            let exact = exact_match(ctx, &mut translator, &heldout_ids, vocab, 3)?;
+            let (exact, outputs) = translator.exact_match(ctx, &heldout_ids)?;
+            for ((src, want), got) in heldout_ids.iter().zip(&outputs).take(3) {
+                let (s, g, w) = (vocab.decode(src), vocab.decode(got), vocab.decode(want));
+                eprintln!("  {s:<32} -> {g:<24} (want {w})");
+            }
             Ok(Scores::from([("exact_match".to_string(), exact)]))
         },
     )?;
-    let title = "train_transformer: loss";
-    report.plot(args.out.join("loss.png"), &["loss"], title, true)?;
+    report.plot(
+        args.out.join("loss.png"),
+        &["loss"],
+        "train_transformer: loss",
+        true,
+    )?;
     // A source with a written month makes the picture tell: "nov" lighting up for "11".
-    let words = heldout
+    let words = sets
+        .heldout
         .iter()
         .position(|(s, _)| s.chars().filter(|c| c.is_alphabetic()).count() >= 3);
     if let Some((src, _)) = heldout_ids.get(words.unwrap_or(0)) {
-        attention_picture(ctx, (&mut store, &mut translator), vocab, src, &args.out)?;
+        let path = args.out.join("cross_attention.png");
+        translator.cross_attention_png(ctx, &mut store, src, |ids| vocab.decode(ids), &path)?;
     }
     let beam_exact = if args.beam > 1 {
         let mut beam = Translator::new(ctx, cfg, args.beam as usize, &mut store)?;
-        let mut right = 0;
-        for (src, want) in &heldout_ids {
-            right += (beam.translate_beam(ctx, src, args.length_penalty)? == *want) as usize;
-        }
-        let exact = right as f64 / heldout_ids.len().max(1) as f64;
+        let exact = beam.beam_exact_match(ctx, &heldout_ids, args.length_penalty)?;
         println!(
             "held-out exact match with beam {}: {:.2}%",
             args.beam,
@@ -290,7 +265,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let summary = json!({
         "task": name,
         "heldout": h,
-        "heldout_source": heldout_source,
+        "heldout_source": source,
         "beam": args.beam,
         "beam_exact_match": beam_exact,
     });
@@ -300,72 +275,21 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The fraction of held-out sources decoded exactly (greedy), printing the first `show`.
-fn exact_match(
-    ctx: &Context,
-    translator: &mut Translator,
-    heldout: &[(Vec<u32>, Vec<u32>)],
-    vocab: &Tokenizer,
-    show: usize,
-) -> Result<f64> {
-    let (exact, outputs) = translator.exact_match(ctx, heldout)?;
-    for ((src, want), got) in heldout.iter().zip(&outputs).take(show) {
-        let (s, g, w) = (vocab.decode(src), vocab.decode(got), vocab.decode(want));
-        eprintln!("  {s:<32} -> {g:<24} (want {w})");
-    }
-    Ok(exact)
-}
-
-/// The last decoder layer's cross-attention for one source, as a labelled PNG.
-fn attention_picture(
-    ctx: &Context,
-    (store, translator): (&mut ParamStore, &mut Translator),
-    vocab: &Tokenizer,
-    src: &[u32],
-    out: &Path,
-) -> Result<()> {
-    let (output, weights) = translator.cross_attention(ctx, store, src)?;
-    let label = |id: &u32| vocab.decode(&[*id]);
-    let mut rows: Vec<String> = output.iter().map(label).collect();
-    rows.push("<eos>".into());
-    let cols: Vec<String> = src.iter().map(label).collect();
-    let title = format!(
-        "cross-attention: {} -> {}",
-        vocab.decode(src),
-        vocab.decode(&output)
-    );
-    let path = out.join("cross_attention.png");
-    kiln::viz::heatmap(
-        &path,
-        &weights,
-        rows.len(),
-        cols.len(),
-        &rows,
-        &cols,
-        &title,
-    )
-}
-
 /// Translates `text` with the model saved in `dir`, rebuilt from the checkpoint alone.
 fn translate(ctx: &Context, dir: &Path, text: &str, beam: usize, alpha: f32) -> Result<()> {
     let ck = checkpoint::load(dir)?;
-    let Saved {
-        model: cfg,
-        tokenizer: vocab,
-    } = ck.config()?;
+    let Saved { model, tokenizer } = ck.config()?;
     let mut store = ParamStore::new(0);
-    let mut translator = Translator::new(ctx, cfg, 1, &mut store)?;
+    let mut translator = Translator::new(ctx, model, beam, &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;
-    let src = vocab.encode(text)?;
-    if src.len() > cfg.max_src {
-        eprintln!("note: the input was cut to {} tokens", cfg.max_src);
+    let src = tokenizer.encode(text)?;
+    if src.len() > model.max_src {
+        eprintln!("note: the input was cut to {} tokens", model.max_src);
     }
-    let out = if beam > 1 {
-        let mut beams = Translator::new(ctx, cfg, beam, &mut store)?;
-        beams.translate_beam(ctx, &src, alpha)?
-    } else {
-        translator.translate_all(ctx, &[src])?.concat()
+    let out = match beam {
+        1 => translator.translate_all(ctx, &[src])?.concat(),
+        _ => translator.translate_beam(ctx, &src, alpha)?,
     };
-    println!("{}", vocab.decode(&out));
+    println!("{}", tokenizer.decode(&out));
     Ok(())
 }

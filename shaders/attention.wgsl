@@ -274,9 +274,19 @@ fn attention_backward_preprocess(
     }
     let row = blk.x * params.tq + blk.y + lid;
     let base = row * params.d;
+    // D_i is summed exactly as dP is in the passes below (vec4 dots over ceil(D/4), tails 0),
+    // so dP - D_i is exactly 0 where it is mathematically 0 (one visible key: O = V).
     var delta = 0.0;
-    for (var d = 0u; d < params.d; d++) {
-        delta += pre_dout[base + d] * pre_o[base + d];
+    for (var d4 = 0u; d4 < (params.d + 3u) / 4u; d4++) {
+        var dov = vec4<f32>(0.0);
+        var ov = vec4<f32>(0.0);
+        for (var t = 0u; t < 4u; t++) {
+            if 4u * d4 + t < params.d {
+                dov[t] = pre_dout[base + 4u * d4 + t];
+                ov[t] = pre_o[base + 4u * d4 + t];
+            }
+        }
+        delta += dot(dov, ov);
     }
     stats_out[2u * row] = pre_lse[row];
     stats_out[2u * row + 1u] = delta;

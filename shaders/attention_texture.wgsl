@@ -160,10 +160,12 @@ fn attention_backward_preprocess_tex(
     if row >= params.bh * params.tq {
         return;
     }
-    var delta = vec4<f32>(0.0);
+    // Summed exactly as the passes below sum dP (a scalar sum of vec4 dots), so dP - D_i is
+    // exactly 0 where it is mathematically 0 (one visible key: O = V).
+    var delta = 0.0;
     for (var g = 0u; g < D4; g++) {
-        delta += pre_dout[row * D4 + g] * pre_o[row * D4 + g];
+        delta += dot(pre_dout[row * D4 + g], pre_o[row * D4 + g]);
     }
     let lse = pre_lse[row];
-    textureStore(stats_out, texel_at(row), vec4<f32>(lse, delta.x + delta.y + delta.z + delta.w, 0.0, 0.0));
+    textureStore(stats_out, texel_at(row), vec4<f32>(lse, delta, 0.0, 0.0));
 }

@@ -250,13 +250,13 @@ impl Tensor {
     /// Downloads the data as f32 (waits for the GPU).
     pub fn to_vec_f32(&self, ctx: &Context) -> Result<Vec<f32>> {
         self.expect_dtype("to_vec_f32", DType::F32)?;
-        Ok(bytemuck::cast_slice(&self.read_bytes(ctx)?).to_vec())
+        self.read_words(ctx)
     }
 
     /// Downloads the data as u32 (waits for the GPU).
     pub fn to_vec_u32(&self, ctx: &Context) -> Result<Vec<u32>> {
         self.expect_dtype("to_vec_u32", DType::U32)?;
-        Ok(bytemuck::cast_slice(&self.read_bytes(ctx)?).to_vec())
+        self.read_words(ctx)
     }
 
     fn expect_dtype(&self, op: &'static str, want: DType) -> Result<()> {
@@ -269,7 +269,10 @@ impl Tensor {
         Ok(())
     }
 
-    fn read_bytes(&self, ctx: &Context) -> Result<Vec<u8>> {
+    /// Reads the buffer straight into a `Vec<T>` of 4-byte words, so the result's alignment is
+    /// `T`'s own and never the allocator's guess for bytes (an empty byte vector is not
+    /// 4-aligned, and casting it panicked).
+    fn read_words<T: bytemuck::Pod>(&self, ctx: &Context) -> Result<Vec<T>> {
         let size = self.byte_size();
         if size == 0 {
             return Ok(Vec::new());
@@ -325,15 +328,18 @@ impl Tensor {
                 }
             }
         }
-        let bytes = staging
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| Error::Wgpu {
-                during: "reading a readback buffer".into(),
-                message: e.to_string(),
-            })?
-            .to_vec();
+        let mut words = vec![T::zeroed(); size as usize / std::mem::size_of::<T>()];
+        {
+            let mapped = staging
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::Wgpu {
+                    during: "reading a readback buffer".into(),
+                    message: e.to_string(),
+                })?;
+            bytemuck::cast_slice_mut::<T, u8>(&mut words).copy_from_slice(&mapped);
+        }
         staging.unmap();
-        Ok(bytes)
+        Ok(words)
     }
 }

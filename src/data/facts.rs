@@ -103,9 +103,9 @@ fn word(rng: &mut Rng, syllables: usize) -> String {
     )
 }
 
-fn person_name(rng: &mut Rng) -> String {
+fn person_name(rng: &mut Rng, extra: usize) -> String {
     let first = 2;
-    let last = 2 + rng.below(2);
+    let last = 2 + rng.below(2) + extra;
     format!("{} {}", word(rng, first), word(rng, last))
 }
 
@@ -119,20 +119,31 @@ impl KnowledgeBase {
         let mut rng = Rng::new(super::mix(seed ^ 0x6b62));
         let mut names = std::collections::BTreeSet::new();
         let mut entities = Vec::with_capacity(count);
+        // Consecutive name collisions for the entity being drawn. Two or three syllables run
+        // out near 40,000 entities; every 32 collisions in a row add a syllable (a space
+        // SYLLABLES.len() times larger), so any count finishes, and counts that never collide
+        // 32 times in a row (all the small ones) draw exactly the names they always did.
+        let mut stuck = 0;
         while entities.len() < count {
             let kind = [Kind::Town, Kind::Person, Kind::Invention][entities.len() % 3];
+            let extra = stuck / 32;
             let name = match kind {
                 Kind::Town => {
-                    let n = 2 + rng.below(2);
+                    let n = 2 + rng.below(2) + extra;
                     word(&mut rng, n)
                 }
-                Kind::Person => person_name(&mut rng),
-                Kind::Invention => format!("{} {}", word(&mut rng, 2), pick(&mut rng, &DEVICES)),
+                Kind::Person => person_name(&mut rng, extra),
+                Kind::Invention => {
+                    let w = word(&mut rng, 2 + extra);
+                    format!("{w} {}", pick(&mut rng, &DEVICES))
+                }
             };
             // Names are unique, so a question names exactly one entity.
             if !names.insert(name.to_lowercase()) {
+                stuck += 1;
                 continue;
             }
+            stuck = 0;
             let mut facts = BTreeMap::new();
             for attribute in attributes(kind) {
                 facts.insert(*attribute, draw(&mut rng, attribute));
@@ -337,7 +348,7 @@ fn draw(rng: &mut Rng, attribute: &str) -> String {
             let n = 2 + rng.below(2);
             word(rng, n)
         }
-        "inventor" => person_name(rng),
+        "inventor" => person_name(rng, 0),
         "founded" | "born" | "year" => year(rng),
         "flag" | "colour" => pick(rng, &COLOURS).to_string(),
         _ => pick(rng, &INSTRUMENTS).to_string(),

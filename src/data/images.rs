@@ -109,16 +109,32 @@ fn walk(
     Ok(())
 }
 
+/// The largest image [`load_image_dir`] decodes, in pixels (64 Mpx, 8192 x 8192): checked
+/// from the file's header before decoding, so a small file that claims a huge image (an image
+/// bomb) costs neither the memory nor the time to decode it. Images are resized to training
+/// sizes of a few hundred pixels, so nothing a model could use is lost.
+pub const MAX_IMAGE_PIXELS: u64 = 64 << 20;
+
 #[cfg(feature = "images")]
 /// Decodes one file, trusting its bytes over its extension (a PNG saved as `.jpg` still
-/// loads).
+/// loads), refusing from its header an image larger than [`MAX_IMAGE_PIXELS`].
 fn decode(path: &Path) -> std::result::Result<DynamicImage, String> {
-    image::ImageReader::open(path)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .decode()
-        .map_err(|e| e.to_string())
+    let open = || {
+        image::ImageReader::open(path)
+            .map_err(|e| e.to_string())?
+            .with_guessed_format()
+            .map_err(|e| e.to_string())
+    };
+    let (w, h) = open()?.into_dimensions().map_err(|e| e.to_string())?;
+    let pixels = w as u64 * h as u64;
+    if pixels > MAX_IMAGE_PIXELS {
+        return Err(format!(
+            "{w}x{h} is {:.0} megapixels, over the {} megapixel limit (not decoded)",
+            pixels as f64 / (1u64 << 20) as f64,
+            MAX_IMAGE_PIXELS >> 20
+        ));
+    }
+    open()?.decode().map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "images")]

@@ -38,7 +38,7 @@ pub use idx::{idx_to_images, read_idx_images, read_idx_labels};
 pub use images::{image_batch, ImageSet, LabelledImages};
 #[cfg(feature = "images")]
 pub use images::{load_image_classes, load_image_dir};
-pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, SkipReason, Skipped};
+pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, PairSets, SkipReason, Skipped};
 pub use text::{heldout_windows, lm_windows, read_text, split_tail, HeldoutWindows, LmBatch};
 #[cfg(feature = "text")]
 pub use tokenizer::{Tokenizer, TokenizerKind};

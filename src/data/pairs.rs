@@ -7,12 +7,12 @@
 //!
 //! Nothing is dropped silently: each skipped line is counted under a [`SkipReason`] with its
 //! first few line numbers, and [`PairFile::summary`] says it in one line for a CLI to print.
-//! An unreadable file, invalid UTF-8 (naming the line) or a file without one usable pair is an
-//! [`Error::Data`](crate::Error::Data).
+//! Lines are decoded one at a time, so a line that is not UTF-8 costs that line only. An
+//! unreadable file or a file without one usable pair is an [`Error::Data`](crate::Error::Data).
 
 use std::path::{Path, PathBuf};
 
-use super::{data_error, line_of, read_file, Rng};
+use super::{data_error, read_file, Rng};
 use crate::Result;
 
 /// How many line numbers each skip reason keeps for the report.
@@ -39,10 +39,14 @@ impl Default for PairOptions {
 pub enum SkipReason {
     /// Empty or only whitespace.
     Blank,
+    /// Not valid UTF-8.
+    NotUtf8,
     /// Text but no tab to separate source from target.
     NoTab,
-    /// A tab, but the source or the target is empty.
-    EmptyField,
+    /// A tab, but nothing (or only whitespace) before it.
+    EmptySource,
+    /// A source and a tab, but nothing (or only whitespace) after it.
+    EmptyTarget,
     /// The source or the target is longer than [`PairOptions::max_len`].
     TooLong,
 }
@@ -119,9 +123,11 @@ fn plural(n: usize) -> &'static str {
 
 fn describe(k: &Skipped, max_len: usize) -> String {
     let what = match k.reason {
-        SkipReason::Blank => "blank".to_string(),
+        SkipReason::Blank => "blank or only whitespace".to_string(),
+        SkipReason::NotUtf8 => "not UTF-8".to_string(),
         SkipReason::NoTab => "without a tab".to_string(),
-        SkipReason::EmptyField => "with an empty source or target".to_string(),
+        SkipReason::EmptySource => "with an empty source".to_string(),
+        SkipReason::EmptyTarget => "with an empty target".to_string(),
         SkipReason::TooLong => format!("longer than {max_len} chars"),
     };
     let numbers: Vec<String> = k.lines.iter().map(|l| l.to_string()).collect();
@@ -138,17 +144,7 @@ fn describe(k: &Skipped, max_len: usize) -> String {
 pub fn read_pairs(path: &Path, opts: &PairOptions) -> Result<PairFile> {
     let name = path.display().to_string();
     let bytes = read_file(path)?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        data_error(
-            &name,
-            line_of(&bytes, e.valid_up_to()),
-            format!(
-                "invalid UTF-8 at byte {} (save the file as UTF-8)",
-                e.valid_up_to()
-            ),
-        )
-    })?;
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let bytes = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(&bytes);
     let mut pairs = Vec::new();
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut skip =
@@ -165,9 +161,19 @@ pub fn read_pairs(path: &Path, opts: &PairOptions) -> Result<PairFile> {
                 lines: vec![line],
             }),
         };
-    // `lines` splits on `\n` and drops one trailing `\r`, so CRLF files read the same.
-    for (i, line) in text.lines().enumerate() {
+    // Split the bytes, not a decoded string, so one bad line does not fail the file; a
+    // trailing `\r` is dropped, so CRLF files read the same.
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    for (i, line) in lines.into_iter().enumerate() {
         let number = i + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Ok(line) = std::str::from_utf8(line) else {
+            skip(SkipReason::NotUtf8, number);
+            continue;
+        };
         if line.trim().is_empty() {
             skip(SkipReason::Blank, number);
             continue;
@@ -178,8 +184,10 @@ pub fn read_pairs(path: &Path, opts: &PairOptions) -> Result<PairFile> {
             continue;
         };
         let (source, target) = (source.trim(), target.trim());
-        if source.is_empty() || target.is_empty() {
-            skip(SkipReason::EmptyField, number);
+        if source.is_empty() {
+            skip(SkipReason::EmptySource, number);
+        } else if target.is_empty() {
+            skip(SkipReason::EmptyTarget, number);
         } else if source.chars().count() > opts.max_len || target.chars().count() > opts.max_len {
             skip(SkipReason::TooLong, number);
         } else {
@@ -231,4 +239,68 @@ pub fn split_pairs<T>(pairs: Vec<T>, heldout_fraction: f64, seed: u64) -> (Vec<T
         }
     }
     (train, heldout)
+}
+
+/// A sequence-to-sequence run's training and held-out pairs, read from the user's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairSets {
+    /// The pairs to train on.
+    pub train: Vec<(String, String)>,
+    /// The pairs to score on.
+    pub heldout: Vec<(String, String)>,
+    /// Where the held-out pairs came from, for a summary: `--test FILE` or a split of the data.
+    pub heldout_source: String,
+    /// Each file's [`PairFile::summary`], for a CLI to print.
+    pub reports: Vec<String>,
+}
+
+impl PairSets {
+    /// The built-in dates task ([`date_pairs`](super::date_pairs)): `train` generated
+    /// training pairs and `heldout` held-out ones whose dates training never sees.
+    pub fn dates(seed: u64, train: usize, heldout: usize) -> PairSets {
+        use super::dates::{date_pairs, Split};
+        PairSets {
+            train: date_pairs(seed, train, Split::Train),
+            heldout: date_pairs(seed ^ 0x5eed, heldout, Split::Heldout),
+            heldout_source: "generated held-out dates".to_string(),
+            reports: Vec::new(),
+        }
+    }
+
+    /// Reads `data` and holds out `test`'s pairs when it is given, otherwise a seeded
+    /// `heldout_fraction` of `data` ([`split_pairs`]); at most `max_heldout` are kept.
+    pub fn read(
+        data: &Path,
+        test: Option<&Path>,
+        opts: &PairOptions,
+        heldout_fraction: f64,
+        max_heldout: usize,
+        seed: u64,
+    ) -> Result<PairSets> {
+        let file = read_pairs(data, opts)?;
+        let mut reports = vec![file.summary()];
+        let (train, mut heldout, heldout_source) = match test {
+            Some(test) => {
+                let held = read_pairs(test, opts)?;
+                reports.push(held.summary());
+                (file.pairs, held.pairs, format!("--test {}", test.display()))
+            }
+            None => {
+                let (train, held) = split_pairs(file.pairs, heldout_fraction, seed);
+                let share = format!(
+                    "a {:.0} % split of {}",
+                    100.0 * heldout_fraction,
+                    data.display()
+                );
+                (train, held, share)
+            }
+        };
+        heldout.truncate(max_heldout);
+        Ok(PairSets {
+            train,
+            heldout,
+            heldout_source,
+            reports,
+        })
+    }
 }

@@ -94,6 +94,27 @@ fn hf_error(what: &str, e: impl fmt::Display) -> Error {
 }
 
 impl Tokenizer {
+    /// A tokenizer of `kind` learned from both sides of `pairs` (see [`train`](Self::train)).
+    pub fn train_on_pairs(
+        kind: TokenizerKind,
+        pairs: &[(String, String)],
+        vocab_size: usize,
+    ) -> Result<Tokenizer> {
+        let sides: Vec<&str> = pairs
+            .iter()
+            .flat_map(|(s, t)| [s.as_str(), t.as_str()])
+            .collect();
+        Tokenizer::train(kind, &sides, vocab_size)
+    }
+
+    /// Each pair's (source ids, target ids), without BOS/EOS.
+    pub fn encode_pairs(&self, pairs: &[(String, String)]) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+        pairs
+            .iter()
+            .map(|(s, t)| Ok((self.encode(s)?, self.encode(t)?)))
+            .collect()
+    }
+
     /// A tokenizer of `kind` learned from `texts`: every character seen (`char`, where
     /// `vocab_size` is ignored), or a vocabulary of at most `vocab_size` ids, specials
     /// included (`bpe` needs at least 4 + 256 for its byte alphabet).

@@ -71,6 +71,21 @@ impl PlanSpec {
         }
     }
 
+    /// This spec with its training's learning rate following `schedule` (no effect on an
+    /// inference spec).
+    pub fn with_schedule(mut self, schedule: crate::optim::Schedule) -> PlanSpec {
+        if let Some(t) = &mut self.training {
+            t.schedule = schedule;
+        }
+        self
+    }
+
+    /// This spec with `seed` for its random ops.
+    pub fn with_seed(mut self, seed: u64) -> PlanSpec {
+        self.seed = seed;
+        self
+    }
+
     /// An inference plan in eval mode (dropout off) whose `outputs` are readable.
     pub fn eval(outputs: Vec<Var>) -> PlanSpec {
         PlanSpec {
@@ -1072,17 +1087,20 @@ fn take_slot(slot: &mut RingSlot, sources: &[(Tensor, u64)]) -> Result<Reading> 
             message: e.to_string(),
         });
     }
-    let bytes = slot
-        .buffer
-        .slice(..)
-        .get_mapped_range()
-        .map_err(|e| Error::Wgpu {
-            during: "reading watched values".into(),
-            message: e.to_string(),
-        })?
-        .to_vec();
+    // Copied into f32s directly: a byte vector's alignment is the allocator's to choose.
+    let mut floats = vec![0f32; (slot.buffer.size() / 4) as usize];
+    {
+        let mapped = slot
+            .buffer
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Wgpu {
+                during: "reading watched values".into(),
+                message: e.to_string(),
+            })?;
+        bytemuck::cast_slice_mut::<f32, u8>(&mut floats).copy_from_slice(&mapped);
+    }
     slot.buffer.unmap();
-    let floats: &[f32] = bytemuck::cast_slice(&bytes);
     let mut values = Vec::new();
     let mut at = 0;
     for (_, size) in sources {

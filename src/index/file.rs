@@ -193,8 +193,9 @@ impl VectorIndex {
                 &meta_path,
                 0,
                 format!(
-                    "hash {got} does not match the {want} recorded in {VECTORS_FILE}: the file \
-                     was changed, truncated or comes from another save"
+                    "hash {got} does not match the {want} recorded in {}: one of the two \
+                     files was changed, truncated or comes from another save",
+                    vectors_path.display()
                 ),
             ));
         }

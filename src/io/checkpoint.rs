@@ -49,8 +49,15 @@ pub const EPOCH_KEY: &str = "epoch";
 pub struct Checkpoint {
     /// The file it was read from (empty for one built in memory); errors name it.
     pub path: PathBuf,
-    /// `(name, shape, values)` of every tensor, in name order.
+    /// `(name, shape, values)` of every floating-point tensor, in name order.
     pub tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    /// `(name, shape, values)` of every integer or boolean tensor whose values all fit in a
+    /// u32 (PyTorch's `position_ids`, `num_batches_tracked`), in name order.
+    pub integers: Vec<(String, Vec<usize>, Vec<u32>)>,
+    /// `(name, why)` of each tensor that did not load (an integer out of u32's range, a dtype
+    /// kiln has no use for such as f64 or f8), in name order: a caller that needs one of them
+    /// gets the reason, and every other tensor still loads.
+    pub skipped: Vec<(String, String)>,
     /// The string metadata, `step` included.
     pub metadata: BTreeMap<String, String>,
 }
@@ -79,7 +86,15 @@ impl Checkpoint {
             .map_err(|e| self.error(format!("its config does not fit this program: {e}")))
     }
 
-    /// A tensor's shape and values by its name in the file.
+    /// An integer tensor's shape and values by its name in the file.
+    pub fn get_u32(&self, name: &str) -> Option<(&[usize], &[u32])> {
+        self.integers
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, s, v)| (s.as_slice(), v.as_slice()))
+    }
+
+    /// A float tensor's shape and values by its name in the file.
     pub fn get(&self, name: &str) -> Option<(&[usize], &[f32])> {
         self.tensors
             .iter()
@@ -220,9 +235,10 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 /// Reads a checkpoint: `path` is a run directory (holding `checkpoint.safetensors`, as
-/// [`save`] writes it) or any safetensors file. Tensors (f32, or f16/bf16 widened to f32) come
-/// in name order, with the metadata. A missing, truncated or malformed file, or a tensor of
-/// another dtype, gives [`Error::Io`] naming the path.
+/// [`save`] writes it) or any safetensors file. Float tensors (f32, or f16/bf16 widened to
+/// f32) and integer tensors (as u32) come in name order, with the metadata; a tensor that
+/// cannot load is listed in [`Checkpoint::skipped`] with the reason, and the rest still load.
+/// A missing, truncated or malformed file gives [`Error::Io`] naming the path.
 pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
     let path = path.as_ref();
     let joined;
@@ -242,24 +258,62 @@ pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         .unwrap_or_default();
     let file = SafeTensors::deserialize(&bytes)
         .map_err(|e| io_error(path, format!("not a valid safetensors file: {e:?}")))?;
-    let mut tensors = Vec::with_capacity(file.len());
+    let (mut tensors, mut integers, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for (name, view) in file.tensors() {
-        let values = widen(view.dtype(), view.data()).ok_or_else(|| {
-            io_error(
-                path,
-                format!(
-                    "tensor '{name}' is {:?}; kiln loads F32, F16 and BF16",
-                    view.dtype()
-                ),
-            )
-        })?;
-        tensors.push((name, view.shape().to_vec(), values));
+        let shape = view.shape().to_vec();
+        if let Some(values) = widen(view.dtype(), view.data()) {
+            tensors.push((name, shape, values));
+            continue;
+        }
+        match narrow(view.dtype(), view.data()) {
+            Some(Ok(values)) => integers.push((name, shape, values)),
+            Some(Err(why)) => skipped.push((name, why)),
+            None => skipped.push((
+                name,
+                format!("{:?} is not a dtype kiln loads", view.dtype()),
+            )),
+        }
     }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    integers.sort_by(|a, b| a.0.cmp(&b.0));
+    skipped.sort();
     Ok(Checkpoint {
         path: path.to_path_buf(),
         tensors,
+        integers,
+        skipped,
         metadata,
+    })
+}
+
+/// Little-endian integer or boolean `data` of `dtype` as u32: `None` for a dtype that is
+/// neither, `Err` naming the first value out of u32's range.
+fn narrow(dtype: Dtype, data: &[u8]) -> Option<std::result::Result<Vec<u32>, String>> {
+    fn fit<const N: usize>(
+        data: &[u8],
+        value: impl Fn([u8; N]) -> i128,
+    ) -> std::result::Result<Vec<u32>, String> {
+        data.chunks_exact(N)
+            .enumerate()
+            .map(|(i, b)| {
+                let mut word = [0u8; N];
+                word.copy_from_slice(b);
+                let v = value(word);
+                u32::try_from(v)
+                    .map_err(|_| format!("value {v} at element {i} does not fit in a u32"))
+            })
+            .collect()
+    }
+    Some(match dtype {
+        Dtype::BOOL | Dtype::U8 => fit::<1>(data, |b| b[0] as i128),
+        Dtype::I8 => fit::<1>(data, |b| i8::from_le_bytes(b) as i128),
+        Dtype::I16 => fit::<2>(data, |b| i16::from_le_bytes(b) as i128),
+        Dtype::U16 => fit::<2>(data, |b| u16::from_le_bytes(b) as i128),
+        Dtype::I32 => fit::<4>(data, |b| i32::from_le_bytes(b) as i128),
+        Dtype::U32 => fit::<4>(data, |b| u32::from_le_bytes(b) as i128),
+        Dtype::I64 => fit::<8>(data, |b| i64::from_le_bytes(b) as i128),
+        Dtype::U64 => fit::<8>(data, |b| u64::from_le_bytes(b) as i128),
+        _ => return None,
     })
 }
 
@@ -315,9 +369,13 @@ pub fn restore(
     for (name, shape, _) in &wanted {
         match ckpt.get(name) {
             None => {
+                let why = match ckpt.skipped.iter().find(|(n, _)| n == name) {
+                    Some((_, why)) => format!(": it did not load ({why})"),
+                    None => String::new(),
+                };
                 return Err(ckpt.error(format!(
-                    "has no tensor '{name}' (wanted with shape {shape:?})"
-                )))
+                    "has no tensor '{name}' (wanted with shape {shape:?}){why}"
+                )));
             }
             Some((file_shape, _)) if file_shape != shape.as_slice() => {
                 return Err(ckpt.error(format!(

@@ -755,6 +755,21 @@ impl Translator {
         Ok((right as f64 / examples.len().max(1) as f64, outputs))
     }
 
+    /// The fraction of `examples` (source, wanted output) that
+    /// [`translate_beam`](Self::translate_beam) decodes exactly as wanted (0 for none).
+    pub fn beam_exact_match(
+        &mut self,
+        ctx: &Context,
+        examples: &[(Vec<u32>, Vec<u32>)],
+        alpha: f32,
+    ) -> Result<f64> {
+        let mut right = 0;
+        for (src, want) in examples {
+            right += (self.translate_beam(ctx, src, alpha)? == *want) as usize;
+        }
+        Ok(right as f64 / examples.len().max(1) as f64)
+    }
+
     /// Decodes `src` and returns the output with the last decoder layer's cross-attention
     /// over it, averaged over heads: `[Tt, Ts]` row-major, Tt = output length + 1 (the EOS
     /// step), Ts = `src.len()`. Compiles a probe plan at the example's true lengths over
@@ -778,5 +793,26 @@ impl Translator {
         probe.set_input_u32(ctx, "tgt_in", &[&[BOS][..], &output].concat())?;
         probe.step(ctx)?;
         Ok((output, probe.read_f32(ctx, weights)?))
+    }
+
+    /// [`cross_attention`](Self::cross_attention) for `src` as a labelled heatmap PNG at
+    /// `path`: output tokens down (then `<eos>`), source tokens across, each named by `label`.
+    #[cfg(feature = "viz")]
+    pub fn cross_attention_png(
+        &mut self,
+        ctx: &Context,
+        store: &mut ParamStore,
+        src: &[u32],
+        label: impl Fn(&[u32]) -> String,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        let (output, weights) = self.cross_attention(ctx, store, src)?;
+        let src = &src[..src.len().min(self.cfg.max_src)];
+        let mut rows: Vec<String> = output.iter().map(|id| label(&[*id])).collect();
+        rows.push("<eos>".into());
+        let cols: Vec<String> = src.iter().map(|id| label(&[*id])).collect();
+        let title = format!("cross-attention: {} -> {}", label(src), label(&output));
+        let (r, c) = (rows.len(), cols.len().max(1));
+        crate::viz::heatmap(path, &weights, r, c, &rows, &cols, &title)
     }
 }

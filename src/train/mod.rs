@@ -3,6 +3,7 @@
 //! ([`Trainer`]: epochs, `metrics.csv`, evaluation, checkpoints with the model's config,
 //! resumption, `summary.json`).
 
+pub mod flags;
 mod log;
 mod trainer;
 

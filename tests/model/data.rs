@@ -343,7 +343,8 @@ fn data_read_pairs_counts_every_skipped_line() {
     assert_eq!(got.skipped_lines(), 6);
     assert_eq!(got.skipped_for(SkipReason::NoTab), 2);
     assert_eq!(got.skipped_for(SkipReason::Blank), 1);
-    assert_eq!(got.skipped_for(SkipReason::EmptyField), 2);
+    assert_eq!(got.skipped_for(SkipReason::EmptySource), 1);
+    assert_eq!(got.skipped_for(SkipReason::EmptyTarget), 1);
     assert_eq!(got.skipped_for(SkipReason::TooLong), 1);
     let no_tab = got
         .skipped
@@ -353,8 +354,9 @@ fn data_read_pairs_counts_every_skipped_line() {
     assert_eq!(no_tab.lines, vec![3, 8]);
     let summary = got.summary();
     let want = format!(
-        "read 3 pairs from {}; skipped 6 lines: 1 blank (line 4), 2 without a tab (lines 3, 8), \
-         2 with an empty source or target (lines 5, 6), 1 longer than 20 chars (line 7)",
+        "read 3 pairs from {}; skipped 6 lines: 1 blank or only whitespace (line 4), \
+         2 without a tab (lines 3, 8), 1 with an empty source (line 5), \
+         1 with an empty target (line 6), 1 longer than 20 chars (line 7)",
         f.path().display()
     );
     assert_eq!(summary, want);
@@ -365,17 +367,38 @@ fn data_read_pairs_counts_every_skipped_line() {
 }
 
 #[test]
-fn data_read_pairs_errors_name_file_and_line() {
-    let bad = Temp::new("bad-utf8.txt", b"a\tb\nc\td\ne\t\xff\xfe\n");
-    let err = read_pairs(bad.path(), &PairOptions::default()).unwrap_err();
-    let shown = err.to_string();
-    let (path, line, _) = data_err(err);
-    assert_eq!(line, 3);
-    assert_eq!(path, bad.path().display().to_string());
-    assert!(
-        shown.starts_with(&format!("{}:3: ", bad.path().display())),
-        "{shown}"
+fn data_read_pairs_skips_a_line_that_is_not_utf8_and_keeps_the_rest() {
+    // Line 3 is Latin-1 ("é" as one byte), line 5 is whitespace only: each costs its line.
+    let bad = Temp::new(
+        "bad-utf8.txt",
+        b"a\tb\nc\td\ne\t\xe9t\xe9\n\xff\xfe\n \t  \ng\th\n",
     );
+    let got = read_pairs(bad.path(), &PairOptions::default()).unwrap();
+    let want: Vec<(String, String)> = [("a", "b"), ("c", "d"), ("g", "h")]
+        .iter()
+        .map(|(s, t)| (s.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(got.pairs, want);
+    let not_utf8 = got
+        .skipped
+        .iter()
+        .find(|s| s.reason == SkipReason::NotUtf8)
+        .unwrap();
+    assert_eq!((not_utf8.count, not_utf8.lines.clone()), (2, vec![3, 4]));
+    assert_eq!(got.skipped_for(SkipReason::Blank), 1);
+    assert!(
+        got.summary().contains("2 not UTF-8 (lines 3, 4)"),
+        "{}",
+        got.summary()
+    );
+}
+
+#[test]
+fn data_read_pairs_errors_name_file_and_line() {
+    let bad = Temp::new("all-bad.txt", b"\xff\tb\n\xfe\n");
+    let (path, line, msg) = data_err(read_pairs(bad.path(), &PairOptions::default()).unwrap_err());
+    assert_eq!((path, line), (bad.path().display().to_string(), 0));
+    assert!(msg.contains("2 not UTF-8 (lines 1, 2)"), "{msg}");
 
     let empty = Temp::new("empty.txt", b"");
     let (path, line, msg) =
@@ -557,6 +580,25 @@ fn data_text_windows_and_files() {
         lm_windows(&ids[..8], 8, 1, 0),
         Err(Error::Length { .. })
     ));
+}
+
+#[test]
+fn knowledge_base_generates_past_its_two_and_three_syllable_names() {
+    // Two or three of 40 syllables give about 66,000 town names, which ran out near 38,000
+    // entities (a third of them towns) and generate never returned. 60,000 now finish, every
+    // name distinct.
+    use kiln::data::KnowledgeBase;
+    let start = std::time::Instant::now();
+    let kb = KnowledgeBase::generate(1, 60_000);
+    assert_eq!(kb.entities.len(), 60_000);
+    let names: std::collections::BTreeSet<String> =
+        kb.entities.iter().map(|e| e.name.to_lowercase()).collect();
+    assert_eq!(names.len(), 60_000);
+    assert!(
+        start.elapsed().as_secs_f64() < 30.0,
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]

@@ -200,6 +200,53 @@ fn image_dir_mixed_formats_and_a_corrupt_file() {
     assert!(gray.summary().contains("(8x8 gray)"));
 }
 
+/// A 54-byte BMP header for a `w x h` 24-bit image with no pixel data after it: what an
+/// image bomb looks like to a header reader.
+fn bmp_header(w: u32, h: u32) -> Vec<u8> {
+    let row = (w as u64 * 3).div_ceil(4) * 4;
+    let data = row * h as u64;
+    let mut b = Vec::with_capacity(54);
+    b.extend_from_slice(b"BM");
+    b.extend_from_slice(&((54 + data).min(u32::MAX as u64) as u32).to_le_bytes());
+    b.extend_from_slice(&[0; 4]);
+    b.extend_from_slice(&54u32.to_le_bytes());
+    b.extend_from_slice(&40u32.to_le_bytes());
+    b.extend_from_slice(&(w as i32).to_le_bytes());
+    b.extend_from_slice(&(h as i32).to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&24u16.to_le_bytes());
+    b.extend_from_slice(&[0; 4]);
+    b.extend_from_slice(&(data.min(u32::MAX as u64) as u32).to_le_bytes());
+    b.extend_from_slice(&[0; 16]);
+    b
+}
+
+#[test]
+fn image_dir_refuses_huge_images_from_the_header() {
+    // 9000 x 9000 is 81 Mpx (243 MB as RGB, under the image crate's own 512 MiB limit, so it
+    // would be decoded in full); 20000 x 20000 is 400 Mpx. Both are refused from the header,
+    // named, and the good image still loads; all of it in well under a second.
+    let dir = TempDir::new("bomb");
+    write_rgb(&dir.0.join("ok.png"), 12, 12, |x, y| {
+        [(x * 20) as u8, (y * 20) as u8, 0]
+    });
+    std::fs::write(dir.0.join("bomb-81.bmp"), bmp_header(9000, 9000)).unwrap();
+    std::fs::write(dir.0.join("bomb-400.bmp"), bmp_header(20000, 20000)).unwrap();
+    let start = std::time::Instant::now();
+    let set = load_image_dir(&dir.0, 8, 3).unwrap();
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(set.count, 1);
+    assert_eq!(set.skipped.len(), 2, "{:?}", set.skipped);
+    for (path, why) in &set.skipped {
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(name.starts_with("bomb-"), "{name}");
+        assert!(why.contains("megapixel limit"), "{name}: {why}");
+    }
+    assert!(set.summary().contains("bomb-400.bmp"), "{}", set.summary());
+    assert!(took < 1.0, "took {took:.2} s");
+    assert_eq!(kiln::data::images::MAX_IMAGE_PIXELS, 64 << 20);
+}
+
 #[test]
 fn image_dir_center_crop() {
     // 60 x 20: a black square [0, 20) | white middle [20, 40) split black/white at x = 30 |

@@ -199,29 +199,99 @@ fn checkpoint_restore_errors_name_tensor_and_shapes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A hand-built safetensors file: 8-byte header length, JSON header, then `data`.
+fn safetensors_bytes(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
 #[test]
 fn checkpoint_loads_half_precision() {
-    // A hand-built safetensors file: 8-byte header length, JSON header, f16 then bf16 data.
     let dir = scratch("half");
-    let header = r#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},"c":{"dtype":"I64","shape":[1],"data_offsets":[8,16]}}"#;
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    // f16 1.5 = 0x3E00, -2 = 0xC000; bf16 1.5 = 0x3FC0, -2 = 0xC000.
-    bytes.extend_from_slice(&[0x00, 0x3E, 0x00, 0xC0, 0xC0, 0x3F, 0x00, 0xC0]);
-    bytes.extend_from_slice(&[0; 8]);
-    let path = dir.join("half.safetensors");
-    std::fs::write(&path, &bytes).unwrap();
-    let err = checkpoint::load(&path).unwrap_err().to_string();
-    assert!(err.contains("'c'") && err.contains("I64"), "{err}");
-
     let header = r#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]}}"#;
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(&[0x00, 0x3E, 0x00, 0xC0, 0xC0, 0x3F, 0x00, 0xC0]);
-    std::fs::write(&path, &bytes).unwrap();
+    // f16 1.5 = 0x3E00, -2 = 0xC000; bf16 1.5 = 0x3FC0, -2 = 0xC000.
+    let data = [0x00, 0x3E, 0x00, 0xC0, 0xC0, 0x3F, 0x00, 0xC0];
+    let path = dir.join("half.safetensors");
+    std::fs::write(&path, safetensors_bytes(header, &data)).unwrap();
     let ckpt = checkpoint::load(&path).unwrap();
     assert_eq!(ckpt.get("a").unwrap().1, &[1.5, -2.0]);
     assert_eq!(ckpt.get("b").unwrap().1, &[1.5, -2.0]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn checkpoint_integer_tensors_load_beside_the_float_ones() {
+    // A PyTorch state dict's shape: float weights, an I64 `position_ids` and an I64
+    // `num_batches_tracked`, plus an I64 below zero and an F64 that kiln cannot use. The
+    // floats load, the integers that fit load as u32, the other two are named with a reason.
+    let dir = scratch("integers");
+    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"position_ids":{"dtype":"I64","shape":[1,3],"data_offsets":[8,32]},"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[32,40]},"negative":{"dtype":"I64","shape":[2],"data_offsets":[40,56]},"double":{"dtype":"F64","shape":[1],"data_offsets":[56,64]},"flags":{"dtype":"BOOL","shape":[2],"data_offsets":[64,66]}}"#;
+    let mut data = Vec::new();
+    data.extend([0.5f32, -3.0].iter().flat_map(|v| v.to_le_bytes()));
+    data.extend([0i64, 1, 2].iter().flat_map(|v| v.to_le_bytes()));
+    data.extend(4_000_000_000i64.to_le_bytes());
+    data.extend([7i64, -1].iter().flat_map(|v| v.to_le_bytes()));
+    data.extend(1.25f64.to_le_bytes());
+    data.extend([1u8, 0]);
+    let path = dir.join("state_dict.safetensors");
+    std::fs::write(&path, safetensors_bytes(header, &data)).unwrap();
+    let ckpt = checkpoint::load(&path).unwrap();
+    assert_eq!(ckpt.get("w").unwrap(), (&[2usize][..], &[0.5f32, -3.0][..]));
+    assert_eq!(
+        ckpt.get_u32("position_ids").unwrap(),
+        (&[1usize, 3][..], &[0u32, 1, 2][..])
+    );
+    assert_eq!(
+        ckpt.get_u32("bn.num_batches_tracked").unwrap().1,
+        &[4_000_000_000u32]
+    );
+    assert_eq!(ckpt.get_u32("flags").unwrap().1, &[1u32, 0]);
+    let skipped: Vec<&str> = ckpt.skipped.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(skipped, ["double", "negative"]);
+    assert!(ckpt.skipped[0].1.contains("F64"), "{:?}", ckpt.skipped);
+    assert!(
+        ckpt.skipped[1].1.contains("-1 at element 1"),
+        "{:?}",
+        ckpt.skipped
+    );
+    // A model that wants a tensor that did not load is told why.
+    let mut want = ParamStore::new(1);
+    want.write(ctx(), "negative", &[2], &[0.0, 0.0]).unwrap();
+    let err = checkpoint::restore(ctx(), &ckpt, &mut want, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'negative'") && err.contains("does not fit in a u32"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn zero_element_tensors_read_back_and_checkpoint() {
+    // A [0, 3] tensor is valid safetensors; reading one back cast an empty byte vector, whose
+    // pointer need not be 4-aligned, and panicked.
+    let empty = Tensor::from_f32(ctx(), &[0, 3], &[]).unwrap();
+    assert_eq!(empty.to_vec_f32(ctx()).unwrap(), Vec::<f32>::new());
+    let ids = Tensor::from_u32(ctx(), &[2, 0], &[]).unwrap();
+    assert_eq!(ids.to_vec_u32(ctx()).unwrap(), Vec::<u32>::new());
+
+    let dir = scratch("zero-element");
+    let mut store = ParamStore::new(1);
+    store.write(ctx(), "none", &[0, 3], &[]).unwrap();
+    store.write(ctx(), "some", &[2], &[1.0, 2.0]).unwrap();
+    checkpoint::save(ctx(), &dir, &store, &[], 5, &BTreeMap::new()).unwrap();
+    let ckpt = checkpoint::load(&dir).unwrap();
+    assert_eq!(ckpt.get("none").unwrap(), (&[0usize, 3][..], &[][..]));
+    let mut back = ParamStore::new(2);
+    checkpoint::restore(ctx(), &ckpt, &mut back, &[]).unwrap();
+    assert_eq!(back.get("none").unwrap().shape(), &[0, 3]);
+    assert_eq!(
+        back.get("some").unwrap().to_vec_f32(ctx()).unwrap(),
+        [1.0, 2.0]
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -509,4 +579,96 @@ fn viz_text_draws_and_survives_any_character() {
     font::draw_text_vertical(&mut img, 25, -40, "vertical ☃ text", black, 2);
     assert!(count(&img) > 0);
     assert_eq!(font::glyph('é'), font::glyph('\u{7f}'));
+}
+
+/// The child side of `checkpoint_survives_kill_9_during_writes`: saves checkpoints of a
+/// store whose every value is the step number, step after step, into `KILN_KILL_DIR`, until
+/// it is killed. Ignored (and a no-op) unless that variable is set.
+#[test]
+#[ignore = "run by checkpoint_survives_kill_9_during_writes as a child process"]
+fn checkpoint_writer_child() {
+    let Some(dir) = std::env::var_os("KILN_KILL_DIR") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let mut store = ParamStore::new(1);
+    // Big enough (about 1 MiB) that a kill often lands inside a write.
+    let n = 256 * 1024;
+    for step in 1u64.. {
+        store
+            .write(ctx(), "w", &[n], &vec![step as f32; n])
+            .unwrap();
+        store.write(ctx(), "b", &[3], &[step as f32; 3]).unwrap();
+        checkpoint::save(ctx(), &dir, &store, &[], step, &BTreeMap::new()).unwrap();
+        // Tell the parent a checkpoint exists.
+        std::fs::write(dir.join("progress"), step.to_string()).unwrap();
+    }
+}
+
+#[test]
+fn checkpoint_survives_kill_9_during_writes() {
+    // A child process saves checkpoints in a loop; it is killed (SIGKILL on unix) at random
+    // moments, again and again on the same folder. After every kill the folder must hold a
+    // checkpoint that loads, whose values all equal its own step (never a torn or mixed
+    // file), no older than the last step the child reported, and that restores into a store.
+    let dir = scratch("kill-9");
+    let exe = std::env::current_exe().unwrap();
+    let mut rng = Rng::new(99);
+    let kills = 12;
+    for round in 0..kills {
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "io::checkpoint_writer_child",
+                "--ignored",
+                "--test-threads",
+                "1",
+            ])
+            .env("KILN_KILL_DIR", &dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the child's first checkpoint of this round, then a random while.
+        let start = std::time::Instant::now();
+        let reported = || -> u64 {
+            std::fs::read_to_string(dir.join("progress"))
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        };
+        let before = reported();
+        while reported() == before && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            reported() != before,
+            "round {round}: the child saved nothing in 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(300) as u64));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let seen = reported();
+        let ckpt = checkpoint::load(&dir).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let step = ckpt.step().unwrap();
+        // The child reports a step after its save returned: the file is at least that new,
+        // at most one save newer (killed between the rename and the report).
+        assert!(
+            step == seen || step == seen + 1,
+            "round {round}: file step {step}, reported {seen}"
+        );
+        for name in ["w", "b"] {
+            let (_, values) = ckpt.get(name).unwrap();
+            assert!(
+                values.iter().all(|&v| v == step as f32),
+                "round {round}: '{name}' is torn"
+            );
+        }
+        let mut back = ParamStore::new(2);
+        checkpoint::restore(ctx(), &ckpt, &mut back, &[]).unwrap();
+        // The next child starts over at step 1 in the same folder.
+        std::fs::remove_file(dir.join("progress")).unwrap();
+    }
+    eprintln!("checkpoint: {kills} kill -9s during writes, a whole checkpoint after each");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,8 +4,10 @@
 //! context.
 
 mod batch_norm;
+mod cli;
 mod contrastive;
 mod conv;
+mod corrupt;
 mod data;
 mod decode;
 mod embed;
@@ -18,6 +20,7 @@ mod nn;
 mod plan;
 mod pretrained;
 mod seq2seq;
+mod source;
 mod tokenizer;
 mod train;
 

@@ -501,3 +501,47 @@ fn inputs_are_set_by_var_as_by_name() {
     let (foreign, _) = classifier(&mut other, "", 2);
     assert!(plan.set_input_f32(ctx(), foreign, &data).is_err());
 }
+
+#[test]
+fn a_device_lost_during_training_is_an_error_from_the_next_call() {
+    // A training plan with a watched loss on its own context: steps, then the device is
+    // destroyed (what a driver reset or an unplugged GPU looks like to wgpu). wgpu reports the
+    // loss once the queue has drained (WebGPU makes work on a lost device a silent no-op), so
+    // a step may still return Ok; within the readings ring's depth a call returns the error,
+    // every call after it does too, and nothing panics or hangs.
+    use kiln::optim::AdamConfig;
+    use kiln::{Context, DType, Error, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec};
+    let c = Context::new().unwrap();
+    let mut g = Graph::new();
+    let x = g.input("x", &[8, 3], DType::F32).unwrap();
+    let w = g.param("w", &[3, 2], Init::normal(0.5)).unwrap();
+    let y = g.matmul(x, w).unwrap();
+    let sq = g.mul(y, y).unwrap();
+    let loss = g.mean_all(sq).unwrap();
+    let mut store = ParamStore::new(1);
+    let spec = PlanSpec::training(loss, Optimizer::Adam(AdamConfig::adam(0.01)));
+    let mut plan = Plan::compile(&c, &g, &mut store, &spec).unwrap();
+    plan.set_input_f32(&c, "x", &Rng::new(2).vec(24)).unwrap();
+    for _ in 0..3 {
+        plan.step(&c).unwrap();
+    }
+    c.device().destroy();
+    let start = std::time::Instant::now();
+    let lost =
+        |r: &kiln::Result<()>| matches!(r, Err(Error::DeviceLost(_)) | Err(Error::Wgpu { .. }));
+    let mut results = Vec::new();
+    for _ in 0..8 {
+        results.push(plan.step(&c));
+    }
+    results.push(plan.flush_readings(&c).map(|_| ()));
+    results.push(store.get("w").unwrap().to_vec_f32(&c).map(|_| ()));
+    let first = results.iter().position(lost);
+    assert!(first.is_some_and(|i| i <= 4), "{results:?}");
+    assert!(
+        results[first.unwrap_or(0)..].iter().all(lost),
+        "{results:?}"
+    );
+    assert!(results.iter().all(|r| r.is_ok() || lost(r)), "{results:?}");
+    let took = start.elapsed().as_secs_f64();
+    assert!(took < 60.0, "{took:.1} s");
+}
