@@ -92,9 +92,6 @@ mod tests {
         assert!(temperature("0").is_err());
         assert_eq!(exponent("0"), Ok(0.0));
         assert!(exponent("-1").is_err() && exponent("NaN").is_err() && exponent("11").is_err());
-        assert_eq!(
-            exponent("-1").unwrap_err(),
-            "-1 is outside [0, 10]".to_string()
-        );
+        assert_eq!(exponent("-1"), Err("-1 is outside [0, 10]".to_string()));
     }
 }

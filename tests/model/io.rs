@@ -600,8 +600,10 @@ fn checkpoint_writer_child() {
             .unwrap();
         store.write(ctx(), "b", &[3], &[step as f32; 3]).unwrap();
         checkpoint::save(ctx(), &dir, &store, &[], step, &BTreeMap::new()).unwrap();
-        // Tell the parent a checkpoint exists.
-        std::fs::write(dir.join("progress"), step.to_string()).unwrap();
+        // Tell the parent a checkpoint exists (atomically too, so a kill never leaves the
+        // report half written).
+        let report = dir.join("progress");
+        checkpoint::write_atomically(&dir, &report, step.to_string().as_bytes()).unwrap();
     }
 }
 
