@@ -13,10 +13,15 @@
 //! cargo run --release --example train_gan -- --resume runs/gan --epochs 6
 //! cargo run --release --example train_gan -- --checkpoint runs/gan --sample 64
 //! ```
-//! Writes `samples_epoch_N.png` (an 8x8 grid from a fixed noise batch, every epoch),
-//! `metrics.csv`, `loss.png`, `summary.json` (with a Fréchet distance in the feature space of a
-//! classifier kiln trains on the same data, beside the distance between two halves of the real
-//! data for scale) and `checkpoint.safetensors` into `--out`.
+//! Writes into `--out`: `samples_epoch_N.png` (an 8x8 grid from a fixed noise batch, every
+//! epoch, scaled up to 512 pixels and more), `progress.png` (one fixed sample per epoch, left to
+//! right), `metrics.csv` (losses, D(x), D(G(z)) per step), `eval.csv` (per epoch, on 1,024
+//! samples: the Fréchet distance in the features of a classifier trained here on the real
+//! data, the classes covered by at least 5 % of samples, the class histogram's entropy in bits,
+//! and the samples' feature spread against the real data's), `loss.png`, `quality.png`,
+//! `coverage.png`, `summary.json` (with the distance between two halves of the real data for
+//! scale, and any epoch whose D(x) or D(G(z)) stayed pinned near 0 or 1) and
+//! `checkpoint.safetensors`.
 
 use std::path::{Path, PathBuf};
 
@@ -24,11 +29,10 @@ use clap::Parser;
 use kiln::data::{self, normal_noise, Batches, LabelledImages};
 use kiln::gan::{Gan, GanConfig};
 use kiln::io::checkpoint;
-use kiln::metrics::ImageScorer;
+use kiln::metrics::QualityProbe;
 use kiln::nn::{DcganConfig, Generator};
 use kiln::train::{Scores, TrainOptions};
-use kiln::{AdamConfig, Context, DType, Error, Graph, Mode, Optimizer, ParamStore, Plan};
-use kiln::{PlanSpec, Result, Trainer, Var};
+use kiln::{AdamConfig, Context, Error, Optimizer, ParamStore, Result, Trainer};
 use serde_json::json;
 
 /// Train a DCGAN on digits, an image folder or MNIST's IDX files.
@@ -76,6 +80,15 @@ struct Args {
     /// Draws this many images from --checkpoint's generator into `--out/samples.png`.
     #[arg(long, requires = "checkpoint", value_parser = clap::value_parser!(u32).range(2..=1024))]
     sample: Option<u32>,
+    /// The discriminator's Adam learning rate.
+    #[arg(long, default_value_t = 2e-4, value_parser = kiln::train::flags::learning_rate)]
+    lr_d: f32,
+    /// The generator's Adam learning rate.
+    #[arg(long, default_value_t = 2e-4, value_parser = kiln::train::flags::learning_rate)]
+    lr_g: f32,
+    /// The discriminator's target for real images (below 1: one-sided label smoothing).
+    #[arg(long, default_value_t = 1.0, value_parser = kiln::train::flags::fraction)]
+    real_label: f32,
     /// Seeds data, weights and noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -112,26 +125,6 @@ fn load_images(args: &Args, size: usize, channels: usize) -> Result<LabelledImag
     }
 }
 
-/// A plan producing `n` images from its `z` input, in train mode as PyTorch's example samples
-/// (batch statistics).
-fn sampler(
-    ctx: &Context,
-    cfg: DcganConfig,
-    n: usize,
-    store: &mut ParamStore,
-) -> Result<(Plan, Var)> {
-    let mut g = Graph::new();
-    let generator = Generator::new(&mut g, cfg)?;
-    let z = g.input("z", &[n, cfg.latent, 1, 1], DType::F32)?;
-    let images = generator.forward(&mut g, z)?;
-    let spec = PlanSpec {
-        outputs: vec![images],
-        mode: Mode::Train,
-        ..Default::default()
-    };
-    Ok((Plan::compile(ctx, &g, store, &spec)?, images))
-}
-
 fn train(ctx: &Context, args: &Args) -> Result<()> {
     let resumed = args.resume.as_ref().map(checkpoint::load).transpose()?;
     let cfg: DcganConfig = match &resumed {
@@ -164,19 +157,34 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     }
 
     let mut store = ParamStore::new(args.seed);
-    let adam = Optimizer::Adam(AdamConfig {
-        beta1: 0.5,
-        ..AdamConfig::adam(2e-4)
-    });
+    let adam = |lr: f32| {
+        Optimizer::Adam(AdamConfig {
+            beta1: 0.5,
+            ..AdamConfig::adam(lr)
+        })
+    };
     let gan_config = GanConfig {
         batch: b,
-        d_optimizer: adam,
-        g_optimizer: adam,
+        d_optimizer: adam(args.lr_d),
+        g_optimizer: adam(args.lr_g),
         seed: args.seed,
+        real_label: args.real_label,
     };
     let mut gan = Gan::new(ctx, &cfg, &mut store, &gan_config)?;
-    let (mut fixed, fixed_images) = sampler(ctx, cfg, 64, &mut store)?;
+    let (mut fixed, fixed_images) = Generator::sampler(ctx, cfg, 64, &mut store)?;
     fixed.set_input_f32(ctx, "z", &normal_noise(args.seed ^ 0xf1, 64 * cfg.latent))?;
+    // Measured every epoch: 1,024 samples against 1,024 real images, in the features of a
+    // classifier trained here on the labelled real images.
+    let mut probe = QualityProbe::new(ctx, &images, 1024, args.seed)?;
+    match &probe {
+        Some(p) => println!(
+            "score: two halves of the real data: Fréchet distance {:.3} (classifier loss {:.3})",
+            p.floor,
+            p.scorer_loss()
+        ),
+        None => println!("score: needs 2,048 labelled images or more"),
+    }
+    let (mut judged, judged_images) = Generator::sampler(ctx, cfg, 64, &mut store)?;
     let options = TrainOptions::new(args.epochs)
         .show_progress()
         .counting("images");
@@ -194,6 +202,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         "plans: {} + {} dispatches per step pair",
         ds.dispatches, gs.dispatches
     );
+    let (mut progress, mut warnings) = (Vec::new(), Vec::new());
     let report = run.fit(
         ctx,
         &mut gan,
@@ -208,8 +217,24 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
             fixed.step(ctx)?;
             let grid = fixed.read_f32(ctx, fixed_images)?;
             let path = end.dir.join(format!("samples_epoch_{}.png", end.epoch));
-            kiln::viz::image_grid(&path, &grid, 64, cfg.channels, cfg.size, cfg.size, 8)?;
-            Ok(Scores::new())
+            let side = cfg.size;
+            kiln::viz::image_grid(&path, &grid, 64, cfg.channels, side, side, 8)?;
+            // One fixed sample per epoch, left to right: how one noise vector's image evolves.
+            progress.extend_from_slice(&grid[..per]);
+            let shown = progress.len() / per;
+            let path = end.dir.join("progress.png");
+            kiln::viz::image_grid(&path, &progress, shown, cfg.channels, side, side, shown)?;
+            for w in kiln::gan::game_warnings(end) {
+                eprintln!("warning: {w}");
+                warnings.push(w);
+            }
+            let Some(probe) = &mut probe else {
+                return Ok(Scores::new());
+            };
+            let seed = args.seed ^ 0xfeed ^ ((end.epoch as u64) << 20);
+            let fake =
+                Generator::sample(ctx, (&mut judged, judged_images), cfg, probe.count, seed)?;
+            Ok(probe.measure(ctx, &fake)?.scores())
         },
     )?;
     report.plot(
@@ -218,58 +243,30 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         "train_gan: losses",
         false,
     )?;
-    let (fd, floor) = match quality_score(ctx, cfg, &images, &mut store, args.seed)? {
-        Some((fd, floor)) => (json!(fd), json!(floor)),
-        None => (json!(null), json!(null)),
-    };
+    if probe.is_some() {
+        let title = "train_gan: Fréchet distance to real digits per epoch";
+        report.plot(
+            args.out.join("quality.png"),
+            &["frechet_distance"],
+            title,
+            true,
+        )?;
+        let title = "train_gan: mode coverage per epoch";
+        let names = ["classes_covered", "class_entropy", "spread"];
+        report.plot(args.out.join("coverage.png"), &names, title, false)?;
+    }
     let last = |name: &str| kiln::train::number(report.last(name).unwrap_or(f64::NAN));
     let extra = json!({
         "data": images.set.dir.display().to_string(),
-        "frechet_distance": fd,
-        "frechet_distance_real_halves": floor,
+        "frechet_distance_real_halves": probe.as_ref().map(|p| kiln::train::number(p.floor)),
         "d_x": last("d_x"),
         "d_g_z": last("d_g_z"),
+        "warnings": warnings,
     });
     run.write_summary(&report, extra)?;
-    println!(
-        "{}",
-        std::fs::read_to_string(args.out.join("summary.json")).unwrap_or_default()
-    );
+    let summary = std::fs::read_to_string(args.out.join("summary.json")).unwrap_or_default();
+    println!("{summary}");
     Ok(())
-}
-
-/// The Fréchet distance of 512 generated images to the real ones, in the features of a
-/// classifier trained on the labelled real images, and the distance between two halves of the
-/// real data (the floor a perfect generator would reach). `None` for unlabelled data.
-fn quality_score(
-    ctx: &Context,
-    cfg: DcganConfig,
-    images: &LabelledImages,
-    store: &mut ParamStore,
-    seed: u64,
-) -> Result<Option<(f64, f64)>> {
-    if images.labels.is_empty() || images.set.count < 128 {
-        println!("score: needs 128 labelled images or more (a classifier to measure with)");
-        return Ok(None);
-    }
-    let mut scorer = ImageScorer::train(ctx, images, seed)?;
-    let (real_a, real_b) = ImageScorer::real_halves(images, 512);
-    // Generated in batches of 64, as the generator trains (batch norm uses batch statistics).
-    let (mut generator, generated) = sampler(ctx, cfg, 64, store)?;
-    let mut fake = Vec::with_capacity(real_a.len());
-    for k in 0..real_a.len() / images.set.per_image() / 64 {
-        let noise = normal_noise(seed ^ 0xfeed ^ k as u64, 64 * cfg.latent);
-        generator.set_input_f32(ctx, "z", &noise)?;
-        generator.step(ctx)?;
-        fake.extend(generator.read_f32(ctx, generated)?);
-    }
-    let fd = scorer.frechet(ctx, &fake, &real_a)?;
-    let floor = scorer.frechet(ctx, &real_b, &real_a)?;
-    println!(
-        "score: Fréchet distance {fd:.3} in the features of a classifier trained here (final loss {:.3}); two halves of the real data: {floor:.3}",
-        scorer.final_loss
-    );
-    Ok(Some((fd, floor)))
 }
 
 /// Writes `n` new images from a trained generator as a grid, rebuilt from the checkpoint alone.
@@ -277,7 +274,7 @@ fn sample(ctx: &Context, dir: &Path, n: usize, args: &Args) -> Result<()> {
     let ck = checkpoint::load(dir)?;
     let cfg: DcganConfig = ck.config()?;
     let mut store = ParamStore::new(0);
-    let (mut plan, images) = sampler(ctx, cfg, n, &mut store)?;
+    let (mut plan, images) = Generator::sampler(ctx, cfg, n, &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;
     plan.set_input_f32(ctx, "z", &normal_noise(args.seed ^ 0x5a, n * cfg.latent))?;
     plan.step(ctx)?;

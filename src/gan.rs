@@ -49,6 +49,9 @@ pub struct GanConfig {
     /// Seeds the noise of every step (a function of the step number, so a resumed run draws
     /// the noise the uninterrupted one would have).
     pub seed: u64,
+    /// The discriminator's target for real samples: 1, or below 1 for one-sided label
+    /// smoothing (Salimans et al. 2016: 0.9 keeps D from growing overconfident on real data).
+    pub real_label: f32,
 }
 
 /// What one step pair measured.
@@ -101,9 +104,9 @@ impl Gan {
         let fake = dg.detach(fake)?;
         let real_logits = discriminator(&mut dg, real)?;
         let fake_logits = discriminator(&mut dg, fake)?;
-        let ones = dg.constant(&[b], &vec![1.0; b])?;
+        let real_target = dg.constant(&[b], &vec![config.real_label; b])?;
         let zeros = dg.constant(&[b], &vec![0.0; b])?;
-        let l_real = dg.bce_with_logits(real_logits, ones)?;
+        let l_real = dg.bce_with_logits(real_logits, real_target)?;
         let l_fake = dg.bce_with_logits(fake_logits, zeros)?;
         let d_loss = dg.add(l_real, l_fake)?;
         let d_real = mean_probability(&mut dg, real_logits)?;
@@ -273,4 +276,34 @@ impl Steps for Gan {
     fn optimizer_state(&self) -> Vec<(String, &Tensor)> {
         Gan::optimizer_state(self)
     }
+}
+
+/// Warnings for an epoch whose mean D(x) (`d_x`) or D(G(z)) (`d_g_z`), from
+/// [`EpochEnd::mean`](crate::train::EpochEnd::mean), stayed within 0.05 of 0 or 1: the
+/// discriminator winning outright (D(x) near 1 with D(G(z)) near 0 leaves the generator no
+/// gradient), or losing (D(G(z)) near 1: it is fooled by everything, mode collapse's usual
+/// company). Empty when the game is in play.
+pub fn game_warnings(end: &crate::train::EpochEnd) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, what) in [("d_x", "D(x)"), ("d_g_z", "D(G(z))")] {
+        let Some(v) = end.mean(name).filter(|v| v.is_finite()) else {
+            continue;
+        };
+        let side = if v > 0.95 {
+            "1"
+        } else if v < 0.05 {
+            "0"
+        } else {
+            continue;
+        };
+        out.push(format!(
+            "epoch {}: {what} averaged {v:.3}, pinned near {side}: {}",
+            end.epoch,
+            match (name, side) {
+                ("d_x", "1") | ("d_g_z", "0") => "the discriminator is winning",
+                _ => "the discriminator is losing",
+            }
+        ));
+    }
+    out
 }

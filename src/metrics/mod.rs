@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 mod scorer;
 
-pub use scorer::ImageScorer;
+pub use scorer::{ImageScorer, QualityProbe, SampleQuality};
 
 /// The fraction of rows of `logits` (`[n, classes]`, row-major) whose largest entry is at the
 /// row's label; only the first `labels.len()` rows count (a padded last batch has more rows).

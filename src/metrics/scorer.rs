@@ -24,10 +24,62 @@ const BATCH: usize = 64;
 /// Width of the feature layer.
 const FEATURES: usize = 64;
 
+/// How generated images compare with real ones, from [`ImageScorer::quality`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleQuality {
+    /// The Fréchet distance in the classifier's features (lower is better; read it against
+    /// [`ImageScorer::real_floor`]).
+    pub frechet: f64,
+    /// Classes the classifier assigns at least 5 % of the generated images to: all of them for
+    /// a generator that covers the data, few for one that has collapsed onto some modes.
+    pub classes_covered: usize,
+    /// Entropy of the predicted-class histogram, in bits: log2(classes) when the classes are
+    /// equally common (3.32 for ten digits), 0 when every image is one class.
+    pub class_entropy: f64,
+    /// The generated images' mean pairwise feature distance over the real images': about 1 when
+    /// samples vary as much as the data, near 0 when they collapse onto a few images.
+    pub spread: f64,
+    /// Generated images per predicted class.
+    pub histogram: Vec<usize>,
+}
+
+impl SampleQuality {
+    /// The four figures as evaluation scores: `frechet_distance`, `classes_covered`,
+    /// `class_entropy`, `spread`.
+    pub fn scores(&self) -> crate::train::Scores {
+        crate::train::Scores::from([
+            ("frechet_distance".to_string(), self.frechet),
+            ("classes_covered".to_string(), self.classes_covered as f64),
+            ("class_entropy".to_string(), self.class_entropy),
+            ("spread".to_string(), self.spread),
+        ])
+    }
+}
+
+/// The mean Euclidean distance between all pairs of rows of `features` (`[n, FEATURES]`).
+fn mean_pairwise_distance(features: &[f32]) -> f64 {
+    let rows: Vec<&[f32]> = features.chunks(FEATURES).collect();
+    let (mut sum, mut pairs) = (0.0f64, 0usize);
+    for (i, a) in rows.iter().enumerate() {
+        for b in &rows[i + 1..] {
+            let d2: f64 = a
+                .iter()
+                .zip(*b)
+                .map(|(x, y)| ((x - y) as f64).powi(2))
+                .sum();
+            sum += d2.sqrt();
+            pairs += 1;
+        }
+    }
+    sum / pairs.max(1) as f64
+}
+
 /// A classifier trained on labelled images, whose features measure generated ones.
 pub struct ImageScorer {
     plan: Plan,
     features: Var,
+    logits: Var,
+    classes: usize,
     per_image: usize,
     /// The classifier's training loss at its last step (a check that it learnt).
     pub final_loss: f32,
@@ -102,10 +154,13 @@ impl ImageScorer {
             .flush_readings(ctx)?
             .last()
             .map_or(f32::NAN, |r| r.values[0][0]);
-        let plan = Plan::compile(ctx, &g, &mut store, &PlanSpec::eval(vec![features]))?;
+        let spec = PlanSpec::eval(vec![features, logits]);
+        let plan = Plan::compile(ctx, &g, &mut store, &spec)?;
         Ok(ImageScorer {
             plan,
             features,
+            logits,
+            classes,
             per_image: set.per_image(),
             final_loss,
         })
@@ -113,6 +168,16 @@ impl ImageScorer {
 
     /// The features `[n, 64]` of `n` images (`n x C x S x S` floats), `n` a multiple of 64.
     pub fn features(&mut self, ctx: &Context, images: &[f32]) -> Result<Vec<f32>> {
+        Ok(self.features_and_classes(ctx, images)?.0)
+    }
+
+    /// The features `[n, 64]` and the predicted class of each of `n` images, `n` a multiple
+    /// of 64: one step and two read-backs per 64 images.
+    pub fn features_and_classes(
+        &mut self,
+        ctx: &Context,
+        images: &[f32],
+    ) -> Result<(Vec<f32>, Vec<usize>)> {
         let chunk = BATCH * self.per_image;
         if images.is_empty() || !images.len().is_multiple_of(chunk) {
             return Err(Error::Length {
@@ -122,12 +187,48 @@ impl ImageScorer {
             });
         }
         let mut out = Vec::with_capacity(images.len() / self.per_image * FEATURES);
+        let mut classes = Vec::with_capacity(images.len() / self.per_image);
         for batch in images.chunks(chunk) {
             self.plan.set_input_f32(ctx, "x", batch)?;
             self.plan.step(ctx)?;
             out.extend(self.plan.read_f32(ctx, self.features)?);
+            let logits = self.plan.read_f32(ctx, self.logits)?;
+            classes.extend(logits.chunks(self.classes).map(|row| {
+                (0..row.len())
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+                    .unwrap_or(0)
+            }));
         }
-        Ok(out)
+        Ok((out, classes))
+    }
+
+    /// How `fake` images compare with `real` ones (both `n x C x S x S` floats, counts
+    /// multiples of 64): the Fréchet distance, and the three signals of a generator that covers
+    /// only some of the data (see [`SampleQuality`]).
+    pub fn quality(&mut self, ctx: &Context, fake: &[f32], real: &[f32]) -> Result<SampleQuality> {
+        let (ff, fake_classes) = self.features_and_classes(ctx, fake)?;
+        let (rf, _) = self.features_and_classes(ctx, real)?;
+        let mut histogram = vec![0usize; self.classes];
+        for &c in &fake_classes {
+            histogram[c] += 1;
+        }
+        let n = fake_classes.len().max(1) as f64;
+        let classes_covered = histogram.iter().filter(|&&k| k as f64 >= 0.05 * n).count();
+        let class_entropy = histogram
+            .iter()
+            .filter(|&&k| k > 0)
+            .map(|&k| {
+                let p = k as f64 / n;
+                -p * p.log2()
+            })
+            .sum();
+        Ok(SampleQuality {
+            frechet: frechet_distance(&ff, &rf, FEATURES)?,
+            classes_covered,
+            class_entropy,
+            spread: mean_pairwise_distance(&ff) / mean_pairwise_distance(&rf).max(1e-12),
+            histogram,
+        })
     }
 
     /// The Fréchet distance between two image sets in the classifier's features.
@@ -154,5 +255,55 @@ impl ImageScorer {
     pub fn real_floor(&mut self, ctx: &Context, data: &LabelledImages, n: usize) -> Result<f64> {
         let (a, b) = ImageScorer::real_halves(data, n);
         self.frechet(ctx, &a, &b)
+    }
+}
+
+/// What a generator's samples are measured against every epoch: a scorer trained on the
+/// labelled real images, a fixed set of `count` of them, and the distance between two such
+/// sets (the floor a perfect generator would reach).
+pub struct QualityProbe {
+    scorer: ImageScorer,
+    real: Vec<f32>,
+    /// Images a measurement compares: pass this many samples to [`QualityProbe::measure`].
+    pub count: usize,
+    /// The Fréchet distance between two halves of the real data, `count` images each.
+    pub floor: f64,
+}
+
+impl QualityProbe {
+    /// A probe over `data`, or `None` when it cannot measure (no labels, or fewer than two
+    /// sets of `count` images; `count` is rounded down to a multiple of 64).
+    pub fn new(
+        ctx: &Context,
+        data: &LabelledImages,
+        count: usize,
+        seed: u64,
+    ) -> Result<Option<QualityProbe>> {
+        let count = count / BATCH * BATCH;
+        if data.labels.is_empty() || count == 0 || data.set.count < 2 * count {
+            return Ok(None);
+        }
+        let mut scorer = ImageScorer::train(ctx, data, seed)?;
+        let (real, other) = ImageScorer::real_halves(data, count);
+        let floor = scorer.frechet(ctx, &other, &real)?;
+        Ok(Some(QualityProbe {
+            scorer,
+            real,
+            count,
+            floor,
+        }))
+    }
+
+    /// The scorer's final training loss (a check that it learnt).
+    pub fn scorer_loss(&self) -> f32 {
+        self.scorer.final_loss
+    }
+
+    /// How `fake` ([`count`](Self::count) images) compares with the probe's real images.
+    pub fn measure(&mut self, ctx: &Context, fake: &[f32]) -> Result<SampleQuality> {
+        let real = std::mem::take(&mut self.real);
+        let quality = self.scorer.quality(ctx, fake, &real);
+        self.real = real;
+        quality
     }
 }

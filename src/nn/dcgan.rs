@@ -15,10 +15,12 @@
 //! its own with [`Generator::trainable_names`] / [`Discriminator::trainable_names`]; the config
 //! is a [`crate::gan::Players`], so [`crate::gan::Gan`] trains it.
 
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::gan::{Network, Players};
-use crate::graph::{Graph, Var};
+use crate::graph::{Graph, Mode, ParamStore, Plan, PlanSpec, Var};
 use crate::ops::elementwise::Activation;
+use crate::tensor::DType;
 
 use super::{BatchNorm2d, Conv2d, ConvTranspose2d};
 
@@ -122,6 +124,47 @@ impl Generator {
     /// The generator's trainable parameter names (running statistics excluded).
     pub fn trainable_names(g: &Graph) -> Vec<String> {
         g.trainable_params("generator.")
+    }
+
+    /// A plan drawing `n` images from its `z` input (`[n, Z, 1, 1]`) over `store`'s generator
+    /// weights, in train mode as PyTorch's DCGAN samples (batch statistics), and the images'
+    /// [`Var`] to read.
+    pub fn sampler(
+        ctx: &Context,
+        cfg: DcganConfig,
+        n: usize,
+        store: &mut ParamStore,
+    ) -> Result<(Plan, Var)> {
+        let mut g = Graph::new();
+        let generator = Generator::new(&mut g, cfg)?;
+        let z = g.input("z", &[n, cfg.latent, 1, 1], DType::F32)?;
+        let images = generator.forward(&mut g, z)?;
+        let spec = PlanSpec {
+            outputs: vec![images],
+            mode: Mode::Train,
+            ..Default::default()
+        };
+        Ok((Plan::compile(ctx, &g, store, &spec)?, images))
+    }
+
+    /// `count` images (a multiple of `plan`'s batch) from a [`sampler`](Self::sampler) plan,
+    /// on noise seeded by `seed`: one step and one read-back per batch.
+    pub fn sample(
+        ctx: &Context,
+        (plan, images): (&mut Plan, Var),
+        cfg: DcganConfig,
+        count: usize,
+        seed: u64,
+    ) -> Result<Vec<f32>> {
+        let batch = plan.input_tensor("z")?.shape()[0];
+        let mut out = Vec::with_capacity(count * cfg.channels * cfg.size * cfg.size);
+        for k in 0..count.div_ceil(batch.max(1)) {
+            let noise = crate::data::normal_noise(seed ^ k as u64, batch * cfg.latent);
+            plan.set_input_f32(ctx, "z", &noise)?;
+            plan.step(ctx)?;
+            out.extend(plan.read_f32(ctx, images)?);
+        }
+        Ok(out)
     }
 }
 

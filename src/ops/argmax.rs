@@ -45,6 +45,18 @@ pub fn shape(x: &[usize]) -> Result<Vec<usize>> {
     Ok(if out.is_empty() { vec![1] } else { out })
 }
 
+/// One invocation scans a row: llvmpipe would stop it silently past its loop limit.
+fn check_row_fits(ctx: &Context, op: &str, cols: usize) -> Result<()> {
+    if crate::kernels::loops_fit(ctx, cols as u64) {
+        return Ok(());
+    }
+    Err(Error::Unsupported(format!(
+        "{op}: rows of {cols} values pass this adapter's loop limit of {} per invocation \
+         (llvmpipe ends longer loops silently)",
+        crate::kernels::CPU_LOOP_LIMIT
+    )))
+}
+
 fn check_u32(op: &'static str, t: &Tensor) -> Result<()> {
     if t.dtype() != DType::U32 {
         return Err(Error::DType {
@@ -68,6 +80,7 @@ pub fn forward(ctx: &Context, x: &Tensor, out: &Tensor) -> Result<Dispatch> {
     check_f32("argmax", &[x])?;
     check_u32("argmax", out)?;
     let cols = *x.shape().last().unwrap_or(&1);
+    check_row_fits(ctx, "argmax", cols)?;
     let rows = x.numel() / cols;
     let p = Params {
         rows: rows as u32,
@@ -100,6 +113,7 @@ pub fn greedy_step(
     check_f32("argmax_greedy_step", &[logits])?;
     check_u32("argmax_greedy_step", ids)?;
     check_u32("argmax_greedy_step", tokens)?;
+    check_row_fits(ctx, "argmax_greedy_step", s[2])?;
     let p = Params {
         rows: s[0] as u32,
         cols: s[2] as u32,

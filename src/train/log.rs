@@ -77,6 +77,21 @@ impl Curves {
         }
     }
 
+    /// The mean of each series over its points past step `after` (NaN where there are none).
+    pub(crate) fn means_after(&self, after: u64) -> Vec<(String, f64)> {
+        self.series
+            .iter()
+            .map(|(name, points)| {
+                let (sum, n) = points
+                    .iter()
+                    .filter(|(s, _)| *s > after as f64)
+                    .fold((0.0, 0usize), |(sum, n), (_, v)| (sum + v, n + 1));
+                let mean = if n == 0 { f64::NAN } else { sum / n as f64 };
+                (name.clone(), mean)
+            })
+            .collect()
+    }
+
     pub(crate) fn into_named(self) -> Vec<(String, Vec<(f64, f64)>)> {
         self.series
     }

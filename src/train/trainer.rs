@@ -160,6 +160,16 @@ pub struct EpochEnd {
     pub step: u64,
     /// The run's directory (for pictures written each epoch).
     pub dir: PathBuf,
+    /// The mean of each watched reading over this epoch's steps (NaN where none arrived): what
+    /// an evaluation hook reads to judge the epoch as a whole (a GAN's D(x) pinned at 1).
+    pub means: Vec<(String, f64)>,
+}
+
+impl EpochEnd {
+    /// This epoch's mean of the reading `name`, if it is watched.
+    pub fn mean(&self, name: &str) -> Option<f64> {
+        self.means.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
 }
 
 /// What [`Trainer::fit`] measured.
@@ -391,6 +401,7 @@ impl Trainer {
         let mut saved = false;
         let mut score_curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
 
+        let mut epoch_start = steps.step_count();
         for epoch in self.first_epoch..self.options.epochs {
             let epoch_batches: Vec<B> = batches(epoch).into_iter().collect();
             if self.options.progress && bar.is_none() {
@@ -415,7 +426,9 @@ impl Trainer {
                 epoch: epoch + 1,
                 step: steps.step_count(),
                 dir: self.dir.clone(),
+                means: collect.curves.means_after(epoch_start),
             };
+            epoch_start = end.step;
             let scores = evaluate(ctx, steps, &end)?;
             if !scores.is_empty() {
                 let log = match &mut eval_log {

@@ -8,16 +8,29 @@ use super::save_png;
 use crate::error::{shape_error, Error, Result};
 
 /// Pixels of border around and between tiles.
-pub const BORDER: u32 = 2;
+pub const BORDER: u32 = 1;
+/// A grid narrower than this many pixels is scaled up (nearest neighbour, a whole factor) until
+/// it is at least this wide: 32-pixel samples in an 8-wide grid are unreadable at 1:1.
+pub const MIN_WIDTH: usize = 512;
 /// The border's colour (and that of empty tiles in an unfilled last row).
 pub const BORDER_COLOR: Rgb<u8> = Rgb([64, 64, 64]);
 
+/// The whole factor [`image_grid`] scales `cols` tiles of width `w` by: the least that makes
+/// the grid at least [`MIN_WIDTH`] pixels wide (1 when it already is).
+pub fn scale_for(cols: usize, w: usize) -> usize {
+    let b = BORDER as usize;
+    let inner = MIN_WIDTH.saturating_sub(b + cols * b);
+    inner.div_ceil((cols * w).max(1)).max(1)
+}
+
 /// Tiles `n` images (`images` is N x C x H x W, values in [-1, 1], C = 1 grey or 3 RGB) into a
-/// grid `cols` tiles wide, with a [`BORDER`]-pixel border, and writes it as a PNG.
+/// grid `cols` tiles wide, each pixel drawn as an s x s block (s = [`scale_for`]: the grid is at
+/// least [`MIN_WIDTH`] wide), with a [`BORDER`]-pixel border, and writes it as a PNG.
 ///
 /// Image k sits in row k / cols, column k % cols, its top-left pixel at
-/// (BORDER + col·(W + BORDER), BORDER + row·(H + BORDER)). Values map linearly from [-1, 1] to
-/// 0..=255 and are clamped (NaN becomes 0), as a tanh generator's output is meant to be read.
+/// (BORDER + col·(s·W + BORDER), BORDER + row·(s·H + BORDER)). Values map linearly from
+/// [-1, 1] to 0..=255 and are clamped (NaN becomes 0), as a tanh generator's output is meant to
+/// be read.
 pub fn image_grid(
     path: &Path,
     images: &[f32],
@@ -44,8 +57,10 @@ pub fn image_grid(
     let cols = cols.min(n);
     let rows = n.div_ceil(cols);
     let b = BORDER as usize;
-    let width = cols * (w + b) + b;
-    let height = rows * (h + b) + b;
+    let s = scale_for(cols, w);
+    let (sw, sh) = (s * w, s * h);
+    let width = cols * (sw + b) + b;
+    let height = rows * (sh + b) + b;
     let mut img = RgbImage::from_pixel(width as u32, height as u32, BORDER_COLOR);
     let byte = |v: f32| {
         if v.is_nan() {
@@ -55,7 +70,7 @@ pub fn image_grid(
         }
     };
     for k in 0..n {
-        let (x0, y0) = (b + (k % cols) * (w + b), b + (k / cols) * (h + b));
+        let (x0, y0) = (b + (k % cols) * (sw + b), b + (k / cols) * (sh + b));
         let image = &images[k * c * h * w..(k + 1) * c * h * w];
         for y in 0..h {
             for x in 0..w {
@@ -66,7 +81,12 @@ pub fn image_grid(
                 } else {
                     [at(0), at(1), at(2)]
                 };
-                img.put_pixel((x0 + x) as u32, (y0 + y) as u32, Rgb(rgb));
+                for dy in 0..s {
+                    for dx in 0..s {
+                        let (px, py) = (x0 + x * s + dx, y0 + y * s + dy);
+                        img.put_pixel(px as u32, py as u32, Rgb(rgb));
+                    }
+                }
             }
         }
     }

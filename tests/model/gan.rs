@@ -80,6 +80,7 @@ fn gan_learns_a_normal_distribution() {
         d_optimizer: adam,
         g_optimizer: adam,
         seed: 11,
+        real_label: 1.0,
     };
     let mut store = ParamStore::new(5);
     let mut gan = Gan::new(ctx(), &Mlps, &mut store, &config).unwrap();
@@ -129,4 +130,79 @@ fn gan_learns_a_normal_distribution() {
             "the game collapsed: {r:?}"
         );
     }
+}
+
+#[test]
+fn quality_probe_tells_real_images_from_a_collapsed_generator() {
+    // Real digits against other real digits: all ten classes covered, entropy near log2(10),
+    // spread near 1, distance at the floor. A "generator" that returns one image 512 times:
+    // one class, entropy 0, spread 0, a large distance. Four real-looking classes only: four
+    // classes covered, entropy near 2 bits.
+    use kiln::data::LabelledImages;
+    use kiln::metrics::QualityProbe;
+    let data = LabelledImages::digits(3, 2048, 32);
+    let mut probe = QualityProbe::new(ctx(), &data, 512, 5).unwrap().unwrap();
+    assert_eq!(probe.count, 512);
+    assert!(
+        probe.scorer_loss() < 0.5,
+        "classifier loss {}",
+        probe.scorer_loss()
+    );
+    let per = 32 * 32;
+    let others = &data.set.images[1536 * per..2048 * per];
+    let real = probe.measure(ctx(), others).unwrap();
+    assert_eq!(real.classes_covered, 10, "{:?}", real.histogram);
+    assert!(
+        real.class_entropy > 3.1 && real.class_entropy <= 10f64.log2() + 1e-9,
+        "{real:?}"
+    );
+    assert!((real.spread - 1.0).abs() < 0.2, "{real:?}");
+    assert!(
+        real.frechet < 3.0 * probe.floor + 1.0,
+        "{real:?} floor {}",
+        probe.floor
+    );
+
+    let one: Vec<f32> = others[..per].repeat(512);
+    let collapsed = probe.measure(ctx(), &one).unwrap();
+    assert_eq!(collapsed.classes_covered, 1, "{collapsed:?}");
+    assert_eq!(collapsed.class_entropy, 0.0);
+    assert!(collapsed.spread < 1e-6, "{collapsed:?}");
+    assert!(
+        collapsed.frechet > 10.0 * real.frechet,
+        "{collapsed:?} vs {real:?}"
+    );
+
+    let four: Vec<f32> = (0..2048)
+        .filter(|&i| data.labels[i] < 4)
+        .take(512)
+        .flat_map(|i| data.set.images[i * per..(i + 1) * per].to_vec())
+        .collect();
+    assert_eq!(four.len(), 512 * per);
+    let partial = probe.measure(ctx(), &four).unwrap();
+    assert_eq!(partial.classes_covered, 4, "{:?}", partial.histogram);
+    assert!((partial.class_entropy - 2.0).abs() < 0.2, "{partial:?}");
+}
+
+#[test]
+fn game_warnings_name_a_pinned_discriminator() {
+    use kiln::train::EpochEnd;
+    let end = |d_x: f64, d_g_z: f64| EpochEnd {
+        epoch: 3,
+        step: 300,
+        dir: std::env::temp_dir(),
+        means: vec![("d_x".into(), d_x), ("d_g_z".into(), d_g_z)],
+    };
+    assert!(kiln::gan::game_warnings(&end(0.7, 0.3)).is_empty());
+    let w = kiln::gan::game_warnings(&end(0.99, 0.01));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].contains("D(x) averaged 0.990") && w[0].contains("winning"),
+        "{w:?}"
+    );
+    assert!(w[1].contains("D(G(z))") && w[1].contains("near 0"), "{w:?}");
+    let w = kiln::gan::game_warnings(&end(0.6, 0.97));
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("losing"), "{w:?}");
+    assert!(kiln::gan::game_warnings(&end(f64::NAN, f64::NAN)).is_empty());
 }

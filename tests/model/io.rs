@@ -521,24 +521,32 @@ fn viz_image_grid_places_each_image_in_its_tile() {
         let path = dir.join(format!("grid{c}.png"));
         kiln::viz::image_grid(&path, &images, n, c, h, w, cols).unwrap();
         let img = read_png(&path);
+        // 2 tiles of 3 pixels are scaled up to at least 512 pixels wide, 1-pixel borders.
+        let s = kiln::viz::grid::scale_for(cols, w);
+        assert_eq!(s, 85);
+        let (sw, sh) = (s * w, s * h);
         assert_eq!(
             img.dimensions(),
-            (2 * (w as u32 + 2) + 2, 3 * (h as u32 + 2) + 2)
+            ((2 * (sw + 1) + 1) as u32, (3 * (sh + 1) + 1) as u32)
         );
+        assert!(img.width() >= 512);
         for (k, y, x) in [(0, 0, 0), (1, 6, 2), (2, 3, 1), (4, 0, 2), (4, 6, 0)] {
-            let px = 2 + (k % cols) * (w + 2) + x;
-            let py = 2 + (k / cols) * (h + 2) + y;
-            let got = img.get_pixel(px as u32, py as u32).0;
             let want: Vec<u8> = (0..3)
                 .map(|ch| (k * 40 + if c == 3 { ch * 10 } else { 0 } + y + x) as u8)
                 .collect();
-            assert_eq!(got.to_vec(), want, "C={c} image {k} at ({y}, {x})");
+            // Every pixel of the s x s block, corners enough.
+            for (dy, dx) in [(0, 0), (s - 1, s - 1), (0, s - 1)] {
+                let px = 1 + (k % cols) * (sw + 1) + x * s + dx;
+                let py = 1 + (k / cols) * (sh + 1) + y * s + dy;
+                let got = img.get_pixel(px as u32, py as u32).0;
+                assert_eq!(got.to_vec(), want, "C={c} image {k} at ({y}, {x})");
+            }
         }
         // Borders and the empty sixth tile.
         assert_eq!(img.get_pixel(0, 0).0, [64, 64, 64]);
-        assert_eq!(img.get_pixel(w as u32 + 2, 5).0, [64, 64, 64]);
+        assert_eq!(img.get_pixel(sw as u32 + 1, 5).0, [64, 64, 64]);
         assert_eq!(
-            img.get_pixel(2 + w as u32 + 2, 2 + 2 * (h as u32 + 2)).0,
+            img.get_pixel(1 + sw as u32 + 1, 1 + 2 * (sh as u32 + 1)).0,
             [64, 64, 64]
         );
     }

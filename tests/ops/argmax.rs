@@ -87,3 +87,28 @@ fn bad_shapes_are_errors() {
     let e = argmax::greedy_step(ctx(), &logits, 3, &ids, &ids).unwrap_err();
     assert!(e.to_string().contains("t = 3"), "{e}");
 }
+
+#[test]
+fn rows_past_the_loop_limit_are_exact_or_refused() {
+    // One invocation scans a row. At the limit the scan is exact (maximum in the last
+    // column); one past it, llvmpipe would end the loop early and return a wrong index, so
+    // kiln refuses there with a clear error, and adapters without the limit answer exactly.
+    let limit = kiln::kernels::CPU_LOOP_LIMIT as usize;
+    for cols in [limit, limit + 1] {
+        let mut x = vec![0.0f32; 2 * cols];
+        x[cols - 1] = 1.0;
+        x[cols + cols / 2] = 1.0;
+        let t = upload(&[2, cols], &x);
+        match argmax::argmax(ctx(), &t) {
+            Ok(out) => assert_eq!(download_u32(&out), reference(&x, cols), "cols {cols}"),
+            Err(Error::Unsupported(m)) => {
+                assert!(
+                    kiln::kernels::loops_limited(ctx()) && cols > limit,
+                    "cols {cols}: {m}"
+                );
+                assert!(m.contains("loop limit"), "{m}");
+            }
+            Err(e) => panic!("cols {cols}: {e}"),
+        }
+    }
+}
