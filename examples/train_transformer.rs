@@ -270,8 +270,12 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         "beam_exact_match": beam_exact,
     });
     run.write_summary(&report, summary)?;
-    let exact = 100.0 * report.score("exact_match").unwrap_or(f64::NAN);
-    println!("held-out exact match {exact:.2}% on {h} examples");
+    // A run resumed at its last epoch trained nothing and so scored nothing: score it now.
+    let exact = match report.score("exact_match") {
+        Some(exact) => exact,
+        None => translator.exact_match(ctx, &heldout_ids)?.0,
+    };
+    println!("held-out exact match {:.2}% on {h} examples", 100.0 * exact);
     Ok(())
 }
 

@@ -679,24 +679,29 @@ impl Translator {
                         h.push(id);
                     }
                     finished.push((h, score));
-                    if finished.len() >= k && next.is_empty() {
-                        break;
-                    }
                     continue;
                 }
                 h.push(id);
                 next.push((h, score));
                 parents.push(r);
             }
-            // Stop when no live hypothesis can still beat the best finished one: scores only
-            // fall as tokens are added, so with alpha = 0 that is exact; otherwise, stop once
-            // K hypotheses have finished.
+            // Stop when no live hypothesis can still beat the best finished one. Log-probabilities
+            // are at most 0, so a live score s can only fall, and its normalised score is at
+            // best s / (Tt + 1)^alpha (no further cost, the longest length): an exact bound for
+            // any alpha >= 0 (for alpha = 0, the score itself). Stopping once K hypotheses have
+            // finished instead cut off longer, better ones: an EOS taken early by a weak
+            // hypothesis counts as finished (number words: 98.1 % against greedy's 99.9 %).
             let best_done = finished
                 .iter()
                 .map(|(h, s)| norm(*s, h.len() + 1))
                 .fold(f64::MIN, f64::max);
-            let best_live = next.iter().map(|(_, s)| *s).fold(f64::MIN, f64::max);
-            if next.is_empty() || finished.len() >= k || (alpha == 0.0 && best_done >= best_live) {
+            let optimistic = ((tt + 1) as f64).powf(alpha.max(0.0) as f64);
+            let best_live = next
+                .iter()
+                .map(|(_, s)| *s / optimistic)
+                .fold(f64::MIN, f64::max);
+            if next.is_empty() || best_done >= best_live {
+                live = next;
                 break;
             }
             // The caches follow the hypotheses: row j takes its parent's row.
