@@ -214,7 +214,7 @@ impl ImageScorer {
         }
         let n = fake_classes.len().max(1) as f64;
         let classes_covered = histogram.iter().filter(|&&k| k as f64 >= 0.05 * n).count();
-        let class_entropy = histogram
+        let class_entropy: f64 = histogram
             .iter()
             .filter(|&&k| k > 0)
             .map(|&k| {
@@ -222,6 +222,8 @@ impl ImageScorer {
                 -p * p.log2()
             })
             .sum();
+        // One class gives -(1 · log2 1) = -0, which prints as "-0.0000".
+        let class_entropy = class_entropy.abs();
         Ok(SampleQuality {
             frechet: frechet_distance(&ff, &rf, FEATURES)?,
             classes_covered,
