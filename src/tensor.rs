@@ -269,9 +269,7 @@ impl Tensor {
         Ok(())
     }
 
-    /// Reads the buffer straight into a `Vec<T>` of 4-byte words, so the result's alignment is
-    /// `T`'s own and never the allocator's guess for bytes (an empty byte vector is not
-    /// 4-aligned, and casting it panicked).
+    /// Reads the buffer into a `Vec<T>` of 4-byte words ([`mapped_words`]).
     fn read_words<T: bytemuck::Pod>(&self, ctx: &Context) -> Result<Vec<T>> {
         let size = self.byte_size();
         if size == 0 {
@@ -328,18 +326,28 @@ impl Tensor {
                 }
             }
         }
-        let mut words = vec![T::zeroed(); size as usize / std::mem::size_of::<T>()];
-        {
-            let mapped = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| Error::Wgpu {
-                    during: "reading a readback buffer".into(),
-                    message: e.to_string(),
-                })?;
-            bytemuck::cast_slice_mut::<T, u8>(&mut words).copy_from_slice(&mapped);
-        }
-        staging.unmap();
-        Ok(words)
+        mapped_words(&staging, "reading a readback buffer")
     }
+}
+
+/// Copies a mapped buffer into a `Vec<T>` of 4-byte words and unmaps it: straight into the
+/// words, because a byte vector's alignment is the allocator's to choose (an empty one is not
+/// 4-aligned, and casting it panicked).
+pub(crate) fn mapped_words<T: bytemuck::Pod>(
+    buffer: &wgpu::Buffer,
+    during: &str,
+) -> Result<Vec<T>> {
+    let mut words = vec![T::zeroed(); buffer.size() as usize / std::mem::size_of::<T>()];
+    {
+        let mapped = buffer
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Wgpu {
+                during: during.into(),
+                message: e.to_string(),
+            })?;
+        bytemuck::cast_slice_mut::<T, u8>(&mut words).copy_from_slice(&mapped);
+    }
+    buffer.unmap();
+    Ok(words)
 }

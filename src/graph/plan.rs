@@ -1087,20 +1087,7 @@ fn take_slot(slot: &mut RingSlot, sources: &[(Tensor, u64)]) -> Result<Reading> 
             message: e.to_string(),
         });
     }
-    // Copied into f32s directly: a byte vector's alignment is the allocator's to choose.
-    let mut floats = vec![0f32; (slot.buffer.size() / 4) as usize];
-    {
-        let mapped = slot
-            .buffer
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| Error::Wgpu {
-                during: "reading watched values".into(),
-                message: e.to_string(),
-            })?;
-        bytemuck::cast_slice_mut::<f32, u8>(&mut floats).copy_from_slice(&mapped);
-    }
-    slot.buffer.unmap();
+    let floats: Vec<f32> = crate::tensor::mapped_words(&slot.buffer, "reading watched values")?;
     let mut values = Vec::new();
     let mut at = 0;
     for (_, size) in sources {

@@ -94,14 +94,6 @@ fn survive<T>(
     (cases.len(), errors)
 }
 
-/// A safetensors file from a header and data, with an honest length prefix.
-fn safetensors(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
-}
-
 #[test]
 fn corrupt_checkpoints_give_errors_naming_the_file() {
     let dir = scratch("checkpoint");
@@ -179,7 +171,7 @@ fn corrupt_checkpoints_give_errors_naming_the_file() {
     ] {
         cases.push(Case {
             what: what.to_string(),
-            bytes: safetensors(header, &data),
+            bytes: safetensors_bytes(header, &data),
         });
     }
     let lies = 15;

@@ -199,14 +199,6 @@ fn checkpoint_restore_errors_name_tensor_and_shapes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A hand-built safetensors file: 8-byte header length, JSON header, then `data`.
-fn safetensors_bytes(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
-}
-
 #[test]
 fn checkpoint_loads_half_precision() {
     let dir = scratch("half");
