@@ -545,3 +545,31 @@ fn a_device_lost_during_training_is_an_error_from_the_next_call() {
     let took = start.elapsed().as_secs_f64();
     assert!(took < 60.0, "{took:.1} s");
 }
+
+#[test]
+fn a_validation_error_during_a_step_is_an_error_from_that_call() {
+    // An input buffer destroyed under a compiled plan (what a host that frees a bound buffer
+    // does): the step's submission fails wgpu's validation, and that very call returns
+    // Error::Wgpu, as does every later one; nothing panics or hangs. A fresh context, so the
+    // shared one stays clean.
+    use kiln::{Context, DType, Error, Graph, Init, ParamStore, Plan, PlanSpec};
+    let c = Context::new().unwrap();
+    let mut g = Graph::new();
+    let x = g.input("x", &[4, 3], DType::F32).unwrap();
+    let w = g.param("w", &[3, 2], Init::normal(0.5)).unwrap();
+    let y = g.matmul(x, w).unwrap();
+    let mut store = ParamStore::new(1);
+    let mut plan = Plan::compile(&c, &g, &mut store, &PlanSpec::eval(vec![y])).unwrap();
+    plan.set_input_f32(&c, "x", &Rng::new(3).vec(12)).unwrap();
+    plan.step(&c).unwrap();
+    plan.input_tensor("x").unwrap().buffer().destroy();
+    let start = std::time::Instant::now();
+    for attempt in 0..3 {
+        let result = plan.step(&c);
+        assert!(
+            matches!(result, Err(Error::Wgpu { .. })),
+            "attempt {attempt}: {result:?}"
+        );
+    }
+    assert!(start.elapsed().as_secs_f64() < 30.0);
+}
