@@ -303,9 +303,6 @@ impl QualityProbe {
 
     /// How `fake` ([`count`](Self::count) images) compares with the probe's real images.
     pub fn measure(&mut self, ctx: &Context, fake: &[f32]) -> Result<SampleQuality> {
-        let real = std::mem::take(&mut self.real);
-        let quality = self.scorer.quality(ctx, fake, &real);
-        self.real = real;
-        quality
+        self.scorer.quality(ctx, fake, &self.real)
     }
 }

@@ -502,15 +502,10 @@ fn inputs_are_set_by_var_as_by_name() {
     assert!(plan.set_input_f32(ctx(), foreign, &data).is_err());
 }
 
-#[test]
-fn a_device_lost_during_training_is_an_error_from_the_next_call() {
-    // A training plan with a watched loss on its own context: steps, then the device is
-    // destroyed (what a driver reset or an unplugged GPU looks like to wgpu). wgpu reports the
-    // loss once the queue has drained (WebGPU makes work on a lost device a silent no-op), so
-    // a step may still return Ok; within the readings ring's depth a call returns the error,
-    // every call after it does too, and nothing panics or hangs.
-    use kiln::optim::AdamConfig;
-    use kiln::{Context, DType, Error, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec};
+/// A small training plan (x [8, 3] @ w, loss mean(y²), Adam) on a context of its own, its input
+/// set, for the fault tests: a fault there leaves the shared context clean.
+fn plan_on_own_context() -> (kiln::Context, kiln::Plan, kiln::ParamStore) {
+    use kiln::{Context, DType, Graph, Init, Optimizer, ParamStore, Plan, PlanSpec};
     let c = Context::new().unwrap();
     let mut g = Graph::new();
     let x = g.input("x", &[8, 3], DType::F32).unwrap();
@@ -520,8 +515,19 @@ fn a_device_lost_during_training_is_an_error_from_the_next_call() {
     let loss = g.mean_all(sq).unwrap();
     let mut store = ParamStore::new(1);
     let spec = PlanSpec::training(loss, Optimizer::Adam(AdamConfig::adam(0.01)));
-    let mut plan = Plan::compile(&c, &g, &mut store, &spec).unwrap();
+    let plan = Plan::compile(&c, &g, &mut store, &spec).unwrap();
     plan.set_input_f32(&c, "x", &Rng::new(2).vec(24)).unwrap();
+    (c, plan, store)
+}
+
+#[test]
+fn a_device_lost_during_training_is_an_error_within_the_readings_ring() {
+    // Steps, then the device is destroyed (what a driver reset or an unplugged GPU looks like
+    // to wgpu). wgpu reports the loss once the queue has drained (WebGPU makes work on a lost
+    // device a silent no-op), so a step may still return Ok; within the readings ring's depth
+    // a call returns the error, every call after it does too, and nothing panics or hangs.
+    use kiln::Error;
+    let (c, mut plan, store) = plan_on_own_context();
     for _ in 0..3 {
         plan.step(&c).unwrap();
     }
@@ -541,7 +547,6 @@ fn a_device_lost_during_training_is_an_error_from_the_next_call() {
         results[first.unwrap_or(0)..].iter().all(lost),
         "{results:?}"
     );
-    assert!(results.iter().all(|r| r.is_ok() || lost(r)), "{results:?}");
     let took = start.elapsed().as_secs_f64();
     assert!(took < 60.0, "{took:.1} s");
 }
@@ -550,24 +555,15 @@ fn a_device_lost_during_training_is_an_error_from_the_next_call() {
 fn a_validation_error_during_a_step_is_an_error_from_that_call() {
     // An input buffer destroyed under a compiled plan (what a host that frees a bound buffer
     // does): the step's submission fails wgpu's validation, and that very call returns
-    // Error::Wgpu, as does every later one; nothing panics or hangs. A fresh context, so the
-    // shared one stays clean.
-    use kiln::{Context, DType, Error, Graph, Init, ParamStore, Plan, PlanSpec};
-    let c = Context::new().unwrap();
-    let mut g = Graph::new();
-    let x = g.input("x", &[4, 3], DType::F32).unwrap();
-    let w = g.param("w", &[3, 2], Init::normal(0.5)).unwrap();
-    let y = g.matmul(x, w).unwrap();
-    let mut store = ParamStore::new(1);
-    let mut plan = Plan::compile(&c, &g, &mut store, &PlanSpec::eval(vec![y])).unwrap();
-    plan.set_input_f32(&c, "x", &Rng::new(3).vec(12)).unwrap();
+    // Error::Wgpu, as does every later one; nothing panics or hangs.
+    let (c, mut plan, _store) = plan_on_own_context();
     plan.step(&c).unwrap();
     plan.input_tensor("x").unwrap().buffer().destroy();
     let start = std::time::Instant::now();
     for attempt in 0..3 {
         let result = plan.step(&c);
         assert!(
-            matches!(result, Err(Error::Wgpu { .. })),
+            matches!(result, Err(kiln::Error::Wgpu { .. })),
             "attempt {attempt}: {result:?}"
         );
     }
