@@ -177,7 +177,7 @@ fn layer_norm_backward_gamma_beta(
 // reductions above take seven per pass; src/ops/layer_norm.rs picks this variant on CPU
 // adapters. Grid: ROWS_WG rows per workgroup, folded 2-D grid; bindings as above.
 // MEASURED (llvmpipe, Mesa 22.3.6, 2 shared cores; `examples/zz_perf.rs ln`, a scratch bench,
-// median of 7, two interleaved rounds), Workgroup -> Rows (the vec4 kernels, cached row):
+// median of 7, two interleaved rounds), Workgroup -> Rows (the vec4 kernels, then with the row cached in a private array):
 //   [1856, 64]: forward 41-43 -> 1.5-2.8 ms, backward_x 38-40 -> 1.6-4.3 ms
 //   [704, 64]:  forward 14-15 -> 1.1 ms,     backward_x 14 -> 1.2 ms
 //   [2048, 128]: forward 52 -> 9.8-10 ms,    backward_x 51-52 -> 8.6-10 ms
@@ -245,10 +245,10 @@ fn layer_norm_backward_x_rows(
 
 // ---- Row-per-invocation variant, vec4 accesses (C a multiple of 4) ----
 // lavapipe scalarises every storage access per lane, so a 16-byte access costs about what a
-// 4-byte one does: vec4 cuts the accesses fourfold. Rows of at most CACHED_QUADS * 4 floats are
-// read from x once into a private array (registers or stack, not a scalarised storage access).
-
-const CACHED_QUADS: u32 = 64u;
+// 4-byte one does: vec4 cuts the accesses fourfold. Each pass reads the row again rather than
+// keeping it in a private array: llvmpipe puts such arrays in memory, and the cached kernels
+// measured slower (the 2-layer LM step, C = 128: 355 ms against 334) while costing 2.7 s of LLVM
+// at their first dispatch against 0.08.
 
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> gamma4: array<vec4<f32>>;
@@ -290,40 +290,6 @@ fn layer_norm_forward_rows4(
     rstd[row] = r;
 }
 
-@compute @workgroup_size(ROWS_WG)
-fn layer_norm_forward_rows4_cached(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) num: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let row = flat_group(wid, num) * ROWS_WG + lid;
-    if row >= params.rows {
-        return;
-    }
-    let quads = params.cols / 4u;
-    let base = row * quads;
-    let inv_c = 1.0 / f32(params.cols);
-    var cached: array<vec4<f32>, CACHED_QUADS>;
-    var acc = vec4(0.0);
-    for (var c = 0u; c < quads; c++) {
-        let v = x4[base + c];
-        cached[c] = v;
-        acc += v;
-    }
-    let m = hsum(acc) * inv_c;
-    acc = vec4(0.0);
-    for (var c = 0u; c < quads; c++) {
-        let d = cached[c] - vec4(m);
-        acc += d * d;
-    }
-    let r = 1.0 / sqrt(hsum(acc) * inv_c + params.eps);
-    for (var c = 0u; c < quads; c++) {
-        y4[base + c] = (cached[c] - vec4(m)) * r * gamma4[c] + beta4[c];
-    }
-    mean[row] = m;
-    rstd[row] = r;
-}
-
 @group(0) @binding(5) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> dx4: array<vec4<f32>>;
 
@@ -357,36 +323,3 @@ fn layer_norm_backward_x_rows4(
     }
 }
 
-@compute @workgroup_size(ROWS_WG)
-fn layer_norm_backward_x_rows4_cached(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) num: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let row = flat_group(wid, num) * ROWS_WG + lid;
-    if row >= params.rows {
-        return;
-    }
-    let quads = params.cols / 4u;
-    let base = row * quads;
-    let m = mean_in[row];
-    let r = rstd_in[row];
-    var g_c: array<vec4<f32>, CACHED_QUADS>;
-    var xhat_c: array<vec4<f32>, CACHED_QUADS>;
-    var sum_g = vec4(0.0);
-    var sum_gx = vec4(0.0);
-    for (var c = 0u; c < quads; c++) {
-        let g = dy4[base + c] * gamma4[c];
-        let xhat = (x4[base + c] - vec4(m)) * r;
-        g_c[c] = g;
-        xhat_c[c] = xhat;
-        sum_g += g;
-        sum_gx += g * xhat;
-    }
-    let inv_c = 1.0 / f32(params.cols);
-    let mean_g = hsum(sum_g) * inv_c;
-    let mean_gx = hsum(sum_gx) * inv_c;
-    for (var c = 0u; c < quads; c++) {
-        dx4[base + c] = r * (g_c[c] - vec4(mean_g) - xhat_c[c] * mean_gx);
-    }
-}

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::kernels::{self, MatmulVariant};
+use crate::kernels::{self, MatmulChoice};
 
 /// How long a sync point waits, in total, before declaring the GPU hung. The CPU driver runs a
 /// 2048³ matmul in about a second, so a minute is far beyond any single kiln submission.
@@ -108,7 +108,7 @@ pub struct Context {
     pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
     pipelines_created: Mutex<u64>,
     objects_created: std::sync::atomic::AtomicU64,
-    pub(crate) matmul_variant: OnceLock<MatmulVariant>,
+    pub(crate) matmul_choice: OnceLock<MatmulChoice>,
     placeholder: OnceLock<Arc<wgpu::Buffer>>,
     /// The textures the texture kernels pack their operands into (see [`PackedSlot`]), with
     /// their capacity in texels; grown on demand, shared by every call on this context.
@@ -295,7 +295,7 @@ impl Context {
             pipelines: Mutex::new(HashMap::new()),
             pipelines_created: Mutex::new(0),
             objects_created: std::sync::atomic::AtomicU64::new(0),
-            matmul_variant: OnceLock::new(),
+            matmul_choice: OnceLock::new(),
             placeholder: OnceLock::new(),
             packed: Mutex::new(Default::default()),
         }

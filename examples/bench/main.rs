@@ -1,7 +1,10 @@
 //! The kiln benchmark: prints the adapter, then each case's figure beside a baseline measured
 //! in the same run, and their ratio.
 //!
-//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only matmul|softmax|attention|block|decode|batch_norm|search|encoder]`
+//! `cargo run --release --example bench [-- --json FILE] [--quick] [--only GROUP]`, GROUP one of
+//! matmul, softmax, attention, block, decode, batch_norm, search, encoder, and `peers` (the
+//! peer's two training steps, `peers_lm` or `peers_dcgan` alone: run each in its own process
+//! for a cold first step; `--profile-first-step` breaks the LM's first step down by kernel).
 //!
 //! `encoder` needs `KILN_MINILM_DIR` (`.ci/fetch_minilm.sh DIR`) and is skipped without it.
 
@@ -12,12 +15,14 @@ mod decode;
 mod encoder;
 mod figure;
 mod matmul;
+mod peers;
 mod search;
 mod softmax;
 
 use figure::Figure;
 
 fn main() -> kiln::Result<()> {
+    let process_start = std::time::Instant::now();
     let args: Vec<String> = std::env::args().collect();
     let json = args
         .iter()
@@ -25,15 +30,19 @@ fn main() -> kiln::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let quick = args.iter().any(|a| a == "--quick");
-    // `--only matmul|softmax|attention|block|decode|batch_norm|search|encoder` runs one group of cases.
+    // `--only GROUP` runs one group of cases (`peers` covers `peers_lm` and `peers_dcgan`).
     let only = args
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    let wanted = |group: &str| only.as_deref().is_none_or(|o| o == group);
+    let wanted = |group: &str| {
+        only.as_deref()
+            .is_none_or(|o| o == group || (o == "peers" && group.starts_with("peers_")))
+    };
     let ctx = kiln::Context::new()?;
     println!("adapter: {}", ctx.adapter_summary());
+    println!("{}", kiln::ops::matmul::choice(&ctx));
     let mut figures: Vec<Figure> = Vec::new();
     // The matmul cases print each figure as it is measured (the slow variants take a while).
     if wanted("matmul") {
@@ -68,6 +77,13 @@ fn main() -> kiln::Result<()> {
     }
     if wanted("search") {
         figures.extend(search::run(&ctx, quick)?);
+    }
+    if wanted("peers_lm") {
+        let profile_first = args.iter().any(|a| a == "--profile-first-step");
+        figures.extend(peers::run_lm(&ctx, process_start, profile_first)?);
+    }
+    if wanted("peers_dcgan") {
+        figures.extend(peers::run_dcgan(&ctx, process_start)?);
     }
     if wanted("encoder") {
         figures.extend(encoder::run(&ctx)?);

@@ -16,10 +16,11 @@
 //   texture and a texture can serve every smaller matmul after it.
 // - matmul_forward: each invocation accumulates a 32x16 block of C (rows row0.., columns
 //   col0..) from 4 k-steps per iteration: 32 + 16 texel fetches feed 2048 FMAs. The 8 lanes of a
-//   workgroup (one lavapipe SIMD group) sit LANES_N side by side along N and 8 / LANES_N along
-//   M, so that narrow products (N = 64) do not compute clamped columns. TRANS_A / TRANS_B say
-//   which axis each packed operand holds in its texels (override constants: the other path is
-//   folded away).
+//   workgroup (one lavapipe SIMD group) sit lanes_n side by side along N and 8 / lanes_n along
+//   M, so that narrow products (N = 64) do not compute clamped columns (a uniform, not an
+//   override: each override value is another pipeline, and on lavapipe every pipeline costs
+//   seconds of LLVM at its first dispatch). TRANS_A / TRANS_B say which axis each packed
+//   operand holds in its texels (override constants: the other path is folded away).
 // Rows and columns past M and N read whatever the texture holds there and are never stored;
 // K is exact, because packing zero-fills it to whole texels.
 //
@@ -49,13 +50,12 @@ struct Params {
     b_row_texels: u32,    // ceil(N / 4), or ceil(K / 4) if TRANS_B
     k_steps: u32,         // ceil(K / 4)
     has_bias: u32,
-    _pad0: u32,
+    lanes_n: u32,         // lanes of a workgroup side by side along N: 1, 2, 4 or 8
     _pad1: u32,
 }
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override LANES_N: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> pack_params: PackParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;

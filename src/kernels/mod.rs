@@ -7,9 +7,13 @@
 //! training step without allocating.
 
 mod gen;
+pub mod tuning;
 mod variants;
 
-pub use variants::{choose_matmul, parse_matmul_variant, MatmulVariant, ENV_MATMUL};
+pub use variants::{
+    choose_matmul, choose_matmul_in, matmul_choice, parse_matmul_variant, ChoiceSource,
+    MatmulChoice, MatmulVariant, ENV_MATMUL, MARGIN,
+};
 
 use bytemuck::Pod;
 

@@ -1,17 +1,19 @@
 //! Per-adapter choice of kernel variants, by measurement (Burn's named tunables, in small).
 //!
-//! The first matmul on a context times each fast variant once on a mid-sized problem and keeps
-//! the quicker one. The choice is remembered per adapter (name, backend, driver) for the
-//! process, so further contexts on the same adapter skip the measurement, and
-//! [`ENV_MATMUL`] overrides it.
+//! The first matmul on a context races the fast variants on the shapes of a training step
+//! ([`Race`]), round after round until the leader is clear, and keeps the winner. The decision
+//! is stored per adapter and driver in kiln's cache folder ([`tuning`]), so every later run on
+//! the machine reads it instead of racing: the same command makes the same choice every time,
+//! and the race is paid once. [`ENV_MATMUL`] pins a variant instead.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::kernels::run;
+use crate::kernels::{run, tuning, Dispatch};
 use crate::ops::matmul::{forward_with, MatmulOptions};
 use crate::tensor::Tensor;
 
@@ -59,61 +61,414 @@ pub fn parse_matmul_variant(value: &str) -> Option<MatmulVariant> {
     MatmulVariant::ALL.into_iter().find(|m| m.name() == v)
 }
 
-/// Choices already measured in this process, per adapter.
-fn measured() -> &'static Mutex<HashMap<String, MatmulVariant>> {
-    static MEASURED: OnceLock<Mutex<HashMap<String, MatmulVariant>>> = OnceLock::new();
-    MEASURED.get_or_init(|| Mutex::new(HashMap::new()))
+/// How a context's matmul variant was decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChoiceSource {
+    /// [`ENV_MATMUL`] named it.
+    Pinned,
+    /// Read from the tuning file in this folder, measured by an earlier run on this adapter.
+    Remembered(PathBuf),
+    /// Measured now ([`Race`]); stored in the tuning file in this folder where there is one.
+    Measured {
+        /// Milliseconds for the race's shapes, per variant that was still racing at the end.
+        ms: Vec<(MatmulVariant, f64)>,
+        /// Rounds the race ran.
+        rounds: u32,
+        /// The leader beat the runner-up by more than [`MARGIN`] (if not, and an earlier choice
+        /// was within the margin of it, the earlier choice stood).
+        clear: bool,
+        /// Where the result was stored.
+        stored: Option<PathBuf>,
+    },
+    /// No variant could be measured (each failed to compile or run): the named fallback.
+    Fallback,
 }
 
-/// The matmul variant for `ctx`: [`ENV_MATMUL`] if set to a known name, else the process-wide
-/// measurement for this adapter, made now if there is none yet. A failed measurement falls back
-/// to [`MatmulVariant::Register`] (and that to naive if even it fails) instead of erroring, since
-/// the choice only affects speed.
+/// A context's matmul variant and how it was decided ([`matmul_choice`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatmulChoice {
+    /// The variant every matmul on the context uses.
+    pub variant: MatmulVariant,
+    /// How it was decided.
+    pub source: ChoiceSource,
+}
+
+impl std::fmt::Display for MatmulChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "matmul {}", self.variant.name())?;
+        match &self.source {
+            ChoiceSource::Pinned => write!(f, " (pinned by {ENV_MATMUL})"),
+            ChoiceSource::Remembered(dir) => {
+                write!(
+                    f,
+                    " (measured earlier, {})",
+                    tuning::tuning_file(dir).display()
+                )
+            }
+            ChoiceSource::Measured {
+                ms,
+                rounds,
+                clear,
+                stored,
+            } => {
+                let times: Vec<String> = ms
+                    .iter()
+                    .map(|(v, t)| format!("{} {t:.1} ms", v.name()))
+                    .collect();
+                write!(f, " (measured now, {rounds} rounds: {}", times.join(", "))?;
+                if !clear {
+                    write!(f, "; the lead is within the {:.0} % margin", MARGIN * 100.0)?;
+                }
+                match stored {
+                    Some(dir) => write!(f, "; saved in {})", tuning::tuning_file(dir).display()),
+                    None => write!(f, "; not saved)"),
+                }
+            }
+            ChoiceSource::Fallback => write!(f, " (fallback: no variant could be measured)"),
+        }
+    }
+}
+
+/// A challenger must beat the earlier choice by this fraction of its time to replace it, and
+/// the leader must lead the runner-up by as much for the race to end early: below it, the
+/// ranking is the machine's noise.
+pub const MARGIN: f64 = 0.10;
+
+/// The kernels whose texts key a stored choice: a change to any re-measures.
+const MATMUL_SHADERS: [&str; 4] = [
+    "matmul_naive",
+    "matmul_register",
+    "matmul_workgroup",
+    "matmul_texture",
+];
+
+/// Choices already decided in this process, per adapter key.
+fn decided() -> &'static Mutex<HashMap<String, MatmulChoice>> {
+    static DECIDED: OnceLock<Mutex<HashMap<String, MatmulChoice>>> = OnceLock::new();
+    DECIDED.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The matmul variant for `ctx` ([`matmul_choice`] without the story).
 pub fn choose_matmul(ctx: &Context) -> MatmulVariant {
+    matmul_choice(ctx).variant
+}
+
+/// The matmul variant for `ctx` and how it was decided: [`ENV_MATMUL`] if set to a known name;
+/// else this process's decision for the adapter; else [`choose_matmul_in`] kiln's cache folder
+/// ([`tuning::cache_dir`]), so a machine measures once and every later run reads the result.
+pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
     if let Some(v) = std::env::var(ENV_MATMUL)
         .ok()
         .and_then(|s| parse_matmul_variant(&s))
     {
-        return v;
+        return MatmulChoice {
+            variant: v,
+            source: ChoiceSource::Pinned,
+        };
     }
-    let info = ctx.adapter_info();
-    let key = format!("{}|{:?}|{}", info.name, info.backend, info.driver);
-    let mut cache = measured().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(v) = cache.get(&key) {
-        return *v;
+    let key = tuning::adapter_key(ctx.adapter_info());
+    let mut done = decided().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(choice) = done.get(&key) {
+        return choice.clone();
     }
-    let times: Vec<(MatmulVariant, f64)> = [
-        MatmulVariant::Register,
-        MatmulVariant::Workgroup,
-        MatmulVariant::Texture,
-    ]
-    .into_iter()
-    .filter_map(|v| time_matmul(ctx, v).ok().map(|t| (v, t)))
-    .collect();
-    let choice = match times.iter().min_by(|x, y| x.1.total_cmp(&y.1)) {
-        Some((v, _)) => *v,
-        None => MatmulVariant::Naive,
-    };
-    cache.insert(key, choice);
+    let choice = choose_matmul_in(ctx, tuning::cache_dir().as_deref());
+    done.insert(key, choice.clone());
     choice
 }
 
-/// Seconds for one 128x256x256 matmul with `variant`: the faster of two runs after a warm-up
-/// that also compiles the pipeline. About 0.3 s in all on lavapipe, milliseconds on a GPU.
-fn time_matmul(ctx: &Context, variant: MatmulVariant) -> Result<f64> {
-    let (m, k, n) = (128, 256, 256);
-    let a = Tensor::from_f32(ctx, &[m, k], &vec![0.5; m * k])?;
-    let b = Tensor::from_f32(ctx, &[k, n], &vec![0.25; k * n])?;
-    let c = Tensor::zeros(ctx, &[m, n], crate::tensor::DType::F32)?;
-    let d = forward_with(ctx, variant, &a, &b, None, &c, MatmulOptions::default())?;
-    let mut best = f64::INFINITY;
-    for rep in 0..3 {
-        let start = Instant::now();
-        run(ctx, &d)?;
-        ctx.wait(None)?;
-        if rep > 0 {
-            best = best.min(start.elapsed().as_secs_f64());
+/// The matmul variant for `ctx` with the tuning file in `dir` (none: measure, keep nothing):
+/// the stored choice if it was measured with today's kernels; else a [`Race`], whose result is
+/// stored. A stored choice from older kernels (or, without one, the adapter type's default:
+/// the texture kernel on a CPU driver) is the incumbent a challenger must beat by [`MARGIN`]. A failed measurement only costs speed: it falls back to the register kernel
+/// (naive if even that fails), never an error.
+pub fn choose_matmul_in(ctx: &Context, dir: Option<&Path>) -> MatmulChoice {
+    let key = tuning::adapter_key(ctx.adapter_info());
+    let version = matmul_kernels_version();
+    let earlier = dir.and_then(|d| tuning::load(d, &key));
+    if let (Some(dir), Some(e)) = (dir, &earlier) {
+        if let (true, Some(v)) = (e.kernels == version, parse_matmul_variant(&e.matmul)) {
+            return MatmulChoice {
+                variant: v,
+                source: ChoiceSource::Remembered(dir.to_path_buf()),
+            };
         }
     }
-    Ok(best)
+    let incumbent = earlier
+        .and_then(|e| parse_matmul_variant(&e.matmul))
+        .or_else(|| preferred(ctx.adapter_info().device_type));
+    let race = Race::run(
+        ctx,
+        &[
+            MatmulVariant::Register,
+            MatmulVariant::Workgroup,
+            MatmulVariant::Texture,
+        ],
+    );
+    let totals = race.totals();
+    if leader(&totals).is_none() {
+        let fallback = [MatmulVariant::Register, MatmulVariant::Naive]
+            .into_iter()
+            .find(|v| runs(ctx, *v))
+            .unwrap_or(MatmulVariant::Naive);
+        return MatmulChoice {
+            variant: fallback,
+            source: ChoiceSource::Fallback,
+        };
+    }
+    let variant = decide(&totals, incumbent);
+    let entry = tuning::TunedChoice {
+        matmul: variant.name().to_string(),
+        kernels: version,
+        ms: totals
+            .iter()
+            .map(|(v, t)| (v.name().to_string(), t * 1e3))
+            .collect(),
+        rounds: race.rounds,
+    };
+    let stored = dir
+        .filter(|d| tuning::store(d, &key, &entry).is_ok())
+        .map(Path::to_path_buf);
+    MatmulChoice {
+        variant,
+        source: ChoiceSource::Measured {
+            ms: totals.iter().map(|(v, t)| (*v, t * 1e3)).collect(),
+            rounds: race.rounds,
+            clear: clear_lead(&totals).is_some(),
+            stored,
+        },
+    }
+}
+
+/// The variant that stands on an adapter of `device_type` when a race has no earlier choice
+/// and no clear winner: on a CPU driver the texture kernel, whose texel fetches are vector
+/// gathers where storage-buffer loads are per-lane loops (the 2-layer LM step measured 353 ms
+/// against 460 with the register kernel on lavapipe, where the matmul race alone had them 7 %
+/// apart). Elsewhere no default: the leader wins, however narrowly.
+fn preferred(device_type: wgpu::DeviceType) -> Option<MatmulVariant> {
+    (device_type == wgpu::DeviceType::Cpu).then_some(MatmulVariant::Texture)
+}
+
+/// The fingerprint of today's matmul kernels ([`tuning::kernels_version`]).
+fn matmul_kernels_version() -> String {
+    let texts: Vec<String> = MATMUL_SHADERS
+        .iter()
+        .map(|name| crate::kernels::source(name).unwrap_or_default())
+        .collect();
+    tuning::kernels_version(texts.iter().map(String::as_str))
+}
+
+/// The fastest `(variant, seconds)` of `totals`.
+fn leader(totals: &[(MatmulVariant, f64)]) -> Option<(MatmulVariant, f64)> {
+    totals.iter().copied().min_by(|x, y| x.1.total_cmp(&y.1))
+}
+
+/// The leader of `totals` if the runner-up is more than [`MARGIN`] slower (or there is none).
+fn clear_lead(totals: &[(MatmulVariant, f64)]) -> Option<MatmulVariant> {
+    let (best, t) = leader(totals)?;
+    let runner_up = totals
+        .iter()
+        .filter(|(v, _)| *v != best)
+        .map(|(_, t)| *t)
+        .min_by(f64::total_cmp);
+    match runner_up {
+        Some(r) if r <= t * (1.0 + MARGIN) => None,
+        _ => Some(best),
+    }
+}
+
+/// The decision from a race's `totals`: the leader, unless `incumbent` (the earlier choice) is
+/// within [`MARGIN`] of it, in which case the incumbent stands.
+pub(crate) fn decide(
+    totals: &[(MatmulVariant, f64)],
+    incumbent: Option<MatmulVariant>,
+) -> MatmulVariant {
+    let Some((best, t)) = leader(totals) else {
+        return incumbent.unwrap_or(MatmulVariant::Register);
+    };
+    let held = incumbent.and_then(|i| totals.iter().find(|(v, _)| *v == i));
+    match held {
+        Some((v, ti)) if *ti <= t * (1.0 + MARGIN) => *v,
+        _ => best,
+    }
+}
+
+/// One matmul of the race: `[m, k]·[k, n]`, operands stored transposed where flagged.
+struct RaceCase {
+    m: usize,
+    k: usize,
+    n: usize,
+    opts: MatmulOptions,
+}
+
+/// The shapes of a transformer block's training step at batch x sequence 1,024 rows and width
+/// 128: a projection (narrow output), the feed-forward's widening forward, its input gradient
+/// (B transposed) and a weight gradient (A transposed, the long contraction). Sizes that make
+/// one round cost tens of milliseconds on a CPU driver: long enough to time, short enough to
+/// repeat.
+const RACE_CASES: [RaceCase; 4] = [
+    RaceCase {
+        m: 1024,
+        k: 128,
+        n: 128,
+        opts: MatmulOptions {
+            trans_a: false,
+            trans_b: false,
+        },
+    },
+    RaceCase {
+        m: 1024,
+        k: 128,
+        n: 512,
+        opts: MatmulOptions {
+            trans_a: false,
+            trans_b: false,
+        },
+    },
+    RaceCase {
+        m: 1024,
+        k: 512,
+        n: 128,
+        opts: MatmulOptions {
+            trans_a: false,
+            trans_b: true,
+        },
+    },
+    RaceCase {
+        m: 128,
+        k: 1024,
+        n: 128,
+        opts: MatmulOptions {
+            trans_a: true,
+            trans_b: false,
+        },
+    },
+];
+
+/// Rounds at least (the first after a warm-up that compiles) and at most.
+const MIN_ROUNDS: u32 = 3;
+const MAX_ROUNDS: u32 = 8;
+
+/// A variant this many times slower than the leader after the first round is out: it cannot
+/// win, and on a CPU driver the slow ones cost seconds a round.
+const HOPELESS: f64 = 3.0;
+
+/// Variants timed on [`RACE_CASES`], interleaved round by round so that the machine's drift
+/// hits every variant alike; each case keeps its best time. Runs until the leader is clear by
+/// [`MARGIN`] in two consecutive rounds (at least [`MIN_ROUNDS`]) or [`MAX_ROUNDS`] are done.
+pub(crate) struct Race {
+    /// Per variant still racing, its best seconds per case.
+    entrants: Vec<(MatmulVariant, Vec<Vec<Dispatch>>, Vec<f64>)>,
+    rounds: u32,
+}
+
+impl Race {
+    /// Prepares each of `variants` on every case (a variant that fails to prepare or to run its
+    /// warm-up is left out), then races them.
+    pub(crate) fn run(ctx: &Context, variants: &[MatmulVariant]) -> Race {
+        let mut entrants = Vec::new();
+        for &v in variants {
+            let prepared: Result<Vec<Vec<Dispatch>>> =
+                RACE_CASES.iter().map(|c| prepare_case(ctx, v, c)).collect();
+            let Ok(prepared) = prepared else { continue };
+            let warm = prepared.iter().try_for_each(|d| {
+                run(ctx, d)?;
+                ctx.wait(None)
+            });
+            if warm.is_ok() {
+                entrants.push((v, prepared, vec![f64::INFINITY; RACE_CASES.len()]));
+            }
+        }
+        let mut race = Race {
+            entrants,
+            rounds: 0,
+        };
+        let mut clear_rounds = 0;
+        let mut last_clear = None;
+        while race.rounds < MAX_ROUNDS && race.entrants.len() > 1 {
+            race.round(ctx);
+            let totals = race.totals();
+            if race.rounds == 1 {
+                if let Some((_, t)) = leader(&totals) {
+                    race.entrants.retain(|(v, _, _)| {
+                        totals.iter().any(|(w, tw)| w == v && *tw <= t * HOPELESS)
+                    });
+                }
+            }
+            let clear = clear_lead(&race.totals());
+            clear_rounds = if clear.is_some() && clear == last_clear {
+                clear_rounds + 1
+            } else {
+                usize::from(clear.is_some())
+            };
+            last_clear = clear;
+            if race.rounds >= MIN_ROUNDS && clear_rounds >= 2 {
+                break;
+            }
+        }
+        race
+    }
+
+    /// Times every entrant once on every case, the entrants' order rotating each round.
+    fn round(&mut self, ctx: &Context) {
+        let n = self.entrants.len();
+        let start = self.rounds as usize % n.max(1);
+        for i in 0..n {
+            let (_, prepared, best) = &mut self.entrants[(start + i) % n];
+            for (dispatches, b) in prepared.iter().zip(best.iter_mut()) {
+                let t0 = Instant::now();
+                if run(ctx, dispatches).and_then(|_| ctx.wait(None)).is_ok() {
+                    *b = b.min(t0.elapsed().as_secs_f64());
+                }
+            }
+        }
+        self.rounds += 1;
+    }
+
+    /// Per entrant, the sum of its best seconds over the cases.
+    pub(crate) fn totals(&self) -> Vec<(MatmulVariant, f64)> {
+        self.entrants
+            .iter()
+            .map(|(v, _, best)| (*v, best.iter().sum::<f64>()))
+            .filter(|(_, t)| t.is_finite())
+            .collect()
+    }
+}
+
+/// The dispatches of one race case with `variant`, on fresh operands.
+fn prepare_case(ctx: &Context, variant: MatmulVariant, case: &RaceCase) -> Result<Vec<Dispatch>> {
+    let (m, k, n) = (case.m, case.k, case.n);
+    let a_shape = if case.opts.trans_a { [k, m] } else { [m, k] };
+    let b_shape = if case.opts.trans_b { [n, k] } else { [k, n] };
+    let a = Tensor::from_f32(ctx, &a_shape, &vec![0.5; m * k])?;
+    let b = Tensor::from_f32(ctx, &b_shape, &vec![0.25; k * n])?;
+    let c = Tensor::zeros(ctx, &[m, n], crate::tensor::DType::F32)?;
+    forward_with(ctx, variant, &a, &b, None, &c, case.opts)
+}
+
+/// Whether `variant` compiles and runs the race's first case.
+fn runs(ctx: &Context, variant: MatmulVariant) -> bool {
+    prepare_case(ctx, variant, &RACE_CASES[0])
+        .and_then(|d| run(ctx, &d))
+        .and_then(|_| ctx.wait(None))
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MatmulVariant::{Register, Texture, Workgroup};
+
+    #[test]
+    fn a_leader_within_the_margin_does_not_unseat_the_earlier_choice() {
+        let totals = [(Register, 0.100), (Texture, 0.095), (Workgroup, 0.9)];
+        assert_eq!(decide(&totals, Some(Register)), Register);
+        assert_eq!(decide(&totals, None), Texture);
+        assert_eq!(clear_lead(&totals), None);
+        let totals = [(Register, 0.200), (Texture, 0.095)];
+        assert_eq!(decide(&totals, Some(Register)), Texture);
+        assert_eq!(clear_lead(&totals), Some(Texture));
+        // An incumbent that did not race (it failed here) cannot stand.
+        assert_eq!(decide(&[(Texture, 0.1)], Some(Workgroup)), Texture);
+        assert_eq!(decide(&[], Some(Workgroup)), Workgroup);
+    }
 }

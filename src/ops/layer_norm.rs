@@ -35,9 +35,6 @@ const WG: usize = 64;
 /// Rows handled by one workgroup of the `Rows` variant (`ROWS_WG` in the shader).
 const ROWS_WG: usize = 64;
 
-/// Longest row the `Rows` variant keeps in private memory (`CACHED_QUADS * 4` in the shader).
-const CACHED_COLS: usize = 256;
-
 /// How the forward and `dx` kernels map rows onto invocations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayerNormVariant {
@@ -65,26 +62,23 @@ fn row_grid(variant: LayerNormVariant, rows: usize) -> [u32; 3] {
     }
 }
 
-/// Entry points `[workgroup, rows, rows4, rows4_cached]` of one kernel.
-type Entries = [&'static str; 4];
+/// Entry points `[workgroup, rows, rows4]` of one kernel.
+type Entries = [&'static str; 3];
 
 const FORWARD: Entries = [
     "layer_norm_forward",
     "layer_norm_forward_rows",
     "layer_norm_forward_rows4",
-    "layer_norm_forward_rows4_cached",
 ];
 const BACKWARD_X: Entries = [
     "layer_norm_backward_x",
     "layer_norm_backward_x_rows",
     "layer_norm_backward_x_rows4",
-    "layer_norm_backward_x_rows4_cached",
 ];
 
 fn row_entry(variant: LayerNormVariant, cols: usize, e: Entries) -> &'static str {
     match variant {
         LayerNormVariant::Workgroup => e[0],
-        LayerNormVariant::Rows if cols.is_multiple_of(4) && cols <= CACHED_COLS => e[3],
         LayerNormVariant::Rows if cols.is_multiple_of(4) => e[2],
         LayerNormVariant::Rows => e[1],
     }

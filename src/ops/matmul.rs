@@ -13,7 +13,9 @@
 use crate::context::{Context, PackedSlot};
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
-use crate::kernels::{choose_matmul, grid_for, run, Binding, Dispatch, Kernel, MatmulVariant};
+use crate::kernels::{
+    grid_for, matmul_choice, run, Binding, Dispatch, Kernel, MatmulChoice, MatmulVariant,
+};
 use crate::tensor::{DType, Tensor};
 
 use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
@@ -137,11 +139,16 @@ pub fn dims(
     })
 }
 
-/// The variant this context uses for matmuls.
-/// Measured once per adapter and process (see [`crate::kernels::choose_matmul`]);
-/// `KILN_MATMUL=naive|register|workgroup` overrides it.
+/// The variant this context uses for matmuls: measured once per adapter and remembered on
+/// disk (see [`crate::kernels::matmul_choice`]); `KILN_MATMUL=naive|register|workgroup|texture`
+/// pins it.
 pub fn variant(ctx: &Context) -> MatmulVariant {
-    *ctx.matmul_variant.get_or_init(|| choose_matmul(ctx))
+    choice(ctx).variant
+}
+
+/// The variant this context uses for matmuls and how it was decided, for reports.
+pub fn choice(ctx: &Context) -> &MatmulChoice {
+    ctx.matmul_choice.get_or_init(|| matmul_choice(ctx))
 }
 
 /// Prepares `c = op(a)·op(b) (+ bias)` into `c`, with the context's variant: one dispatch, or
@@ -252,7 +259,7 @@ struct TextureParams {
     b_row_texels: u32,
     k_steps: u32,
     has_bias: u32,
-    _pad0: u32,
+    lanes_n: u32,
     _pad1: u32,
 }
 
@@ -378,7 +385,7 @@ fn texture_forward(
         b_row_texels: pb.row_texels() as u32,
         k_steps: d.k.div_ceil(4) as u32,
         has_bias: has_bias as u32,
-        _pad0: 0,
+        lanes_n: lanes_n as u32,
         _pad1: 0,
     };
     let grid = [
@@ -389,7 +396,6 @@ fn texture_forward(
     let multiply = Kernel::new("matmul_texture", "matmul_forward")
         .with("TRANS_A", opts.trans_a as u8 as f64)
         .with("TRANS_B", opts.trans_b as u8 as f64)
-        .with("LANES_N", lanes_n as f64)
         .dispatch_bindings(
             ctx,
             &params,

@@ -166,7 +166,7 @@ fn check_forward_with(v: LayerNormVariant, k: &Case, what: &str) {
 fn forward_matches_reference_on_awkward_shapes() {
     let mut rng = Rng::new(31);
     for &rows in AWKWARD {
-        // 4, 64, 132 (cached row) and 768 (uncached) take the Rows variant's vec4 kernels.
+        // 4, 64, 132 and 768 take the Rows variant's vec4 kernels.
         for &cols in &[1, 3, 4, 7, 33, 64, 65, 129, 132, 768] {
             let k = case(&mut rng, rows, cols, None);
             check_forward(&k, &format!("layer_norm [{rows},{cols}]"));
@@ -228,7 +228,7 @@ fn backward_matches_finite_differences() {
         case(&mut rng, 4, 33, Some(1)),
         case(&mut rng, 2, 65, None),
         case(&mut rng, 5, 1, None),
-        // Multiples of 4 for the Rows variant's vec4 kernels: cached rows (C <= 256), and not.
+        // Multiples of 4 for the Rows variant's vec4 kernels, short and long rows.
         case(&mut rng, 3, 12, Some(2)),
         case(&mut rng, 1, 260, None),
     ];

@@ -383,6 +383,74 @@ fn variant_override_parses_and_choice_is_real() {
     assert_eq!(matmul::variant(ctx()), v, "the choice is cached");
 }
 
+/// The race's result is stored in the tuning file and read back instead of racing again; a
+/// corrupt file or one measured with other kernels is measured over (the stored choice from
+/// other kernels is only the incumbent), and the decision's story says which happened.
+#[test]
+fn the_matmul_choice_is_measured_once_and_then_read_from_the_tuning_file() {
+    use kiln::kernels::{choose_matmul_in, tuning, ChoiceSource};
+    let dir = std::env::temp_dir().join(format!("kiln-choice-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = choose_matmul_in(ctx(), Some(&dir));
+    let ChoiceSource::Measured {
+        ms, rounds, stored, ..
+    } = &first.source
+    else {
+        panic!("an empty folder must race: {first}");
+    };
+    assert!(
+        *rounds >= 1 && ms.iter().any(|(v, _)| *v == first.variant),
+        "{first}"
+    );
+    assert!(ms.iter().all(|(_, t)| t.is_finite() && *t > 0.0), "{first}");
+    assert_ne!(first.variant, MatmulVariant::Naive, "{first}");
+    assert_eq!(stored.as_deref(), Some(dir.as_path()), "{first}");
+    let key = tuning::adapter_key(ctx().adapter_info());
+    let entry = tuning::load(&dir, &key).expect("the race stored its result");
+    assert_eq!(entry.matmul, first.variant.name());
+
+    let second = choose_matmul_in(ctx(), Some(&dir));
+    assert_eq!(second.variant, first.variant);
+    assert_eq!(
+        second.source,
+        ChoiceSource::Remembered(dir.clone()),
+        "{second}"
+    );
+    assert!(second.to_string().contains("tuning.json"), "{second}");
+
+    // Measured with other kernels: raced again, and the file records today's kernels.
+    let stale = tuning::TunedChoice {
+        kernels: "0.0.0-stale".into(),
+        ..entry.clone()
+    };
+    tuning::store(&dir, &key, &stale).unwrap();
+    let third = choose_matmul_in(ctx(), Some(&dir));
+    assert!(
+        matches!(third.source, ChoiceSource::Measured { .. }),
+        "{third}"
+    );
+    assert_eq!(tuning::load(&dir, &key).unwrap().kernels, entry.kernels);
+
+    std::fs::write(tuning::tuning_file(&dir), b"{ not json").unwrap();
+    let fourth = choose_matmul_in(ctx(), Some(&dir));
+    assert!(
+        matches!(fourth.source, ChoiceSource::Measured { .. }),
+        "{fourth}"
+    );
+    assert!(
+        tuning::load(&dir, &key).is_some(),
+        "the corrupt file was replaced"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // No folder: measured, nothing stored.
+    let fifth = choose_matmul_in(ctx(), None);
+    assert!(
+        matches!(fifth.source, ChoiceSource::Measured { stored: None, .. }),
+        "{fifth}"
+    );
+}
+
 #[test]
 fn bad_shapes_name_op_and_shapes() {
     let a = upload(&[3, 4], &[0.0; 12]);

@@ -17,14 +17,14 @@ pub(super) fn entry_points() -> String {
     e.line("    @builtin(local_invocation_index) lid: u32,");
     e.line(") {");
     e.line("    let p = params;");
-    e.line("    let lanes_m = 8u / LANES_N;");
+    e.line("    let lanes_m = 8u / p.lanes_n;");
     w!(
         e,
-        "    let row0 = (wid.y * lanes_m + lid / LANES_N) * {TM}u;"
+        "    let row0 = (wid.y * lanes_m + lid / p.lanes_n) * {TM}u;"
     );
     w!(
         e,
-        "    let col0 = (wid.x * LANES_N + lid % LANES_N) * {TN}u;"
+        "    let col0 = (wid.x * p.lanes_n + lid % p.lanes_n) * {TN}u;"
     );
     e.line("    let a_base = wid.z * p.a_batch_texels;");
     e.line("    let b_base = wid.z * p.b_batch_texels;");
