@@ -24,7 +24,7 @@
 // Rows and columns past M and N read whatever the texture holds there and are never stored;
 // K is exact, because packing zero-fills it to whole texels.
 //
-// Bindings (group 0), matmul_pack: 0 params, 1 src, 2 packed (storage texture).
+// Bindings (group 0), matmul_pack and matmul_pack4: 0 params, 1 src, 2 packed (storage texture).
 // matmul_forward: 0 params, 1 packed a, 2 packed b, 3 bias (length N, or a dummy when
 // has_bias = 0), 4 c.
 
@@ -95,6 +95,33 @@ fn matmul_pack(
                 v[e] = src[base + col + e];
             }
         }
+    }
+    textureStore(packed, texel_at(t), v);
+}
+
+@group(0) @binding(1) var<storage, read> src4: array<vec4<f32>>;
+
+// matmul_pack for a contiguous axis that is a multiple of 4: each texel is one vec4 load. On
+// lavapipe every storage load is a loop over the lanes, so one load instead of four (each with
+// its bounds check) is what makes packing cheap; it was a quarter of the LM's step.
+@compute @workgroup_size(64, 1, 1)
+fn matmul_pack4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let p = pack_params;
+    let t = flat_group(wid, groups) * 64u + lid;
+    if t >= p.texels {
+        return;
+    }
+    let per_batch = p.padded_rows * p.row_texels;
+    let bat = t / per_batch;
+    let rem = t - bat * per_batch;
+    let row = rem / p.row_texels;
+    var v = vec4<f32>(0.0);
+    if row < p.rows {
+        v = src4[(bat * p.src_batch_stride) / 4u + rem];
     }
     textureStore(packed, texel_at(t), v);
 }

@@ -350,7 +350,13 @@ fn texture_forward(
             texels: p.texels() as u32,
             _pad: 0,
         };
-        Kernel::new("matmul_texture", "matmul_pack").dispatch_bindings(
+        // Rows of whole texels are contiguous in the buffer: one vec4 load per texel.
+        let entry = if p.cols.is_multiple_of(4) {
+            "matmul_pack4"
+        } else {
+            "matmul_pack"
+        };
+        Kernel::new("matmul_texture", entry).dispatch_bindings(
             ctx,
             &params,
             &[Binding::Tensor(src), Binding::Texture(view)],
