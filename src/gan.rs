@@ -239,6 +239,15 @@ impl Gan {
     pub fn stats(&self) -> (PlanStats, PlanStats) {
         (self.d_plan.stats(), self.g_plan.stats())
     }
+
+    /// One step pair run a dispatch at a time ([`Plan::profile`]): `(kernel label, seconds)`
+    /// of the discriminator's step, then the generator's. Uses the inputs last set; advances
+    /// both step counts.
+    pub fn profile(&mut self, ctx: &Context) -> Result<Vec<(String, f64)>> {
+        let mut times = self.d_plan.profile(ctx)?;
+        times.extend(self.g_plan.profile(ctx)?);
+        Ok(times)
+    }
 }
 
 /// A [`Trainer`](crate::train::Trainer) drives a `Gan` like a plan: each step is a step pair,

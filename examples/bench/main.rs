@@ -4,7 +4,8 @@
 //! `cargo run --release --example bench [-- --json FILE] [--quick] [--only GROUP]`, GROUP one of
 //! matmul, softmax, attention, block, decode, batch_norm, search, encoder, and `peers` (the
 //! peer's two training steps, `peers_lm` or `peers_dcgan` alone: run each in its own process
-//! for a cold first step; `--profile-first-step` breaks the LM's first step down by kernel).
+//! for a cold first step). `--profile-first-step` breaks the LM's first and second steps and
+//! the DCGAN's second step pair down by kernel (the first-step figures then mean nothing).
 //!
 //! `encoder` needs `KILN_MINILM_DIR` (`.ci/fetch_minilm.sh DIR`) and is skipped without it.
 
@@ -40,6 +41,7 @@ fn main() -> kiln::Result<()> {
         only.as_deref()
             .is_none_or(|o| o == group || (o == "peers" && group.starts_with("peers_")))
     };
+    let profile_first = args.iter().any(|a| a == "--profile-first-step");
     let ctx = kiln::Context::new()?;
     println!("adapter: {}", ctx.adapter_summary());
     println!("{}", kiln::ops::matmul::choice(&ctx));
@@ -79,11 +81,10 @@ fn main() -> kiln::Result<()> {
         figures.extend(search::run(&ctx, quick)?);
     }
     if wanted("peers_lm") {
-        let profile_first = args.iter().any(|a| a == "--profile-first-step");
         figures.extend(peers::run_lm(&ctx, process_start, profile_first)?);
     }
     if wanted("peers_dcgan") {
-        figures.extend(peers::run_dcgan(&ctx, process_start)?);
+        figures.extend(peers::run_dcgan(&ctx, process_start, profile_first)?);
     }
     if wanted("encoder") {
         figures.extend(encoder::run(&ctx)?);
