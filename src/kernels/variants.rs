@@ -352,7 +352,7 @@ const MAX_ROUNDS: u32 = 8;
 /// win, and on a CPU driver the slow ones cost seconds a round.
 const HOPELESS: f64 = 3.0;
 
-/// Variants timed on [`RACE_CASES`], interleaved round by round so that the machine's drift
+/// Variants timed on [`RACE_CASES`] and an attention step ([`prepare_attention`]), interleaved round by round so that the machine's drift
 /// hits every variant alike; each case keeps its best time. Runs until the leader is clear by
 /// [`MARGIN`] in two consecutive rounds (at least [`MIN_ROUNDS`]) or [`MAX_ROUNDS`] are done.
 pub(crate) struct Race {
@@ -367,15 +367,19 @@ impl Race {
     pub(crate) fn run(ctx: &Context, variants: &[MatmulVariant]) -> Race {
         let mut entrants = Vec::new();
         for &v in variants {
-            let prepared: Result<Vec<Vec<Dispatch>>> =
-                RACE_CASES.iter().map(|c| prepare_case(ctx, v, c)).collect();
+            let prepared: Result<Vec<Vec<Dispatch>>> = RACE_CASES
+                .iter()
+                .map(|c| prepare_case(ctx, v, c))
+                .chain([prepare_attention(ctx, v)])
+                .collect();
             let Ok(prepared) = prepared else { continue };
             let warm = prepared.iter().try_for_each(|d| {
                 run(ctx, d)?;
                 ctx.wait(None)
             });
             if warm.is_ok() {
-                entrants.push((v, prepared, vec![f64::INFINITY; RACE_CASES.len()]));
+                let cases = prepared.len();
+                entrants.push((v, prepared, vec![f64::INFINITY; cases]));
             }
         }
         let mut race = Race {
@@ -443,6 +447,42 @@ fn prepare_case(ctx: &Context, variant: MatmulVariant, case: &RaceCase) -> Resul
     let b = Tensor::from_f32(ctx, &b_shape, &vec![0.25; k * n])?;
     let c = Tensor::zeros(ctx, &[m, n], crate::tensor::DType::F32)?;
     forward_with(ctx, variant, &a, &b, None, &c, case.opts)
+}
+
+/// The forward and backward of causal attention at a transformer block's shape (B 16, H 4,
+/// T 64, D 32) with the attention kernels that come with matmul `variant`: the texture
+/// kernels with the texture matmul (see [`crate::ops::attention::variant_for`]), else the
+/// plain ones. The choice decides both, so the race measures both: on lavapipe the matmul
+/// shapes alone had the texture and register kernels 7-12 % apart, once 19 % the wrong way,
+/// while with attention the 2-layer LM's step is 320 ms against 445.
+fn prepare_attention(ctx: &Context, variant: MatmulVariant) -> Result<Vec<Dispatch>> {
+    use crate::ops::attention::{self, AttentionOptions, AttentionVariant};
+    let (b, h, t, d) = (16, 4, 64, 32);
+    let shape = [b, h, t, d];
+    let n = b * h * t * d;
+    let tensor = |fill: f32| Tensor::from_f32(ctx, &shape, &vec![fill; n]);
+    let (q, k, v, dout) = (tensor(0.5)?, tensor(0.25)?, tensor(0.125)?, tensor(1.0)?);
+    let (o, dq, dk, dv) = (tensor(0.0)?, tensor(0.0)?, tensor(0.0)?, tensor(0.0)?);
+    let lse = Tensor::zeros(ctx, &[b, h, t], crate::tensor::DType::F32)?;
+    let dims = attention::shape(&shape, &shape, &shape, None)?;
+    let scratch = Tensor::zeros(
+        ctx,
+        &attention::stats_shape(dims),
+        crate::tensor::DType::F32,
+    )?;
+    let kernels = match (variant, attention::texture_fits(ctx, dims)) {
+        (MatmulVariant::Texture, true) => AttentionVariant::Texture,
+        _ => attention::variant(d),
+    };
+    let opts = AttentionOptions {
+        causal: true,
+        scale: None,
+    };
+    let mut dispatches = attention::forward_with(ctx, kernels, &q, &k, &v, None, opts, &o, &lse)?;
+    dispatches.extend(attention::backward_with(
+        ctx, kernels, &q, &k, &v, None, &o, &lse, &dout, opts, &scratch, &dq, &dk, &dv,
+    )?);
+    Ok(dispatches)
 }
 
 /// Whether `variant` compiles and runs the race's first case.

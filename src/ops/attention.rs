@@ -232,18 +232,22 @@ pub fn variant(d: usize) -> AttentionVariant {
 /// the context's measured matmul choice says textures are the fast path on this adapter (see
 /// [`crate::kernels::choose_matmul`]) and the shapes fit them, else [`variant`].
 pub fn variant_for(ctx: &Context, dims: AttentionDims) -> AttentionVariant {
-    let max_dim = ctx.device().limits().max_texture_dimension_2d;
-    let texture_fits = max_dim >= PACKED_WIDTH
-        && dims.d.is_multiple_of(4)
-        && dims.d <= TEXTURE_HEAD_DIM_MAX
-        && dims.b * dims.h <= 65535
-        && (dims.b * dims.h * dims.tq.max(dims.tk) * dims.d / 4) as u64
-            <= PACKED_WIDTH as u64 * max_dim as u64;
-    if texture_fits && crate::ops::matmul::variant(ctx) == MatmulVariant::Texture {
+    if texture_fits(ctx, dims) && crate::ops::matmul::variant(ctx) == MatmulVariant::Texture {
         AttentionVariant::Texture
     } else {
         variant(dims.d)
     }
+}
+
+/// Whether the texture kernels can run `dims` on `ctx` (head size, grid and texture limits).
+pub fn texture_fits(ctx: &Context, dims: AttentionDims) -> bool {
+    let max_dim = ctx.device().limits().max_texture_dimension_2d;
+    max_dim >= PACKED_WIDTH
+        && dims.d.is_multiple_of(4)
+        && dims.d <= TEXTURE_HEAD_DIM_MAX
+        && dims.b * dims.h <= 65535
+        && (dims.b * dims.h * dims.tq.max(dims.tk) * dims.d / 4) as u64
+            <= PACKED_WIDTH as u64 * max_dim as u64
 }
 
 /// The kernel `entry` (generic) or `entry_hd4` for `variant`.
