@@ -68,7 +68,7 @@ pub enum ChoiceSource {
     Pinned,
     /// Read from the tuning file in this folder, measured by an earlier run on this adapter.
     Remembered(PathBuf),
-    /// Measured now ([`Race`]); stored in the tuning file in this folder where there is one.
+    /// Measured now by a race; stored in the tuning file in this folder where there is one.
     Measured {
         /// Milliseconds for the race's shapes, per variant that was still racing at the end.
         ms: Vec<(MatmulVariant, f64)>,
@@ -177,7 +177,7 @@ pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
 }
 
 /// The matmul variant for `ctx` with the tuning file in `dir` (none: measure, keep nothing):
-/// the stored choice if it was measured with today's kernels; else a [`Race`], whose result is
+/// the stored choice if it was measured with today's kernels; else a race, whose result is
 /// stored. A stored choice from older kernels (or, without one, the adapter type's default:
 /// the texture kernel on a CPU driver) is the incumbent a challenger must beat by [`MARGIN`]. A failed measurement only costs speed: it falls back to the register kernel
 /// (naive if even that fails), never an error.
@@ -352,9 +352,10 @@ const MAX_ROUNDS: u32 = 8;
 /// win, and on a CPU driver the slow ones cost seconds a round.
 const HOPELESS: f64 = 3.0;
 
-/// Variants timed on [`RACE_CASES`] and an attention step ([`prepare_attention`]), interleaved round by round so that the machine's drift
-/// hits every variant alike; each case keeps its best time. Runs until the leader is clear by
-/// [`MARGIN`] in two consecutive rounds (at least [`MIN_ROUNDS`]) or [`MAX_ROUNDS`] are done.
+/// Variants timed on [`RACE_CASES`] and an attention step ([`prepare_attention`]), interleaved
+/// round by round so that the machine's drift hits every variant alike; each case keeps its
+/// best time. Runs until the leader is clear by [`MARGIN`] in two consecutive rounds (at least
+/// [`MIN_ROUNDS`]) or [`MAX_ROUNDS`] are done.
 pub(crate) struct Race {
     /// Per variant still racing, its best seconds per case.
     entrants: Vec<(MatmulVariant, Vec<Vec<Dispatch>>, Vec<f64>)>,
