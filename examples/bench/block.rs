@@ -12,7 +12,7 @@ use kiln::nn::{residual, FeedForward, LayerNorm, MultiHeadAttention, ResidualNor
 use kiln::optim::AdamConfig;
 use kiln::{Context, DType, Graph, Optimizer, ParamStore, Plan, PlanSpec, Result, Training};
 
-use crate::figure::Figure;
+use crate::figure::{print_by_kernel, Figure};
 
 const B: usize = 32;
 const T: usize = 64;
@@ -86,30 +86,8 @@ pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
         let _commands = encoder.finish();
         record_s = record_s.min(t.elapsed().as_secs_f64());
     }
-    // Where the step's time goes, by kernel: each dispatch timed alone.
-    let mut by_kernel: Vec<(String, f64, usize)> = Vec::new();
-    for (label, secs) in plan.profile(ctx)? {
-        match by_kernel.iter_mut().find(|(l, _, _)| *l == label) {
-            Some(entry) => {
-                entry.1 += secs;
-                entry.2 += 1;
-            }
-            None => by_kernel.push((label, secs, 1)),
-        }
-    }
-    by_kernel.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let total: f64 = by_kernel.iter().map(|k| k.1).sum();
-    println!(
-        "block: time by kernel, each dispatch alone (total {:.0} ms):",
-        total * 1e3
-    );
-    for (label, secs, count) in by_kernel.iter().take(8) {
-        println!(
-            "  {label:<40} {count:>3}x {:>8.1} ms {:>5.1}%",
-            secs * 1e3,
-            100.0 * secs / total
-        );
-    }
+    // Where the step's time goes, by kernel.
+    print_by_kernel("block: one step", &plan.profile(ctx)?, 8);
     let s = plan.stats();
     let shape = format!("B{B} T{T} D{D} H{HEADS}");
     println!(

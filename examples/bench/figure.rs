@@ -87,3 +87,32 @@ pub fn median_seconds(runs: usize, mut f: impl FnMut()) -> f64 {
     times.sort_by(|a, b| a.total_cmp(b));
     times[times.len() / 2]
 }
+
+/// Prints a plan profile (`(kernel label, seconds)` per dispatch, each timed alone) summed by
+/// kernel, the `top` largest first, under `title`.
+pub fn print_by_kernel(title: &str, times: &[(String, f64)], top: usize) {
+    let mut by_kernel: Vec<(&str, f64, usize)> = Vec::new();
+    for (label, secs) in times {
+        match by_kernel.iter_mut().find(|(l, _, _)| l == label) {
+            Some(entry) => {
+                entry.1 += secs;
+                entry.2 += 1;
+            }
+            None => by_kernel.push((label, *secs, 1)),
+        }
+    }
+    by_kernel.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = by_kernel.iter().map(|k| k.1).sum();
+    println!(
+        "{title}: {:.1} ms over {} dispatches, each timed alone, by kernel:",
+        total * 1e3,
+        times.len()
+    );
+    for (label, secs, count) in by_kernel.iter().take(top) {
+        println!(
+            "  {label:<48} {count:>3}x {:>9.1} ms {:>5.1}%",
+            secs * 1e3,
+            100.0 * secs / total
+        );
+    }
+}

@@ -23,7 +23,7 @@ use kiln::{
     AdamConfig, Context, DType, Graph, Optimizer, ParamStore, Plan, PlanSpec, Result, Training,
 };
 
-use crate::figure::Figure;
+use crate::figure::{print_by_kernel, Figure};
 
 /// Steps before timing (after the first), and steps timed, per workload.
 const WARM_STEPS: usize = 3;
@@ -172,33 +172,6 @@ fn time_steps(
     Ok(figures)
 }
 
-/// Prints `times` (kernel label, seconds) summed by kernel, the largest first.
-fn print_profile(title: &str, times: &[(String, f64)]) {
-    let mut by_kernel: Vec<(&str, f64, usize)> = Vec::new();
-    for (label, secs) in times {
-        match by_kernel.iter_mut().find(|(l, _, _)| l == label) {
-            Some(entry) => {
-                entry.1 += secs;
-                entry.2 += 1;
-            }
-            None => by_kernel.push((label, *secs, 1)),
-        }
-    }
-    by_kernel.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let total: f64 = by_kernel.iter().map(|k| k.1).sum();
-    println!(
-        "{title}: {:.2} s over {} dispatches, by kernel:",
-        total,
-        times.len()
-    );
-    for (label, secs, count) in by_kernel.iter().take(16) {
-        println!(
-            "  {label:<44} {count:>3}x {secs:>8.3} s {:>5.1}%",
-            100.0 * secs / total
-        );
-    }
-}
-
 /// The LM step.
 /// With `profile_first`, the first two steps run one dispatch at a time and print where their
 /// time went by kernel: on a CPU driver that compiles each pipeline at its first dispatch, the
@@ -249,8 +222,8 @@ pub fn run_lm(ctx: &Context, process_start: Instant, profile_first: bool) -> Res
     plan.set_input_u32(ctx, "positions", &pos)?;
 
     if profile_first {
-        print_profile("peers_lm first step", &plan.profile(ctx)?);
-        print_profile("peers_lm second step", &plan.profile(ctx)?);
+        print_by_kernel("peers_lm first step", &plan.profile(ctx)?, 16);
+        print_by_kernel("peers_lm second step", &plan.profile(ctx)?, 16);
     }
     let plan = std::cell::RefCell::new(plan);
     let first_value = |r: &[kiln::Reading]| -> Vec<f32> {
@@ -318,7 +291,7 @@ pub fn run_dcgan(
         // The first step pair sets the inputs the profiles then reuse.
         gan.step(ctx, &real)?;
         gan.flush_readings(ctx)?;
-        print_profile("peers_dcgan second step pair", &gan.profile(ctx)?);
+        print_by_kernel("peers_dcgan second step pair", &gan.profile(ctx)?, 16);
     }
     let gan = std::cell::RefCell::new(gan);
     let workload = Workload {

@@ -179,8 +179,9 @@ pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
 /// The matmul variant for `ctx` with the tuning file in `dir` (none: measure, keep nothing):
 /// the stored choice if it was measured with today's kernels; else a race, whose result is
 /// stored. A stored choice from older kernels (or, without one, the adapter type's default:
-/// the texture kernel on a CPU driver) is the incumbent a challenger must beat by [`MARGIN`]. A failed measurement only costs speed: it falls back to the register kernel
-/// (naive if even that fails), never an error.
+/// the texture kernel on a CPU driver) is the incumbent a challenger must beat by [`MARGIN`].
+/// A failed measurement only costs speed: it falls back to the register kernel (naive if even
+/// that fails), never an error.
 pub fn choose_matmul_in(ctx: &Context, dir: Option<&Path>) -> MatmulChoice {
     let key = tuning::adapter_key(ctx.adapter_info());
     let version = matmul_kernels_version();
@@ -278,10 +279,7 @@ fn clear_lead(totals: &[(MatmulVariant, f64)]) -> Option<MatmulVariant> {
 
 /// The decision from a race's `totals`: the leader, unless `incumbent` (the earlier choice) is
 /// within [`MARGIN`] of it, in which case the incumbent stands.
-pub(crate) fn decide(
-    totals: &[(MatmulVariant, f64)],
-    incumbent: Option<MatmulVariant>,
-) -> MatmulVariant {
+fn decide(totals: &[(MatmulVariant, f64)], incumbent: Option<MatmulVariant>) -> MatmulVariant {
     let Some((best, t)) = leader(totals) else {
         return incumbent.unwrap_or(MatmulVariant::Register);
     };
@@ -356,7 +354,7 @@ const HOPELESS: f64 = 3.0;
 /// round by round so that the machine's drift hits every variant alike; each case keeps its
 /// best time. Runs until the leader is clear by [`MARGIN`] in two consecutive rounds (at least
 /// [`MIN_ROUNDS`]) or [`MAX_ROUNDS`] are done.
-pub(crate) struct Race {
+struct Race {
     /// Per variant still racing, its best seconds per case.
     entrants: Vec<(MatmulVariant, Vec<Vec<Dispatch>>, Vec<f64>)>,
     rounds: u32,
@@ -365,7 +363,7 @@ pub(crate) struct Race {
 impl Race {
     /// Prepares each of `variants` on every case (a variant that fails to prepare or to run its
     /// warm-up is left out), then races them.
-    pub(crate) fn run(ctx: &Context, variants: &[MatmulVariant]) -> Race {
+    fn run(ctx: &Context, variants: &[MatmulVariant]) -> Race {
         let mut entrants = Vec::new();
         for &v in variants {
             let prepared: Result<Vec<Vec<Dispatch>>> = RACE_CASES
@@ -430,7 +428,7 @@ impl Race {
     }
 
     /// Per entrant, the sum of its best seconds over the cases.
-    pub(crate) fn totals(&self) -> Vec<(MatmulVariant, f64)> {
+    fn totals(&self) -> Vec<(MatmulVariant, f64)> {
         self.entrants
             .iter()
             .map(|(v, _, best)| (*v, best.iter().sum::<f64>()))
