@@ -27,10 +27,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use kiln::data::{self, normal_noise, Batches, LabelledImages};
-use kiln::gan::{Gan, GanConfig};
+use kiln::gan::{Gan, GanConfig, GanLoss};
 use kiln::io::checkpoint;
 use kiln::metrics::QualityProbe;
-use kiln::nn::{DcganConfig, Generator};
+use kiln::nn::{DcganConfig, Generator, GeneratorWeights};
 use kiln::train::{Scores, TrainOptions};
 use kiln::{AdamConfig, Context, Error, Optimizer, ParamStore, Result, Trainer};
 use serde_json::json;
@@ -50,11 +50,15 @@ struct Args {
     /// Channels: 1 (gray) or 3 (RGB).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
     channels: u8,
-    /// Epochs of the whole run.
-    #[arg(long, default_value_t = 4)]
-    epochs: usize,
+    /// Step pairs of the whole run, in whole epochs (at least one); the same budget suits a
+    /// folder of 1,800 images and one of 60,000.
+    #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(u32).range(1..))]
+    steps: u32,
+    /// Epochs of the whole run, instead of --steps.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    epochs: Option<u32>,
     /// Images per step (real and generated alike).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(2..=4096))]
     batch: u32,
     /// Latent size Z.
     #[arg(long, default_value_t = 32)]
@@ -89,6 +93,13 @@ struct Args {
     /// The discriminator's target for real images (below 1: one-sided label smoothing).
     #[arg(long, default_value_t = 1.0, value_parser = kiln::train::flags::fraction)]
     real_label: f32,
+    /// The game's losses: bce (non-saturating), hinge or ls (least squares).
+    #[arg(long, default_value = "bce")]
+    loss: GanLoss,
+    /// Decay of the moving average of the generator's weights that grids, scores and
+    /// --sample draw from (0: the trained weights themselves).
+    #[arg(long, default_value_t = 0.999, value_parser = ema_decay)]
+    ema: f32,
     /// Seeds data, weights and noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -114,9 +125,13 @@ fn load_images(args: &Args, size: usize, channels: usize) -> Result<LabelledImag
     let gray_only = |what: &str| Error::Unsupported(format!("{what} are grayscale: --channels 1"));
     match (&args.data, &args.idx) {
         (Some(dir), _) if channels == 1 || channels == 3 => {
-            let set = data::load_image_dir(dir, size, channels)?;
-            println!("{}", set.summary());
-            Ok(LabelledImages::unlabelled(set))
+            let images = LabelledImages::from_folder(dir, size, channels)?;
+            println!("{}", images.set.summary());
+            match images.classes.len() {
+                0 => println!("labels: none (no class folders): coverage is not measured"),
+                n => println!("labels: {n} classes from the folder names"),
+            }
+            Ok(images)
         }
         (Some(_), _) => Err(Error::Unsupported("--channels is 1 or 3".into())),
         (None, _) if channels != 1 => Err(gray_only("IDX files and the built-in digits")),
@@ -169,9 +184,15 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         g_optimizer: adam(args.lr_g),
         seed: args.seed,
         real_label: args.real_label,
+        loss: args.loss,
+        ema_decay: (args.ema > 0.0).then_some(args.ema),
     };
     let mut gan = Gan::new(ctx, &cfg, &mut store, &gan_config)?;
-    let (mut fixed, fixed_images) = Generator::sampler(ctx, cfg, 64, &mut store)?;
+    let weights = match gan_config.ema_decay {
+        Some(_) => GeneratorWeights::Average,
+        None => GeneratorWeights::Trained,
+    };
+    let (mut fixed, fixed_images) = Generator::sampler(ctx, cfg, 64, &mut store, weights)?;
     fixed.set_input_f32(ctx, "z", &normal_noise(args.seed ^ 0xf1, 64 * cfg.latent))?;
     // Measured every epoch: 1,024 samples against 1,024 real images, in the features of a
     // classifier trained here on the labelled real images.
@@ -182,12 +203,23 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
             p.floor,
             p.scorer_loss()
         ),
-        None => println!("score: needs 2,048 labelled images or more"),
+        None => println!(
+            "score: unavailable (needs {} labelled images or more; class folders label a \
+             --data folder)",
+            QualityProbe::MIN_IMAGES
+        ),
     }
-    let (mut judged, judged_images) = Generator::sampler(ctx, cfg, 64, &mut store)?;
-    let options = TrainOptions::new(args.epochs)
-        .show_progress()
-        .counting("images");
+    let (mut judged, judged_images) = Generator::sampler(ctx, cfg, 64, &mut store, weights)?;
+    let per_epoch = count / b;
+    let epochs = match args.epochs {
+        Some(e) => e as usize,
+        None => ((args.steps as usize + per_epoch / 2) / per_epoch).max(1),
+    };
+    println!(
+        "budget: {epochs} epochs of {per_epoch} step pairs ({} in all)",
+        epochs * per_epoch
+    );
+    let options = TrainOptions::new(epochs).show_progress().counting("images");
     let mut run = Trainer::new(ctx, &args.out, options, &cfg)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut gan)?;
@@ -259,6 +291,18 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let extra = json!({
         "data": images.set.dir.display().to_string(),
         "frechet_distance_real_halves": probe.as_ref().map(|p| kiln::train::number(p.floor)),
+        "labels": images.classes,
+        "quality": match &probe {
+            Some(p) => format!("measured every epoch on {} samples", p.count),
+            None if images.classes.is_empty() => {
+                "unavailable: the images have no labels (put each class in a folder of its own)"
+                    .to_string()
+            }
+            None => format!(
+                "unavailable: fewer than {} labelled images",
+                QualityProbe::MIN_IMAGES
+            ),
+        },
         "d_x": last("d_x"),
         "d_g_z": last("d_g_z"),
         "warnings": warnings,
@@ -269,13 +313,31 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Writes `n` new images from a trained generator as a grid, rebuilt from the checkpoint alone.
+/// A moving average's decay: 0 (none) or in (0, 1).
+fn ema_decay(text: &str) -> std::result::Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(d) if d == 0.0 || (d > 0.0 && d < 1.0) => Ok(d),
+        _ => Err(format!(
+            "a decay is 0 (off) or between 0 and 1, got '{text}'"
+        )),
+    }
+}
+
+/// Writes `n` new images from a trained generator (its moving average where the run kept one) as a grid, rebuilt from the checkpoint alone.
 fn sample(ctx: &Context, dir: &Path, n: usize, args: &Args) -> Result<()> {
     let ck = checkpoint::load(dir)?;
     let cfg: DcganConfig = ck.config()?;
     let mut store = ParamStore::new(0);
-    let (mut plan, images) = Generator::sampler(ctx, cfg, n, &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;
+    let averaged = store
+        .iter()
+        .any(|(name, _)| name.starts_with("ema.generator."));
+    let weights = if averaged {
+        GeneratorWeights::Average
+    } else {
+        GeneratorWeights::Trained
+    };
+    let (mut plan, images) = Generator::sampler(ctx, cfg, n, &mut store, weights)?;
     plan.set_input_f32(ctx, "z", &normal_noise(args.seed ^ 0x5a, n * cfg.latent))?;
     plan.step(ctx)?;
     let pixels = plan.read_f32(ctx, images)?;

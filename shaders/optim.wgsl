@@ -10,12 +10,15 @@
 //   Adam (L2):          g = g + λ·p
 //   AdamW (decoupled):  p = p·(1 - lr·λ)
 //   m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  p = p - (lr/bc1)·m / (sqrt(v)/sqrt(bc2) + eps)
+// Weight averaging, after either update, hyper[7] = this step's decay δ:
+//   average = δ·average + (1-δ)·p
 // Grid: one invocation per element, WG per workgroup, folded 2-D grid (flat_group) with a tail
 // guard, so tensors past 65,535·WG elements work.
 // WG = 256: a memory-bound element-wise update with no workgroup memory; the largest default
 // workgroup keeps the grid small.
 // Bindings (group 0): optim_sgd 0 params, 1 hyper, 2 grad, 3 param, 4 momentum_buf;
-//                     optim_adam 0 params, 1 hyper, 2 grad, 3 param, 4 exp_avg, 5 exp_avg_sq.
+//                     optim_adam 0 params, 1 hyper, 2 grad, 3 param, 4 exp_avg, 5 exp_avg_sq;
+//                     optim_average 0 params, 1 hyper, 2 source (the parameter), 3 average.
 // param and the state buffers are updated in place (read_write).
 
 struct Params {
@@ -99,4 +102,21 @@ fn optim_adam(
     exp_avg_sq[i] = v;
     let denom = sqrt(v) / sqrt(bc2) + eps;
     param[i] = p - (lr / bc1) * (m / denom);
+}
+
+@group(0) @binding(2) var<storage, read> source: array<f32>;
+@group(0) @binding(3) var<storage, read_write> average: array<f32>;
+
+@compute @workgroup_size(WG)
+fn optim_average(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = flat_group(wid, num) * WG + lid;
+    if i >= params.n {
+        return;
+    }
+    let decay = hyper[7];
+    average[i] = decay * average[i] + (1.0 - decay) * source[i];
 }

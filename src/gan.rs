@@ -37,6 +37,34 @@ pub trait Players {
     fn sample_shape(&self) -> Vec<usize>;
 }
 
+/// The game's losses, over the discriminator's logits `r = D(x)` on real samples and
+/// `f = D(G(z))` on generated ones (means over the batch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum GanLoss {
+    /// Goodfellow et al.'s: D minimises `BCE(r, 1) + BCE(f, 0)`, G minimises `BCE(f, 1)`
+    /// (the non-saturating form).
+    #[default]
+    NonSaturating,
+    /// Hinge (Lim & Ye 2017; SAGAN, BigGAN): D minimises `relu(1 − r) + relu(1 + f)`, G
+    /// minimises `−f`. D stops pushing on samples it already scores past the margin.
+    Hinge,
+    /// Least squares (Mao et al. 2017, LSGAN): D minimises `½(r − 1)² + ½f²`, G minimises
+    /// `½(f − 1)²`: the gradient grows with the distance from the target instead of vanishing.
+    LeastSquares,
+}
+
+impl std::str::FromStr for GanLoss {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<GanLoss, String> {
+        match s {
+            "bce" | "non-saturating" => Ok(GanLoss::NonSaturating),
+            "hinge" => Ok(GanLoss::Hinge),
+            "ls" | "least-squares" => Ok(GanLoss::LeastSquares),
+            _ => Err(format!("a GAN loss is bce, hinge or ls, got '{s}'")),
+        }
+    }
+}
+
 /// How a [`Gan`] trains.
 #[derive(Clone, Debug)]
 pub struct GanConfig {
@@ -51,7 +79,13 @@ pub struct GanConfig {
     pub seed: u64,
     /// The discriminator's target for real samples: 1, or below 1 for one-sided label
     /// smoothing (Salimans et al. 2016: 0.9 keeps D from growing overconfident on real data).
+    /// The non-saturating and least-squares losses use it; the hinge loss has no target.
     pub real_label: f32,
+    /// The losses both players minimise.
+    pub loss: GanLoss,
+    /// Keep a moving average of the generator's weights with this decay (as `ema.generator.*`
+    /// in the store; [`Training::ema_decay`]), to sample from.
+    pub ema_decay: Option<f32>,
 }
 
 /// What one step pair measured.
@@ -104,10 +138,13 @@ impl Gan {
         let fake = dg.detach(fake)?;
         let real_logits = discriminator(&mut dg, real)?;
         let fake_logits = discriminator(&mut dg, fake)?;
-        let real_target = dg.constant(&[b], &vec![config.real_label; b])?;
-        let zeros = dg.constant(&[b], &vec![0.0; b])?;
-        let l_real = dg.bce_with_logits(real_logits, real_target)?;
-        let l_fake = dg.bce_with_logits(fake_logits, zeros)?;
+        let l_real = player_loss(
+            &mut dg,
+            config.loss,
+            real_logits,
+            Target::Real(config.real_label),
+        )?;
+        let l_fake = player_loss(&mut dg, config.loss, fake_logits, Target::Fake)?;
         let d_loss = dg.add(l_real, l_fake)?;
         let d_real = mean_probability(&mut dg, real_logits)?;
         let d_fake = mean_probability(&mut dg, fake_logits)?;
@@ -117,8 +154,7 @@ impl Gan {
         let z = gg.input("z", &batched(players.noise_shape()), DType::F32)?;
         let fake = generator(&mut gg, z)?;
         let logits = discriminator(&mut gg, fake)?;
-        let ones = gg.constant(&[b], &vec![1.0; b])?;
-        let g_loss = gg.bce_with_logits(logits, ones)?;
+        let g_loss = player_loss(&mut gg, config.loss, logits, Target::Fooled)?;
 
         let d_spec = PlanSpec {
             watch: vec![d_loss, d_real, d_fake],
@@ -133,6 +169,7 @@ impl Gan {
             watch: vec![g_loss],
             training: Some(Training {
                 params: Some(gg.trainable_params("generator.")),
+                ema_decay: config.ema_decay,
                 ..Training::new(g_loss, config.g_optimizer)
             }),
             seed: config.seed ^ 1,
@@ -247,6 +284,58 @@ impl Gan {
         let mut times = self.d_plan.profile(ctx)?;
         times.extend(self.g_plan.profile(ctx)?);
         Ok(times)
+    }
+}
+
+/// What a loss term pushes the logits towards.
+#[derive(Clone, Copy)]
+enum Target {
+    /// The discriminator on real samples, with its label for them.
+    Real(f32),
+    /// The discriminator on generated samples.
+    Fake,
+    /// The generator, on its own samples: towards being scored real.
+    Fooled,
+}
+
+/// One term of a player's loss over logits `[B]`, a scalar mean over the batch.
+fn player_loss(g: &mut Graph, loss: GanLoss, logits: Var, target: Target) -> Result<Var> {
+    let b = g.shape(logits)?[0];
+    match loss {
+        GanLoss::NonSaturating => {
+            let label = match target {
+                Target::Real(label) => label,
+                Target::Fake => 0.0,
+                Target::Fooled => 1.0,
+            };
+            let labels = g.constant(&[b], &vec![label; b])?;
+            g.bce_with_logits(logits, labels)
+        }
+        GanLoss::Hinge => {
+            let term = match target {
+                Target::Real(_) => {
+                    let margin = g.scale(logits, -1.0, 1.0)?;
+                    g.relu(margin)?
+                }
+                Target::Fake => {
+                    let margin = g.scale(logits, 1.0, 1.0)?;
+                    g.relu(margin)?
+                }
+                Target::Fooled => g.scale(logits, -1.0, 0.0)?,
+            };
+            g.mean_all(term)
+        }
+        GanLoss::LeastSquares => {
+            let label = match target {
+                Target::Real(label) => label,
+                Target::Fake => 0.0,
+                Target::Fooled => 1.0,
+            };
+            let off = g.scale(logits, 1.0, -label)?;
+            let squared = g.mul(off, off)?;
+            let mean = g.mean_all(squared)?;
+            g.scale(mean, 0.5, 0.0)
+        }
     }
 }
 

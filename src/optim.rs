@@ -19,6 +19,19 @@ use crate::tensor::Tensor;
 /// Length of the `hyper` tensor both optimizers read.
 pub const HYPER_LEN: usize = 8;
 
+/// The `hyper` slot holding the weight average's decay for the step (neither optimizer uses
+/// it); see [`average_decay`].
+pub const AVERAGE_SLOT: usize = 7;
+
+/// The decay of an exponential moving average of weights at step `step` (from 1):
+/// `min(decay, (1 + t) / (10 + t))`, TensorFlow's `ExponentialMovingAverage` with
+/// `num_updates`. The warm-up matters in short runs: with a fixed 0.999 the average of a
+/// 1,000-step run would still be a third made of the random initial weights.
+pub fn average_decay(decay: f32, step: u64) -> f32 {
+    let t = step as f64;
+    (decay as f64).min((1.0 + t) / (10.0 + t)) as f32
+}
+
 /// The update rule, with PyTorch's formulas (the kernels: [`crate::ops::optim`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Optimizer {

@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use kiln::gan::{Gan, GanConfig};
+use kiln::gan::{Gan, GanConfig, GanLoss};
 use kiln::nn::{DcganConfig, Embedding, EncoderLayer, Linear, ResidualNorm, TransformerOptions};
 use kiln::ops::elementwise::Activation;
 use kiln::{
@@ -281,6 +281,8 @@ pub fn run_dcgan(
             g_optimizer: adam,
             seed: 3,
             real_label: 1.0,
+            loss: GanLoss::NonSaturating,
+            ema_decay: None,
         },
     )?;
     let mut rng = Lcg(11);

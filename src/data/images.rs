@@ -247,6 +247,34 @@ impl LabelledImages {
         }
     }
 
+    #[cfg(feature = "images")]
+    /// Every image under `dir`: labelled by its class folder ([`load_image_classes`]) when
+    /// `dir` holds two or more subfolders with images and no image of its own (the
+    /// `DIR/0/*.png … DIR/9/*.png` layout of a labelled set), unlabelled otherwise
+    /// ([`load_image_dir`]). Either way every image is used; only the labels depend on the
+    /// layout, and a folder's layout never invents classes.
+    pub fn from_folder(dir: &Path, size: usize, channels: usize) -> Result<LabelledImages> {
+        let set = load_image_dir(dir, size, channels)?;
+        let name = dir.display().to_string();
+        let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| data_error(&name, 0, format!("cannot read the folder: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        let loose = entries.iter().any(|p| p.is_file() && is_image(p));
+        let classes = entries
+            .iter()
+            .filter(|p| p.is_dir())
+            .filter(|p| {
+                let (mut found, mut skipped) = (Vec::new(), Vec::new());
+                walk(p, &mut found, &mut skipped).is_ok() && !found.is_empty()
+            })
+            .count();
+        if loose || classes < 2 {
+            return Ok(LabelledImages::unlabelled(set));
+        }
+        load_image_classes(dir, size, channels)
+    }
+
     /// Images without labels (a folder to generate from): `labels` and `classes` are empty.
     pub fn unlabelled(set: ImageSet) -> LabelledImages {
         LabelledImages {

@@ -203,4 +203,27 @@ impl ParamStore {
         self.tensors.insert(name.to_string(), t.clone());
         Ok(t)
     }
+
+    /// The tensor `name`, created on first use as a copy of `source`'s current values (a
+    /// parameter's moving average starts at the parameter).
+    pub(crate) fn get_or_copy(
+        &mut self,
+        ctx: &Context,
+        name: &str,
+        source: &Tensor,
+    ) -> Result<Tensor> {
+        if let Some(t) = self.tensors.get(name) {
+            if t.shape() != source.shape() || t.dtype() != DType::F32 {
+                return Err(Error::Graph(format!(
+                    "'{name}' must be f32 of shape {:?}, like its source, but the store holds {:?}",
+                    source.shape(),
+                    t.shape()
+                )));
+            }
+            return Ok(t.clone());
+        }
+        let t = Tensor::from_f32(ctx, source.shape(), &source.to_vec_f32(ctx)?)?;
+        self.tensors.insert(name.to_string(), t.clone());
+        Ok(t)
+    }
 }

@@ -22,9 +22,9 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::kernels::{record_all, Dispatch};
 use crate::ops::{clip, dropout, optim, Lowering};
-use crate::optim::Optimizer;
+use crate::optim::{average_decay, Optimizer, AVERAGE_SLOT};
 use crate::tensor::{DType, Tensor, TENSOR_USAGE};
-use crate::train::Training;
+use crate::train::{ema_name, Training};
 
 use super::{Graph, NodeKind, ParamStore, Var};
 
@@ -162,6 +162,8 @@ struct Trained {
     param: Tensor,
     grad: Tensor,
     state: Vec<Tensor>,
+    /// Its moving average, with [`Training::ema_decay`].
+    average: Option<Tensor>,
 }
 
 struct TrainState {
@@ -570,11 +572,16 @@ impl Plan {
                     .map(|_| Tensor::zeros(ctx, param.shape(), DType::F32))
                     .collect::<Result<Vec<_>>>()?;
                 state_bytes += state.iter().map(Tensor::byte_size).sum::<u64>();
+                let average = match t.ema_decay {
+                    Some(_) => Some(store.get_or_copy(ctx, &ema_name(name), &param)?),
+                    None => None,
+                };
                 params.push(Trained {
                     name: name.clone(),
                     param,
                     grad: tensor(*d)?.clone(),
                     state,
+                    average,
                 });
             }
             train = Some(TrainState {
@@ -631,6 +638,9 @@ impl Plan {
                             &ts.hyper,
                         )?,
                     });
+                    if let Some(average) = &p.average {
+                        dispatches.push(optim::average_step(ctx, &p.param, average, &ts.hyper)?);
+                    }
                 }
                 Step::Clip => {
                     let (Some(ts), Some(max_norm)) = (&train, clip) else {
@@ -858,8 +868,11 @@ impl Plan {
         if let Some(t) = &self.train {
             let tr = &t.training;
             let lr = tr.optimizer.lr() * tr.schedule.factor(self.step);
-            t.hyper
-                .write_f32(ctx, &tr.optimizer.hyper(self.step, lr)?)?;
+            let mut hyper = tr.optimizer.hyper(self.step, lr)?;
+            if let Some(decay) = tr.ema_decay {
+                hyper[AVERAGE_SLOT] = average_decay(decay, self.step);
+            }
+            t.hyper.write_f32(ctx, &hyper)?;
         }
         // Steps past 2^32 wrap the mask stream: harmless, and far beyond any run.
         let words = dropout::seed_words(self.seed, self.step as u32);

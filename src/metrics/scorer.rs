@@ -273,16 +273,22 @@ pub struct QualityProbe {
 }
 
 impl QualityProbe {
-    /// A probe over `data`, or `None` when it cannot measure (no labels, or fewer than two
-    /// sets of `count` images; `count` is rounded down to a multiple of 64).
+    /// The fewest labelled images a probe measures with: two sets of 256, so that each set's
+    /// covariance over the 64 features rests on four times as many samples as it has
+    /// dimensions.
+    pub const MIN_IMAGES: usize = 512;
+
+    /// A probe over `data`, or `None` when it cannot measure: no labels, or fewer than
+    /// [`QualityProbe::MIN_IMAGES`]. It compares `count` images, rounded down to a multiple of
+    /// 64 and to at most half the set (a folder of 1,800 digits is measured on 896).
     pub fn new(
         ctx: &Context,
         data: &LabelledImages,
         count: usize,
         seed: u64,
     ) -> Result<Option<QualityProbe>> {
-        let count = count / BATCH * BATCH;
-        if data.labels.is_empty() || count == 0 || data.set.count < 2 * count {
+        let count = count.min(data.set.count / 2) / BATCH * BATCH;
+        if data.labels.is_empty() || 2 * count < Self::MIN_IMAGES {
             return Ok(None);
         }
         let mut scorer = ImageScorer::train(ctx, data, seed)?;

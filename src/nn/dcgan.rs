@@ -59,16 +59,40 @@ pub struct Generator {
     latent: usize,
 }
 
+/// Which weights a [`Generator::sampler`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeneratorWeights {
+    /// The trained weights, `generator.*`.
+    Trained,
+    /// Their moving average, `ema.generator.*`, kept when the generator's plan trains with
+    /// [`crate::train::Training::ema_decay`] ([`crate::gan::GanConfig::ema_decay`]).
+    Average,
+}
+
+impl GeneratorWeights {
+    fn prefix(self) -> String {
+        match self {
+            GeneratorWeights::Trained => "generator".into(),
+            GeneratorWeights::Average => crate::train::ema_name("generator"),
+        }
+    }
+}
+
 impl Generator {
     /// Declares the generator in `g`.
     pub fn new(g: &mut Graph, cfg: DcganConfig) -> Result<Generator> {
+        Generator::named(g, cfg, "generator")
+    }
+
+    /// Declares the generator in `g` with its parameters named under `prefix`.
+    fn named(g: &mut Graph, cfg: DcganConfig, prefix: &str) -> Result<Generator> {
         let n = cfg.blocks()?;
         let mut layers = Vec::new();
         let mut c_in = cfg.latent;
         for i in 0..n {
             let c_out = cfg.g_width << (n - 1 - i);
             let (stride, padding) = if i == 0 { (1, 0) } else { (2, 1) };
-            let name = format!("generator.{i}");
+            let name = format!("{prefix}.{i}");
             let conv = ConvTranspose2d::new(
                 g,
                 &format!("{name}.conv"),
@@ -85,7 +109,7 @@ impl Generator {
         }
         let out = ConvTranspose2d::new(
             g,
-            &format!("generator.{n}.conv"),
+            &format!("{prefix}.{n}.conv"),
             c_in,
             cfg.channels,
             4,
@@ -127,16 +151,17 @@ impl Generator {
     }
 
     /// A plan drawing `n` images from its `z` input (`[n, Z, 1, 1]`) over `store`'s generator
-    /// weights, in train mode as PyTorch's DCGAN samples (batch statistics), and the images'
-    /// [`Var`] to read.
+    /// weights (trained or averaged), in train mode as PyTorch's DCGAN samples (batch
+    /// statistics), and the images' [`Var`] to read.
     pub fn sampler(
         ctx: &Context,
         cfg: DcganConfig,
         n: usize,
         store: &mut ParamStore,
+        weights: GeneratorWeights,
     ) -> Result<(Plan, Var)> {
         let mut g = Graph::new();
-        let generator = Generator::new(&mut g, cfg)?;
+        let generator = Generator::named(&mut g, cfg, &weights.prefix())?;
         let z = g.input("z", &[n, cfg.latent, 1, 1], DType::F32)?;
         let images = generator.forward(&mut g, z)?;
         let spec = PlanSpec {

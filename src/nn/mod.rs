@@ -38,7 +38,7 @@ pub use contrastive::{
     distinct_batches, pool_weights, ContrastiveConfig, ContrastiveEmbedder, ContrastiveEncoder,
 };
 pub use conv::{Conv2d, ConvTranspose2d};
-pub use dcgan::{DcganConfig, Discriminator, Generator};
+pub use dcgan::{DcganConfig, Discriminator, Generator, GeneratorWeights};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use feed_forward::{FeedForward, FeedForwardOptions};

@@ -8,6 +8,9 @@
 //! - Adam: `g ← g + λp`; AdamW: `p ← p(1 - lr·λ)`; then `m ← β1 m + (1-β1) g`,
 //!   `v ← β2 v + (1-β2) g²`, `p ← p - lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + eps)`.
 //! - Steps count from t = 1, as PyTorch's `state['step']` after its increment.
+//! - Weight averaging (after an update): `a ← δa + (1-δ)p`, δ from
+//!   [`crate::optim::average_decay`] in `hyper[AVERAGE_SLOT]`: the exponential moving average
+//!   a plan keeps of its trained parameters when [`crate::train::Training::ema_decay`] is set.
 //!
 //! The values that change per step (lr under a schedule, the bias corrections, SGD's
 //! first-step flag) live in a `hyper` tensor `[HYPER_LEN]` f32 that the caller owns: prepare
@@ -25,7 +28,7 @@ use crate::tensor::Tensor;
 
 use super::check_f32;
 use crate::optim::check_hyper;
-use crate::optim::{AdamConfig, SgdConfig, HYPER_LEN};
+use crate::optim::{average_decay, AdamConfig, SgdConfig, AVERAGE_SLOT, HYPER_LEN};
 
 /// Invocations per workgroup in `shaders/optim.wgsl`.
 const WG: usize = 256;
@@ -113,6 +116,46 @@ pub fn adam_step(
         &[hyper, grad, param, exp_avg, exp_avg_sq],
         grid_for(param.numel(), WG),
     )
+}
+
+/// Prepares one step of a weight average: `average ← δ·average + (1-δ)·param`, in place on
+/// `average`, δ read from `hyper[AVERAGE_SLOT]`.
+pub fn average_step(
+    ctx: &Context,
+    param: &Tensor,
+    average: &Tensor,
+    hyper: &Tensor,
+) -> Result<Dispatch> {
+    shape("average", param.shape(), &[average.shape()])?;
+    check_hyper("average", hyper)?;
+    check_f32("average", &[param, average])?;
+    let p = Params {
+        n: param.numel() as u32,
+        flag: 0,
+        _pad0: 0,
+        _pad1: 0,
+    };
+    Kernel::new("optim", "optim_average").dispatch(
+        ctx,
+        &p,
+        &[hyper, param, average],
+        grid_for(param.numel(), WG),
+    )
+}
+
+/// Runs one step of a weight average now, with the decay `decay` warmed up for step `step`.
+pub fn average(
+    ctx: &Context,
+    decay: f32,
+    step: u64,
+    param: &Tensor,
+    average: &Tensor,
+) -> Result<()> {
+    let mut values = [0.0; HYPER_LEN];
+    values[AVERAGE_SLOT] = average_decay(decay, step);
+    let hyper = Tensor::from_f32(ctx, &[HYPER_LEN], &values)?;
+    run(ctx, &[average_step(ctx, param, average, &hyper)?])?;
+    Ok(())
 }
 
 /// Runs one SGD step now (allocating a `hyper` tensor for it).

@@ -31,6 +31,12 @@ pub struct Training {
     pub schedule: Schedule,
     /// Clip the gradients to this global L2 norm (PyTorch's `clip_grad_norm_`), on the GPU.
     pub clip_norm: Option<f32>,
+    /// Keep an exponential moving average of every trained parameter, with this decay (warmed
+    /// up as [`crate::optim::average_decay`] says), updated on the GPU after each step's
+    /// update, in the store as `ema.<name>`: weights to evaluate or sample from, smoother than
+    /// the last step's (Polyak averaging; a GAN generator's average gives cleaner samples,
+    /// Karras et al. 2018). Checkpoints carry it like any parameter.
+    pub ema_decay: Option<f32>,
 }
 
 impl Training {
@@ -42,6 +48,7 @@ impl Training {
             optimizer,
             schedule: Schedule::Constant,
             clip_norm: None,
+            ema_decay: None,
         }
     }
 
@@ -53,6 +60,18 @@ impl Training {
                 )));
             }
         }
+        if let Some(d) = self.ema_decay {
+            if !(d > 0.0 && d < 1.0) {
+                return Err(Error::Unsupported(format!(
+                    "ema_decay must lie in (0, 1), got {d}"
+                )));
+            }
+        }
         Ok(())
     }
+}
+
+/// The store name of a parameter's moving average ([`Training::ema_decay`]).
+pub fn ema_name(param: &str) -> String {
+    format!("ema.{param}")
 }

@@ -20,7 +20,7 @@ const EXAMPLES: [&str; 7] = [
 ];
 
 /// Numeric flags that have no default for `--help` to show.
-const NUMERIC_WITHOUT_DEFAULT: [&str; 3] = ["top-k", "top-p", "sample"];
+const NUMERIC_WITHOUT_DEFAULT: [&str; 4] = ["top-k", "top-p", "sample", "epochs"];
 
 const BAD: [&str; 7] = [
     "",

@@ -2,7 +2,7 @@
 //! enough for CI: a generator of one-dimensional samples learns a normal distribution.
 
 use kiln::data::normal_noise;
-use kiln::gan::{Gan, GanConfig, Network, Players};
+use kiln::gan::{Gan, GanConfig, GanLoss, Network, Players};
 use kiln::nn::Linear;
 use kiln::ops::elementwise::Activation;
 use kiln::optim::AdamConfig;
@@ -81,6 +81,8 @@ fn gan_learns_a_normal_distribution() {
         g_optimizer: adam,
         seed: 11,
         real_label: 1.0,
+        loss: GanLoss::NonSaturating,
+        ema_decay: None,
     };
     let mut store = ParamStore::new(5);
     let mut gan = Gan::new(ctx(), &Mlps, &mut store, &config).unwrap();
@@ -130,6 +132,111 @@ fn gan_learns_a_normal_distribution() {
             "the game collapsed: {r:?}"
         );
     }
+}
+
+/// Runs `net` (the generator or the discriminator of [`Mlps`]) on `x` in an eval plan over
+/// `store`.
+fn apply(store: &mut ParamStore, discriminator: bool, x: &[f32], width: usize) -> Vec<f32> {
+    let n = x.len() / width;
+    let mut g = Graph::new();
+    let (generator, disc) = Mlps.declare(&mut g).unwrap();
+    let input = g.input("x", &[n, width], DType::F32).unwrap();
+    let out = if discriminator {
+        disc(&mut g, input).unwrap()
+    } else {
+        generator(&mut g, input).unwrap()
+    };
+    let mut plan = Plan::compile(ctx(), &g, store, &PlanSpec::eval(vec![out])).unwrap();
+    plan.set_input_f32(ctx(), "x", x).unwrap();
+    plan.step(ctx()).unwrap();
+    plan.read_f32(ctx(), out).unwrap()
+}
+
+#[test]
+fn each_gan_loss_matches_its_formula() {
+    // With learning rate 0 neither step changes a weight, so both losses of step 1 are
+    // functions of the initial weights, the real batch and the step's two noise draws (the
+    // discriminator's `seed ^ 2`, the generator's `seed ^ 3`), recomputed here in f64 from
+    // logits of separate eval plans over the same store.
+    let batch = 64;
+    let still = Optimizer::Adam(AdamConfig::adam(0.0));
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    for loss in [
+        GanLoss::NonSaturating,
+        GanLoss::Hinge,
+        GanLoss::LeastSquares,
+    ] {
+        let label = 0.9;
+        let config = GanConfig {
+            batch,
+            d_optimizer: still,
+            g_optimizer: still,
+            seed: 21,
+            real_label: label,
+            loss,
+            ema_decay: None,
+        };
+        let mut store = ParamStore::new(6);
+        let mut gan = Gan::new(ctx(), &Mlps, &mut store, &config).unwrap();
+        let real: Vec<f32> = normal_noise(77, batch).iter().map(|v| 3.0 + v).collect();
+        let z_d = normal_noise(21 ^ 2, batch * NOISE);
+        let z_g = normal_noise(21 ^ 3, batch * NOISE);
+        let fake_d = apply(&mut store, false, &z_d, NOISE);
+        let fake_g = apply(&mut store, false, &z_g, NOISE);
+        let logits = |x: &[f32], store: &mut ParamStore| -> Vec<f64> {
+            apply(store, true, x, 1).iter().map(|&v| v as f64).collect()
+        };
+        let (r, f, fg) = (
+            logits(&real, &mut store),
+            logits(&fake_d, &mut store),
+            logits(&fake_g, &mut store),
+        );
+        gan.step(ctx(), &real).unwrap();
+        let got = gan.flush_readings(ctx()).unwrap()[0];
+        let label = label as f64;
+        let bce = |x: f64, t: f64| softplus(x) - t * x;
+        let (d_loss, g_loss) = match loss {
+            GanLoss::NonSaturating => (
+                mean(r.iter().map(|&x| bce(x, label)).collect())
+                    + mean(f.iter().map(|&x| bce(x, 0.0)).collect()),
+                mean(fg.iter().map(|&x| bce(x, 1.0)).collect()),
+            ),
+            GanLoss::Hinge => (
+                mean(r.iter().map(|&x| (1.0 - x).max(0.0)).collect())
+                    + mean(f.iter().map(|&x| (1.0 + x).max(0.0)).collect()),
+                -mean(fg.clone()),
+            ),
+            GanLoss::LeastSquares => (
+                0.5 * mean(r.iter().map(|&x| (x - label).powi(2)).collect())
+                    + 0.5 * mean(f.iter().map(|&x| x * x).collect()),
+                0.5 * mean(fg.iter().map(|&x| (x - 1.0).powi(2)).collect()),
+            ),
+        };
+        let d_real = mean(r.iter().map(|&x| sigmoid(x)).collect());
+        let d_fake = mean(f.iter().map(|&x| sigmoid(x)).collect());
+        // Means of 64 O(1) terms computed in f32 (and the logits themselves rounded to f32):
+        // a few ulps of the result; 1e-5 relative plus 1e-6 leaves room and catches any wrong
+        // sign, target or factor.
+        for (what, g, w) in [
+            ("d_loss", got.d_loss, d_loss),
+            ("g_loss", got.g_loss, g_loss),
+            ("d_real", got.d_real, d_real),
+            ("d_fake", got.d_fake, d_fake),
+        ] {
+            assert!(
+                (g as f64 - w).abs() <= 1e-6 + 1e-5 * w.abs(),
+                "{loss:?} {what}: {g} vs {w}"
+            );
+        }
+    }
+    assert_eq!("hinge".parse::<GanLoss>(), Ok(GanLoss::Hinge));
+    assert_eq!("ls".parse::<GanLoss>(), Ok(GanLoss::LeastSquares));
+    assert!("wasserstein"
+        .parse::<GanLoss>()
+        .unwrap_err()
+        .contains("bce"));
 }
 
 #[test]
@@ -205,4 +312,101 @@ fn game_warnings_name_a_pinned_discriminator() {
     assert_eq!(w.len(), 1);
     assert!(w[0].contains("losing"), "{w:?}");
     assert!(kiln::gan::game_warnings(&end(f64::NAN, f64::NAN)).is_empty());
+}
+
+#[test]
+fn train_gan_scores_a_folder_of_class_folders_and_says_when_it_cannot() {
+    // The example end to end on the user's own files: 520 digits as PNGs in ten class
+    // folders, then the same images loose in one folder. Tiny networks and one epoch of eight
+    // step pairs: what is checked is the plumbing (labels from folder names, a score every
+    // epoch, the summary), not the samples.
+    let bin = std::env::current_exe().unwrap();
+    let bin = bin
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/train_gan");
+    assert!(
+        bin.is_file(),
+        "{} is missing: `cargo test` builds it",
+        bin.display()
+    );
+    let root = std::env::temp_dir().join(format!("kiln-gan-folders-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let names = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    super::images::write_digit_folder(&root.join("classes"), 52, Some(&names));
+    super::images::write_digit_folder(&root.join("loose"), 52, None);
+    let run = |data: &str| -> (String, serde_json::Value) {
+        let out = root.join(format!("run-{data}"));
+        let output = std::process::Command::new(&bin)
+            .args([
+                "--data",
+                root.join(data).to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args([
+                "--epochs",
+                "1",
+                "--batch",
+                "64",
+                "--latent",
+                "8",
+                "--g-width",
+                "8",
+                "--d-width",
+                "8",
+            ])
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "train_gan --data {data} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+        (stdout, serde_json::from_str(&summary).unwrap())
+    };
+
+    let (stdout, summary) = run("classes");
+    assert!(
+        stdout.contains("labels: 10 classes from the folder names"),
+        "{stdout}"
+    );
+    assert_eq!(
+        summary["labels"].as_array().map(Vec::len),
+        Some(10),
+        "{summary}"
+    );
+    assert_eq!(summary["steps"].as_u64(), Some(8), "{summary}");
+    let covered = summary["classes_covered"].as_f64().unwrap();
+    assert!((1.0..=10.0).contains(&covered), "{summary}");
+    assert!(
+        summary["frechet_distance"].as_f64().unwrap() > 0.0,
+        "{summary}"
+    );
+    assert!(
+        summary["frechet_distance_real_halves"].as_f64().unwrap() > 0.0,
+        "{summary}"
+    );
+    assert!(
+        summary["quality"].as_str().unwrap().contains("256 samples"),
+        "{summary}"
+    );
+
+    let (stdout, summary) = run("loose");
+    assert!(stdout.contains("coverage is not measured"), "{stdout}");
+    assert!(summary.get("classes_covered").is_none(), "{summary}");
+    assert!(
+        summary["frechet_distance_real_halves"].is_null(),
+        "{summary}"
+    );
+    assert!(
+        summary["quality"].as_str().unwrap().contains("no labels"),
+        "{summary}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
 }

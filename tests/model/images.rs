@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln::data::digits::digit_images;
 use kiln::data::idx::{idx_to_images, read_idx_images, read_idx_labels};
-use kiln::data::images::{image_batch, load_image_dir, ImageSet};
+use kiln::data::images::{image_batch, load_image_dir, ImageSet, LabelledImages};
 use kiln::Error;
 
 /// A fresh, empty folder under the temp dir, removed when dropped.
@@ -44,6 +44,74 @@ fn data_message(e: Error) -> (String, String) {
 /// Fraction of pixels with more ink than background (value > 0).
 fn ink_fraction(img: &[f32]) -> f64 {
     img.iter().filter(|&&v| v > 0.0).count() as f64 / img.len() as f64
+}
+
+/// Writes `count` built-in digits of each class in `classes` as 32x32 PNGs under
+/// `dir/<class name>/`, or straight into `dir` when `names` is `None`.
+pub fn write_digit_folder(dir: &std::path::Path, per_class: usize, names: Option<&[&str]>) {
+    let (images, labels) = digit_images(9, per_class * 10, 32);
+    for (i, (image, &label)) in images.chunks(32 * 32).zip(&labels).enumerate() {
+        let folder = match names {
+            Some(names) => dir.join(names[label as usize]),
+            None => dir.to_path_buf(),
+        };
+        std::fs::create_dir_all(&folder).unwrap();
+        let bytes: Vec<u8> = image
+            .iter()
+            .map(|&v| ((v + 1.0) * 127.5).round() as u8)
+            .collect();
+        image::GrayImage::from_raw(32, 32, bytes)
+            .unwrap()
+            .save(folder.join(format!("{i:04}.png")))
+            .unwrap();
+    }
+}
+
+#[test]
+fn class_folders_label_a_folder_and_other_layouts_stay_unlabelled() {
+    let names = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let labelled = TempDir::new("classes");
+    write_digit_folder(&labelled.0, 3, Some(&names));
+    let set = LabelledImages::from_folder(&labelled.0, 32, 1).unwrap();
+    assert_eq!(set.set.count, 30);
+    let mut sorted = names.map(String::from).to_vec();
+    sorted.sort();
+    assert_eq!(set.classes, sorted, "classes are the folder names, sorted");
+    // Image k of the folder walk belongs to the k-th folder in sorted order: the label of
+    // each image is its folder's index in `classes`.
+    assert_eq!(set.labels.len(), 30);
+    for (k, class) in sorted.iter().enumerate() {
+        let n = set.labels.iter().filter(|&&l| l == k as u32).count();
+        assert_eq!(n, 3, "class {class}");
+    }
+    let first_eight = sorted.iter().position(|c| c == "eight").unwrap() as u32;
+    assert_eq!(set.labels[..3], [first_eight; 3], "'eight' sorts first");
+
+    // Loose images, or loose images beside class folders, or one folder only: no labels.
+    let loose = TempDir::new("loose");
+    write_digit_folder(&loose.0, 2, None);
+    let set = LabelledImages::from_folder(&loose.0, 32, 1).unwrap();
+    assert_eq!(
+        (set.set.count, set.labels.len(), set.classes.len()),
+        (20, 0, 0)
+    );
+    write_digit_folder(&loose.0.join("more"), 1, Some(&names));
+    let set = LabelledImages::from_folder(&loose.0, 32, 1).unwrap();
+    assert_eq!(
+        (set.set.count, set.classes.len()),
+        (30, 0),
+        "loose images beside folders"
+    );
+    let one = TempDir::new("one-folder");
+    write_digit_folder(&one.0.join("all"), 2, None);
+    let set = LabelledImages::from_folder(&one.0, 32, 1).unwrap();
+    assert_eq!(
+        (set.set.count, set.classes.len()),
+        (20, 0),
+        "a single folder is no class set"
+    );
 }
 
 #[test]

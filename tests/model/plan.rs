@@ -114,6 +114,57 @@ fn recording_into_a_host_encoder_matches_a_submitted_step() {
     assert_eq!(run(true), run(false));
 }
 
+/// A plan training with `ema_decay` keeps `ema.<name>` equal to the moving average of the
+/// parameter's values after each step, with the warm-up, starting from the initial weights.
+#[test]
+fn a_plan_keeps_the_moving_average_of_its_weights() {
+    let mut g = Graph::new();
+    let x = g.input("x", &[5, 3], DType::F32).unwrap();
+    let w = g.param("w", &[3, 2], Init::XavierUniform).unwrap();
+    let y = g.matmul(x, w).unwrap();
+    let y2 = g.mul(y, y).unwrap();
+    let loss = g.mean_all(y2).unwrap();
+    let spec = PlanSpec {
+        training: Some(Training {
+            ema_decay: Some(0.5),
+            ..Training::new(loss, Optimizer::Sgd(SgdConfig::new(0.2, 0.0)))
+        }),
+        ..Default::default()
+    };
+    let mut store = ParamStore::new(8);
+    let mut plan = Plan::compile(ctx(), &g, &mut store, &spec).unwrap();
+    plan.set_input_f32(ctx(), "x", &Rng::new(2).vec(15))
+        .unwrap();
+    let read = |name: &str| store.get(name).unwrap().to_vec_f32(ctx()).unwrap();
+    assert_eq!(
+        read("ema.w"),
+        read("w"),
+        "the average starts at the weights"
+    );
+    let mut want: Vec<f64> = read("w").iter().map(|&v| v as f64).collect();
+    for step in 1..=12u64 {
+        plan.step(ctx()).unwrap();
+        let d = (0.5f64).min((1.0 + step as f64) / (10.0 + step as f64));
+        for (a, &p) in want.iter_mut().zip(&read("w")) {
+            *a = d * *a + (1.0 - d) * p as f64;
+        }
+    }
+    assert_ne!(read("ema.w"), read("w"), "the average is not the weights");
+    // Twelve steps of a·d + p·(1-d), each rounded in f32: well under 1e-6 for O(1) weights.
+    assert_close(&read("ema.w"), &want, 1e-6, 1e-6, "ema.w");
+    let bad = PlanSpec {
+        training: Some(Training {
+            ema_decay: Some(1.0),
+            ..Training::new(loss, Optimizer::Sgd(SgdConfig::new(0.2, 0.0)))
+        }),
+        ..Default::default()
+    };
+    let msg = Plan::compile(ctx(), &g, &mut store, &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("ema_decay") && msg.contains('1'), "{msg}");
+}
+
 /// Two plans over shared weights, each updating only its own: the GAN pattern.
 #[test]
 fn two_plans_share_parameters_and_update_only_their_own() {

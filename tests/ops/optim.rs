@@ -1,6 +1,7 @@
 //! optim: several SGD-momentum, Adam and AdamW steps against an f64 transcription of
 //! PyTorch's update formulas, bias correction at t = 1, Adam's L2 against AdamW's decoupled
-//! decay, a tensor large enough to fold the grid, and shape errors.
+//! decay, the weight average's steps with their warm-up, a tensor large enough to fold the
+//! grid, and shape errors.
 
 use super::*;
 use kiln::ops::optim;
@@ -250,6 +251,40 @@ fn adam_l2_and_adamw_decoupled_decay_differ_as_pytorch() {
             "AdamW keeps zero moments, Adam does not"
         );
     }
+}
+
+#[test]
+fn weight_average_matches_reference_over_steps_with_warm_up() {
+    // An odd length (1,031) leaves a partial workgroup. Decay 0.9: the warm-up
+    // (1 + t) / (10 + t) gives 0.18, 0.25, 0.31, … and reaches 0.9 only at t = 80, so steps 1-3
+    // check the warm-up and step 100 the plain decay.
+    let n = 1031;
+    let mut rng = Rng::new(12);
+    let a0 = rng.vec(n);
+    let average = upload(&[n], &a0);
+    let mut want: Vec<f64> = a0.iter().map(|&v| v as f64).collect();
+    for step in [1u64, 2, 3, 100] {
+        let p = rng.vec(n);
+        optim::average(ctx(), 0.9, step, &upload(&[n], &p), &average).unwrap();
+        let d = kiln::optim::average_decay(0.9, step) as f64;
+        let expected = if step < 80 {
+            (1.0 + step as f64) / (10.0 + step as f64)
+        } else {
+            0.9
+        };
+        assert!((d - expected).abs() < 1e-7, "decay at step {step}: {d}");
+        for (w, &pi) in want.iter_mut().zip(&p) {
+            *w = d * *w + (1.0 - d) * pi as f64;
+        }
+        // Two products and a sum of O(1) values per step, each rounded: a few ulps, carried
+        // over four steps of a contraction; 1e-6 absolute is well above that.
+        assert_close(&download(&average), &want, 1e-6, 1e-6, "weight average");
+    }
+    let wrong = upload(&[n + 1], &vec![0.0; n + 1]);
+    let msg = optim::average(ctx(), 0.9, 1, &wrong, &average)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("average") && msg.contains("1031"), "{msg}");
 }
 
 #[test]
