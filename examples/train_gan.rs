@@ -276,7 +276,8 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         false,
     )?;
     if probe.is_some() {
-        let title = "train_gan: Fréchet distance to real digits per epoch";
+        // The plots' bitmap font is ASCII.
+        let title = "train_gan: Frechet distance to real digits per epoch";
         report.plot(
             args.out.join("quality.png"),
             &["frechet_distance"],

@@ -66,6 +66,14 @@ pub fn line_plot(
     }
     let (x_lo, x_hi) = xs.padded();
     let (y_lo, y_hi) = ys.padded();
+    // A log axis does not widen to its ticks (that could add decades), so pad it a little
+    // to keep the extreme points off the frame.
+    let (y_lo, y_hi) = if log_y {
+        let pad = 0.04 * (y_hi - y_lo);
+        (y_lo - pad, y_hi + pad)
+    } else {
+        (y_lo, y_hi)
+    };
     let x_ticks = nice_ticks(x_lo, x_hi);
     let (x_lo, x_hi) = (
         x_lo.min(x_ticks.first().copied().unwrap_or(x_lo)),
@@ -229,21 +237,22 @@ pub fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 /// Ticks for a log axis whose span is [lo, hi] in log10 units: every power of ten inside it,
-/// thinned to at most eight, with 2 and 5 between them when fewer than four fit; when fewer
-/// than two fit, the round ticks of the span itself.
+/// thinned to at most eight; with fewer than three decades, 1, 2 and 5 of each (so a span
+/// such as 27..915 reads 50, 100, 200, 500); when fewer than two of those fit, the round
+/// ticks of the span itself.
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let first = lo.ceil() as i64;
     let last = hi.floor() as i64;
-    if last - first < 1 {
-        return nice_ticks(lo, hi)
-            .into_iter()
+    if last - first < 3 {
+        let one_two_five: Vec<f64> = (first - 1..=last)
+            .flat_map(|k| [1.0f64, 2.0, 5.0].map(|m| k as f64 + m.log10()))
             .filter(|t| *t >= lo && *t <= hi)
             .collect();
-    }
-    if last - first < 3 {
-        // Few decades: label 1, 2 and 5 of each so the axis still has numbers to read.
-        return (first - 1..=last)
-            .flat_map(|k| [1.0f64, 2.0, 5.0].map(|m| k as f64 + m.log10()))
+        if one_two_five.len() >= 2 {
+            return one_two_five;
+        }
+        return nice_ticks(lo, hi)
+            .into_iter()
             .filter(|t| *t >= lo && *t <= hi)
             .collect();
     }
@@ -342,5 +351,22 @@ mod tests {
         assert_eq!(power_label(-2.0), "0.01");
         assert_eq!(power_label(-6.0), "1e-6");
         assert_eq!(power_label(1.0), "10");
+    }
+
+    #[test]
+    fn a_log_axis_under_three_decades_reads_one_two_five() {
+        // 27..915: one power of ten inside, so 1-2-5 ticks: 50, 100, 200, 500.
+        let labels: Vec<String> = log_ticks(27f64.log10(), 915f64.log10())
+            .into_iter()
+            .map(power_label)
+            .collect();
+        assert_eq!(labels, ["50", "100", "200", "500"]);
+        // 0.001..1000: six decades, powers of ten only.
+        assert_eq!(
+            log_ticks(-3.0, 3.0),
+            vec![-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+        );
+        // 31..39: no 1-2-5 tick inside, round ticks of the log span instead.
+        assert!(!log_ticks(31f64.log10(), 39f64.log10()).is_empty());
     }
 }
