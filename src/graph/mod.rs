@@ -6,15 +6,18 @@
 //!   checks shapes at once; a mismatch is an [`Error::Shape`] naming the op, every shape and the
 //!   caller's line.
 //! - Differentiate: [`Graph::grad`] (`autodiff.rs`) appends the backward as ordinary nodes.
-//! - Plan: [`Plan::compile`] (`plan.rs`) orders, prunes, assigns memory by liveness, creates every
-//!   pipeline and bind group, and runs each step as one submission.
+//! - Plan: [`Plan::compile`] (`planner.rs`, one function per phase) orders, prunes, assigns
+//!   memory by liveness and creates every pipeline and bind group; the executor
+//!   (`executor.rs`) runs each step as one submission; `plan.rs` holds what a user calls.
 //!
 //! What is not here: the kernels (`src/ops`), the layers (`src/nn`), the optimizers' state and
 //! schedules (`src/train`).
 
 mod autodiff;
+mod executor;
 mod params;
 mod plan;
+mod planner;
 
 use std::collections::BTreeMap;
 use std::panic::Location;
