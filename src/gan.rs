@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use crate::data::normal_noise;
 use crate::error::Result;
 use crate::graph::{Graph, ParamStore, Plan, PlanSpec, PlanStats, Var};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, Schedule};
 use crate::tensor::{DType, Tensor};
 use crate::train::{Steps, Training};
 use crate::Context;
@@ -74,6 +74,8 @@ pub struct GanConfig {
     pub d_optimizer: Optimizer,
     /// The generator's update rule.
     pub g_optimizer: Optimizer,
+    /// Both players' learning rates over the run (a factor of each optimizer's rate).
+    pub schedule: Schedule,
     /// Seeds the noise of every step (a function of the step number, so a resumed run draws
     /// the noise the uninterrupted one would have).
     pub seed: u64,
@@ -160,6 +162,7 @@ impl Gan {
             watch: vec![d_loss, d_real, d_fake],
             training: Some(Training {
                 params: Some(dg.trainable_params("discriminator.")),
+                schedule: config.schedule,
                 ..Training::new(d_loss, config.d_optimizer)
             }),
             seed: config.seed,
@@ -170,6 +173,7 @@ impl Gan {
             training: Some(Training {
                 params: Some(gg.trainable_params("generator.")),
                 ema_decay: config.ema_decay,
+                schedule: config.schedule,
                 ..Training::new(g_loss, config.g_optimizer)
             }),
             seed: config.seed ^ 1,
@@ -270,6 +274,13 @@ impl Gan {
         d.map(|(n, t)| (format!("d/{n}"), t))
             .chain(g.map(|(n, t)| (format!("g/{n}"), t)))
             .collect()
+    }
+
+    /// Both players' learning rates at the last step pair, as the schedule gives them:
+    /// (discriminator, generator).
+    pub fn learning_rates(&self) -> (f32, f32) {
+        let rate = |p: &Plan| p.learning_rate().unwrap_or(0.0);
+        (rate(&self.d_plan), rate(&self.g_plan))
     }
 
     /// The compiled plans' statistics: (discriminator step, generator step).

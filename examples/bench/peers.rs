@@ -279,6 +279,7 @@ pub fn run_dcgan(
             batch,
             d_optimizer: adam,
             g_optimizer: adam,
+            schedule: kiln::optim::Schedule::Constant,
             seed: 3,
             real_label: 1.0,
             loss: GanLoss::NonSaturating,

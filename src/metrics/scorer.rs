@@ -23,6 +23,9 @@ use super::frechet_distance;
 const BATCH: usize = 64;
 /// Width of the feature layer.
 const FEATURES: usize = 64;
+/// Seeds the permutation that draws the two real sets: fixed, so every run of a data set is
+/// measured against the same images.
+const HALVES_SEED: u64 = 0x4a1f;
 
 /// How generated images compare with real ones, from [`ImageScorer::quality`].
 #[derive(Clone, Debug, PartialEq)]
@@ -239,17 +242,22 @@ impl ImageScorer {
         frechet_distance(&fa, &fb, FEATURES)
     }
 
-    /// The images of `data` split in two halves of `n` each (`n` a multiple of 64, at most
-    /// half the set): the distance between them is the floor a generator is read against.
+    /// Two disjoint sets of `n` images of `data` each (`n` rounded down to a multiple of 64, at
+    /// most half the set), drawn by a fixed permutation: the distance between them is the floor
+    /// a generator is read against. Drawn rather than cut by position, because class folders
+    /// load class by class: the first half of a sorted set holds only the first classes.
     pub fn real_halves(data: &LabelledImages, n: usize) -> (Vec<f32>, Vec<f32>) {
         let half = data.set.count / 2;
         let n = n.min(half / BATCH * BATCH);
-        let first: Vec<usize> = (0..n).collect();
-        let second: Vec<usize> = (half..half + n).collect();
+        let order = Batches::new(data.set.count, data.set.count, HALVES_SEED, 0)
+            .next()
+            .unwrap_or_default();
+        let first = &order[..n];
+        let second = &order[half..half + n];
         let per = data.set.per_image();
         (
-            image_batch(&data.set.images, per, &first),
-            image_batch(&data.set.images, per, &second),
+            image_batch(&data.set.images, per, first),
+            image_batch(&data.set.images, per, second),
         )
     }
 

@@ -79,6 +79,7 @@ fn gan_learns_a_normal_distribution() {
         batch,
         d_optimizer: adam,
         g_optimizer: adam,
+        schedule: kiln::optim::Schedule::Constant,
         seed: 11,
         real_label: 1.0,
         loss: GanLoss::NonSaturating,
@@ -173,6 +174,7 @@ fn each_gan_loss_matches_its_formula() {
             batch,
             d_optimizer: still,
             g_optimizer: still,
+            schedule: kiln::optim::Schedule::Constant,
             seed: 21,
             real_label: label,
             loss,
@@ -289,6 +291,36 @@ fn quality_probe_tells_real_images_from_a_collapsed_generator() {
     let partial = probe.measure(ctx(), &four).unwrap();
     assert_eq!(partial.classes_covered, 4, "{:?}", partial.histogram);
     assert!((partial.class_entropy - 2.0).abs() < 0.2, "{partial:?}");
+
+    // The same images sorted by class, as class folders load: the probe's real set and the
+    // floor's must still hold every class (cut by position, the first half held only digits
+    // 0-4, and the floor was a distance between two different sets of classes).
+    let mut order: Vec<usize> = (0..2048).collect();
+    order.sort_by_key(|&i| data.labels[i]);
+    let sorted = LabelledImages {
+        set: kiln::data::ImageSet {
+            images: order
+                .iter()
+                .flat_map(|&i| data.set.images[i * per..(i + 1) * per].to_vec())
+                .collect(),
+            ..data.set.clone()
+        },
+        labels: order.iter().map(|&i| data.labels[i]).collect(),
+        classes: data.classes.clone(),
+    };
+    let mut by_class = QualityProbe::new(ctx(), &sorted, 512, 5).unwrap().unwrap();
+    assert!(
+        by_class.floor < 3.0 * probe.floor + 1.0,
+        "floor {} on class-sorted data, {} shuffled",
+        by_class.floor,
+        probe.floor
+    );
+    let real_sorted = by_class.measure(ctx(), others).unwrap();
+    assert!(
+        real_sorted.frechet < 3.0 * by_class.floor + 1.0,
+        "{real_sorted:?} floor {}",
+        by_class.floor
+    );
 }
 
 #[test]
@@ -409,4 +441,52 @@ fn train_gan_scores_a_folder_of_class_folders_and_says_when_it_cannot() {
         "{summary}"
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn the_schedule_sets_both_players_rates_and_ends_the_updates_at_zero() {
+    // A cosine from the base rates to zero over 4 step pairs: step t runs at
+    // ½(1 + cos(πt/4)) · base, so the last step pair, at rate 0, changes no weight.
+    let (d_rate, g_rate) = (1e-3f32, 3e-3f32);
+    let config = GanConfig {
+        batch: 16,
+        d_optimizer: Optimizer::Adam(AdamConfig::adam(d_rate)),
+        g_optimizer: Optimizer::Adam(AdamConfig::adam(g_rate)),
+        schedule: kiln::optim::Schedule::WarmupCosine {
+            warmup: 0,
+            total: 4,
+            min_factor: 0.0,
+        },
+        seed: 5,
+        real_label: 1.0,
+        loss: GanLoss::NonSaturating,
+        ema_decay: None,
+    };
+    let mut store = ParamStore::new(8);
+    let mut gan = Gan::new(ctx(), &Mlps, &mut store, &config).unwrap();
+    let real: Vec<f32> = normal_noise(9, 16).iter().map(|v| 3.0 + v).collect();
+    let weights = |store: &ParamStore| -> Vec<f32> {
+        ["generator.fc1.weight", "discriminator.fc1.weight"]
+            .iter()
+            .flat_map(|name| store.get(name).unwrap().to_vec_f32(ctx()).unwrap())
+            .collect()
+    };
+    let mut before = Vec::new();
+    for t in 1..=4u64 {
+        before = weights(&store);
+        gan.step(ctx(), &real).unwrap();
+        // The planned factor, in f64: the rates are f32, so 1e-6 relative covers rounding.
+        let factor = 0.5 * (1.0 + (std::f64::consts::PI * t as f64 / 4.0).cos());
+        let (d, g) = gan.learning_rates();
+        for (what, got, base) in [("D", d, d_rate), ("G", g, g_rate)] {
+            let want = factor * base as f64;
+            assert!(
+                (got as f64 - want).abs() <= 1e-6 * base as f64,
+                "step {t} {what}: rate {got}, want {want}"
+            );
+        }
+    }
+    gan.flush_readings(ctx()).unwrap();
+    assert_eq!(gan.learning_rates(), (0.0, 0.0));
+    assert_eq!(weights(&store), before, "a step at rate 0 changed a weight");
 }
