@@ -390,6 +390,18 @@ impl Context {
         Ok(index)
     }
 
+    /// Runs whatever callbacks finished work has made ready (buffer maps) without waiting;
+    /// `during` names the caller's task in the error.
+    pub fn poll(&self, during: &str) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::Poll)
+            .map_err(|e| Error::Wgpu {
+                during: during.into(),
+                message: e.to_string(),
+            })?;
+        Ok(())
+    }
+
     /// Blocks until `index` (or all work, with `None`) has finished, in slices, so that a lost
     /// device or a hang becomes an error rather than a frozen process.
     pub fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {

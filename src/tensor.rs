@@ -310,12 +310,7 @@ impl Tensor {
                     })
                 }
                 Err(_) if start.elapsed() < crate::context::WAIT_LIMIT => {
-                    ctx.device()
-                        .poll(wgpu::PollType::Poll)
-                        .map_err(|e| Error::Wgpu {
-                            during: "mapping a readback buffer".into(),
-                            message: e.to_string(),
-                        })?;
+                    ctx.poll("mapping a readback buffer")?;
                     ctx.check()?;
                 }
                 Err(_) => {

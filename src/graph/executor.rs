@@ -110,12 +110,7 @@ impl Plan {
 
     /// Watched values of finished steps, oldest first, without waiting for running ones.
     pub fn readings(&mut self, ctx: &Context) -> Result<Vec<Reading>> {
-        ctx.device()
-            .poll(wgpu::PollType::Poll)
-            .map_err(|e| Error::Wgpu {
-                during: "polling for readings".into(),
-                message: e.to_string(),
-            })?;
+        ctx.poll("polling for readings")?;
         ctx.check()?;
         let Some(w) = &mut self.watch else {
             return Ok(Vec::new());
@@ -144,12 +139,7 @@ impl Plan {
             // The map callbacks of the last submission may need one more poll.
             let start = std::time::Instant::now();
             while w.slots.iter().any(|s| s.in_flight) {
-                ctx.device()
-                    .poll(wgpu::PollType::Poll)
-                    .map_err(|e| Error::Wgpu {
-                        during: "polling for readings".into(),
-                        message: e.to_string(),
-                    })?;
+                ctx.poll("polling for readings")?;
                 for s in 0..w.slots.len() {
                     if w.slots[s].in_flight && slot_mapped(&w.slots[s]) {
                         out.push(take_slot(&mut w.slots[s], &w.sources)?);
