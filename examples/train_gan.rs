@@ -236,9 +236,14 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         ),
     }
     let (mut judged, judged_images) = Generator::sampler(ctx, cfg, 64, &mut store, weights)?;
+    let score_every = epochs.div_ceil(10);
     println!(
-        "budget: {epochs} epochs of {per_epoch} step pairs ({} in all)",
-        epochs * per_epoch
+        "budget: {epochs} epochs of {per_epoch} step pairs ({} in all){}",
+        epochs * per_epoch,
+        match score_every {
+            1 => String::new(),
+            k => format!(", scored every {k} epochs and at the end"),
+        }
     );
     let options = TrainOptions::new(epochs).show_progress().counting("images");
     let mut run = Trainer::new(ctx, &args.out, options, &cfg)?;
@@ -281,7 +286,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
                 eprintln!("warning: {w}");
                 warnings.push(w);
             }
-            let Some(probe) = &mut probe else {
+            // At most about ten scores a run (a small folder runs 30 epochs of a few seconds
+            // each): every `score_every`-th epoch and the last.
+            let scored = end.epoch % score_every == 0 || end.epoch == epochs;
+            let Some(probe) = probe.as_mut().filter(|_| scored) else {
                 return Ok(Scores::new());
             };
             let seed = args.seed ^ 0xfeed ^ ((end.epoch as u64) << 20);
@@ -315,7 +323,11 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         "frechet_distance_real_halves": probe.as_ref().map(|p| kiln::train::number(p.floor)),
         "labels": images.classes,
         "quality": match &probe {
-            Some(p) => format!("measured every epoch on {} samples", p.count),
+            Some(p) if score_every == 1 => format!("measured every epoch on {} samples", p.count),
+            Some(p) => format!(
+                "measured every {score_every} epochs and at the end, on {} samples",
+                p.count
+            ),
             None if images.classes.is_empty() => {
                 "unavailable: the images have no labels (put each class in a folder of its own)"
                     .to_string()

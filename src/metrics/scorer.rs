@@ -209,8 +209,20 @@ impl ImageScorer {
     /// multiples of 64): the Fréchet distance, and the three signals of a generator that covers
     /// only some of the data (see [`SampleQuality`]).
     pub fn quality(&mut self, ctx: &Context, fake: &[f32], real: &[f32]) -> Result<SampleQuality> {
+        let real_features = self.features(ctx, real)?;
+        self.quality_against(ctx, fake, &real_features)
+    }
+
+    /// [`ImageScorer::quality`] against real images already in features
+    /// ([`ImageScorer::features`]): what a probe that measures every epoch computes once.
+    pub fn quality_against(
+        &mut self,
+        ctx: &Context,
+        fake: &[f32],
+        real_features: &[f32],
+    ) -> Result<SampleQuality> {
+        let rf = real_features;
         let (ff, fake_classes) = self.features_and_classes(ctx, fake)?;
-        let (rf, _) = self.features_and_classes(ctx, real)?;
         let mut histogram = vec![0usize; self.classes];
         for &c in &fake_classes {
             histogram[c] += 1;
@@ -228,10 +240,10 @@ impl ImageScorer {
         // One class gives -(1 · log2 1) = -0, which prints as "-0.0000".
         let class_entropy = class_entropy.abs();
         Ok(SampleQuality {
-            frechet: frechet_distance(&ff, &rf, FEATURES)?,
+            frechet: frechet_distance(&ff, rf, FEATURES)?,
             classes_covered,
             class_entropy,
-            spread: mean_pairwise_distance(&ff) / mean_pairwise_distance(&rf).max(1e-12),
+            spread: mean_pairwise_distance(&ff) / mean_pairwise_distance(rf).max(1e-12),
             histogram,
         })
     }
@@ -273,7 +285,8 @@ impl ImageScorer {
 /// sets (the floor a perfect generator would reach).
 pub struct QualityProbe {
     scorer: ImageScorer,
-    real: Vec<f32>,
+    /// The fixed real images, in the scorer's features (computed once).
+    real_features: Vec<f32>,
     /// Images a measurement compares: pass this many samples to [`QualityProbe::measure`].
     pub count: usize,
     /// The Fréchet distance between two halves of the real data, `count` images each.
@@ -301,10 +314,11 @@ impl QualityProbe {
         }
         let mut scorer = ImageScorer::train(ctx, data, seed)?;
         let (real, other) = ImageScorer::real_halves(data, count);
-        let floor = scorer.frechet(ctx, &other, &real)?;
+        let real_features = scorer.features(ctx, &real)?;
+        let floor = frechet_distance(&scorer.features(ctx, &other)?, &real_features, FEATURES)?;
         Ok(Some(QualityProbe {
             scorer,
-            real,
+            real_features,
             count,
             floor,
         }))
@@ -317,6 +331,6 @@ impl QualityProbe {
 
     /// How `fake` ([`count`](Self::count) images) compares with the probe's real images.
     pub fn measure(&mut self, ctx: &Context, fake: &[f32]) -> Result<SampleQuality> {
-        self.scorer.quality(ctx, fake, &self.real)
+        self.scorer.quality_against(ctx, fake, &self.real_features)
     }
 }
