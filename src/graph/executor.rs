@@ -56,7 +56,12 @@ impl Plan {
 
     /// Runs one step: writes the step's learning rate and seed, records every dispatch into one
     /// encoder, submits once. Does not wait.
+    ///
+    /// A lost device is an error from the first call after wgpu reports it, which is once the
+    /// work submitted before the loss has drained (WebGPU's rule: work on a lost device is a
+    /// silent no-op); the poll here lets wgpu report it without waiting.
     pub fn step(&mut self, ctx: &Context) -> Result<()> {
+        ctx.poll("starting a step")?;
         let mut encoder = ctx
             .device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {

@@ -274,7 +274,8 @@ pub struct Trainer {
     options: TrainOptions,
     config: String,
     first_epoch: usize,
-    resumed: bool,
+    /// The step of the checkpoint this run resumed from.
+    resumed_at: Option<u64>,
     created: Instant,
     adapter: String,
 }
@@ -302,7 +303,7 @@ impl Trainer {
             options,
             config,
             first_epoch: 0,
-            resumed: false,
+            resumed_at: None,
             created: Instant::now(),
             adapter: ctx.adapter_summary(),
         })
@@ -338,9 +339,10 @@ impl Trainer {
                 ),
             });
         }
-        steps.set_step_count(ckpt.step().unwrap_or(0));
+        let step = ckpt.step().unwrap_or(0);
+        steps.set_step_count(step);
         self.first_epoch = ckpt.epoch().unwrap_or(0);
-        self.resumed = true;
+        self.resumed_at = Some(step);
         Ok(())
     }
 
@@ -378,7 +380,7 @@ impl Trainer {
         }
         header.push(format!("{}_per_s", self.options.unit));
         header.push("elapsed_s".into());
-        let mut metrics = CsvLog::open(&self.dir.join("metrics.csv"), header, self.resumed)?;
+        let mut metrics = CsvLog::open(&self.dir.join("metrics.csv"), header, self.resumed_at)?;
         let mut eval_log: Option<CsvLog> = None;
         let mut report = Report {
             steps: steps.step_count(),
@@ -440,7 +442,7 @@ impl Trainer {
                         eval_log.insert(CsvLog::open(
                             &self.dir.join("eval.csv"),
                             header,
-                            self.resumed,
+                            self.resumed_at,
                         )?)
                     }
                 };

@@ -2,7 +2,8 @@
 //! (a checkpoint, a vector index, a pair file, an IDX file, an image): truncated at every k-th
 //! byte, header bytes flipped, length prefixes that lie, overlapping or duplicated offsets,
 //! shapes whose product overflows, wrong dtypes. Each case must return (an `Err` naming the
-//! file, or `Ok` where the corruption left a valid file), within a second, and never panic.
+//! file, or `Ok` where the corruption left a valid file), within a second, holding at most
+//! [`memory_bound`] bytes (measured by the test binary's allocator), and never panic.
 //! The cases come from a seeded loop, so a failure names the case that reproduces it.
 
 use super::*;
@@ -71,14 +72,23 @@ fn survive<T>(
 ) -> (usize, usize) {
     let name = path.display().to_string();
     let mut errors = 0;
+    let mut worst = (0usize, String::new(), 0usize);
     for case in cases {
         std::fs::write(path, &case.bytes).unwrap();
         let start = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| load(path)));
+        let (result, peak) = meter::peak_during(|| catch_unwind(AssertUnwindSafe(|| load(path))));
         let took = start.elapsed().as_secs_f64();
         let what = &case.what;
         let result = result.unwrap_or_else(|_| panic!("{name}: {what}: the loader panicked"));
         assert!(took < 1.0, "{name}: {what}: took {took:.2} s");
+        let bound = memory_bound(case.bytes.len());
+        assert!(
+            peak <= bound,
+            "{name}: {what}: held {peak} bytes at most, over the {bound}-byte bound"
+        );
+        if peak > worst.0 {
+            worst = (peak, what.clone(), case.bytes.len());
+        }
         match result {
             Err(e) => {
                 errors += 1;
@@ -91,7 +101,35 @@ fn survive<T>(
             Ok(_) => assert!(!must_fail(case), "{name}: {what}: loaded a corrupt file"),
         }
     }
+    eprintln!(
+        "{name}: at most {} bytes held by one load ({}, a {}-byte file)",
+        worst.0, worst.1, worst.2
+    );
     (cases.len(), errors)
+}
+
+/// What one load of a `len`-byte file may hold at its peak: the file read whole, the values
+/// decoded from it and their copies, a few times over, plus a fixed allowance for
+/// bookkeeping (paths, the JSON header, error messages). A lying header asking for more must
+/// be refused before anything that size is reserved.
+fn memory_bound(len: usize) -> usize {
+    (1 << 20) + 8 * len
+}
+
+#[test]
+fn the_memory_meter_sees_what_a_call_holds() {
+    // The bound above is only as good as the meter: a 5 MiB buffer held inside the call is
+    // counted, one freed before it is not held after, and other threads' allocations are not
+    // this thread's.
+    let (len, peak) = meter::peak_during(|| vec![1u8; 5 << 20].len());
+    assert!(peak >= len && peak < len + (64 << 10), "{peak}");
+    let (_, peak) = meter::peak_during(|| {
+        std::thread::spawn(|| vec![1u8; 8 << 20].len())
+            .join()
+            .unwrap()
+    });
+    assert!(peak < 1 << 20, "{peak}");
+    assert!(memory_bound(100) < 2 << 20);
 }
 
 #[test]
@@ -307,14 +345,25 @@ fn corrupt_images_are_skipped_and_named() {
     std::fs::write(folder.join("a-good.png"), &good).unwrap();
     let cases = corruptions(&good, 33, 60, 60, 8);
     let bad = folder.join("b-bad.png");
-    let mut skipped = 0;
+    let (mut skipped, mut most) = (0, 0);
     for case in &cases {
         std::fs::write(&bad, &case.bytes).unwrap();
         let start = Instant::now();
-        let set = catch_unwind(AssertUnwindSafe(|| load_image_dir(&folder, 8, 3)))
+        let (set, peak) =
+            meter::peak_during(|| catch_unwind(AssertUnwindSafe(|| load_image_dir(&folder, 8, 3))));
+        let set = set
             .unwrap_or_else(|_| panic!("{}: the image loader panicked", case.what))
             .unwrap_or_else(|e| panic!("{}: {e}", case.what));
         assert!(start.elapsed().as_secs_f64() < 1.0, "{}", case.what);
+        // Both files together, decoded to at most 8x8 RGB floats, stay far under the bound;
+        // a header that lies about its size must not be decoded at the size it claims.
+        let bound = memory_bound(2 * good.len());
+        assert!(
+            peak <= bound,
+            "{}: held {peak} bytes, over {bound}",
+            case.what
+        );
+        most = most.max(peak);
         // The good image always loads; the bad one loads or is skipped with its name.
         assert!(set.count >= 1, "{}", case.what);
         if let Some((path, _)) = set.skipped.first() {
@@ -326,7 +375,7 @@ fn corrupt_images_are_skipped_and_named() {
     assert!(cases.len() >= 150, "{} cases", cases.len());
     assert!(skipped >= 60, "{skipped} of {} skipped", cases.len());
     eprintln!(
-        "image: {} corrupted files, {skipped} skipped and named, no panic",
+        "image: {} corrupted files, {skipped} skipped and named, no panic, at most {most} bytes held",
         cases.len()
     );
     std::fs::remove_dir_all(&dir).unwrap();

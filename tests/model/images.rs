@@ -301,8 +301,10 @@ fn image_dir_refuses_huge_images_from_the_header() {
     std::fs::write(dir.0.join("bomb-81.bmp"), bmp_header(9000, 9000)).unwrap();
     std::fs::write(dir.0.join("bomb-400.bmp"), bmp_header(20000, 20000)).unwrap();
     let start = std::time::Instant::now();
-    let set = load_image_dir(&dir.0, 8, 3).unwrap();
+    let (set, peak) = crate::meter::peak_during(|| load_image_dir(&dir.0, 8, 3).unwrap());
     let took = start.elapsed().as_secs_f64();
+    // Nothing near a decoded bomb (243 MB) is ever held: a megabyte covers the small image.
+    assert!(peak < 1 << 20, "held {peak} bytes");
     assert_eq!(set.count, 1);
     assert_eq!(set.skipped.len(), 2, "{:?}", set.skipped);
     for (path, why) in &set.skipped {

@@ -15,6 +15,7 @@ mod gan;
 mod graph;
 mod images;
 mod index;
+mod interrupted;
 mod io;
 mod nn;
 mod plan;
@@ -27,6 +28,64 @@ mod train;
 use std::sync::OnceLock;
 
 use kiln::Context;
+
+/// Counts the bytes each thread holds and the most it held since the last reset, so a test can
+/// bound what one call allocates (a corrupted file whose header lies must not make its loader
+/// reserve the size it claims). Per thread, because the other tests run beside it.
+pub mod meter {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Meter;
+
+    thread_local! {
+        static HELD: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(bytes: isize) {
+        // `try_with`: the allocator also runs while a thread's locals are torn down.
+        let _ = HELD.try_with(|held| {
+            let now = held.get() + bytes;
+            held.set(now);
+            let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+        });
+    }
+
+    // SAFETY: every call is forwarded to the system allocator unchanged; the counters are
+    // const-initialised thread locals, which allocate nothing.
+    unsafe impl GlobalAlloc for Meter {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            add(layout.size() as isize);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            add(-(layout.size() as isize));
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            add(layout.size() as isize);
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            add(new_size as isize - layout.size() as isize);
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Runs `f` and returns its value with the most bytes this thread held above its level
+    /// at the start.
+    pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let base = HELD.with(Cell::get);
+        PEAK.with(|p| p.set(base));
+        let value = f();
+        let peak = PEAK.with(Cell::get);
+        (value, (peak - base).max(0) as usize)
+    }
+}
+
+#[global_allocator]
+static METER: meter::Meter = meter::Meter;
 
 /// The context every test shares.
 pub fn ctx() -> &'static Context {

@@ -603,6 +603,28 @@ fn a_device_lost_during_training_is_an_error_within_the_readings_ring() {
 }
 
 #[test]
+fn a_device_lost_while_idle_is_an_error_from_the_next_call() {
+    // The device is destroyed once the queue has drained (between epochs, say): the very next
+    // step returns Error::DeviceLost, as does every call after it.
+    use kiln::Error;
+    let (c, mut plan, store) = plan_on_own_context();
+    plan.step(&c).unwrap();
+    plan.flush_readings(&c).unwrap();
+    c.device().destroy();
+    let first = plan.step(&c);
+    assert!(matches!(first, Err(Error::DeviceLost(_))), "{first:?}");
+    let later = [
+        plan.step(&c),
+        plan.flush_readings(&c).map(|_| ()),
+        store.get("w").unwrap().to_vec_f32(&c).map(|_| ()),
+    ];
+    assert!(
+        later.iter().all(|r| matches!(r, Err(Error::DeviceLost(_)))),
+        "{later:?}"
+    );
+}
+
+#[test]
 fn a_validation_error_during_a_step_is_an_error_from_that_call() {
     // An input buffer destroyed under a compiled plan (what a host that frees a bound buffer
     // does): the step's submission fails wgpu's validation, and that very call returns
