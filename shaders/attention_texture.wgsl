@@ -8,6 +8,9 @@
 // SIMD lanes, a texel fetch a vector gather (matmul/texture.wgsl's header has the numbers).
 // Each tensor is packed first (attention_pack: [rows, D] as D/4 texels a row, linear, texel t
 // at (t % 4096, t / 4096)), then the kernels run:
+// The generated kernels come in tiles (src/kernels/gen/attention_texture.rs, AttentionTile):
+// R rows per invocation and D up to 4·MAX_D4; below, the r8k16d64 tile (R = 8, D <= 64);
+// r8k16d128 holds D <= 128 (twice the accumulators).
 // - attention_forward_tex: 8 query rows per invocation, rows row0 + lid + 8r of one (b,h) per
 //   workgroup of 8; per block of 16 keys, the 8x16 scores from a loop over D/4 texel columns
 //   (8 + 16 fetches feed 512 FMAs), the online-softmax update, then O += P·V unrolled
@@ -19,7 +22,7 @@
 // - attention_backward_dq_tex: 8 query rows; per block of 16 keys, S and dP, then
 //   dQ += dS·K. No invocation writes another's rows: no atomics.
 // Keys and queries past the end are read clamped to the last row and masked, so stale texels
-// never reach an output. D % 4 == 0 and D <= 64 (ops::attention falls back otherwise).
+// never reach an output. D % 4 == 0 and D <= 128 (ops::attention falls back otherwise).
 
 struct Params {
     bh: u32,

@@ -83,10 +83,11 @@ impl PackedSlot {
     const COUNT: usize = 8;
 }
 
-/// A pipeline is identified by its shader, entry point and override constants.
+/// A pipeline is identified by its shader (and generated tile), entry point and override constants.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PipelineKey {
     pub shader: &'static str,
+    pub generated: Option<kernels::Generated>,
     pub entry: &'static str,
     /// `override` name and value as f64 bits, so the key can be hashed.
     pub constants: Vec<(&'static str, u64)>,
@@ -104,7 +105,7 @@ pub struct Context {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     health: Arc<Mutex<Health>>,
-    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    modules: Mutex<HashMap<(&'static str, Option<kernels::Generated>), wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
     pipelines_created: Mutex<u64>,
     objects_created: std::sync::atomic::AtomicU64,
@@ -525,7 +526,7 @@ impl Context {
         if let Some(p) = lock(&self.pipelines).get(key) {
             return Ok(p.clone());
         }
-        let module = self.module(key.shader)?;
+        let module = self.module(key.shader, key.generated)?;
         let label = format!("kiln.{}.{}", key.shader, key.entry);
         let constants: Vec<(&str, f64)> = key
             .constants
@@ -551,19 +552,27 @@ impl Context {
         Ok(pipeline)
     }
 
-    fn module(&self, shader: &'static str) -> Result<wgpu::ShaderModule> {
-        if let Some(m) = lock(&self.modules).get(shader) {
+    fn module(
+        &self,
+        shader: &'static str,
+        generated: Option<kernels::Generated>,
+    ) -> Result<wgpu::ShaderModule> {
+        if let Some(m) = lock(&self.modules).get(&(shader, generated)) {
             return Ok(m.clone());
         }
-        let source = kernels::source(shader)?;
-        let module = self.scoped(&format!("compiling shader {shader}.wgsl"), || {
+        let (name, source) = match generated {
+            Some(g) => (g.module_name(), kernels::generated_source(g)?),
+            None => (shader.to_string(), kernels::source(shader)?),
+        };
+        kernels::dump(&name, &source)?;
+        let module = self.scoped(&format!("compiling shader {name}.wgsl"), || {
             self.device
                 .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(shader),
+                    label: Some(&name),
                     source: wgpu::ShaderSource::Wgsl(source.into()),
                 })
         })?;
-        lock(&self.modules).insert(shader, module.clone());
+        lock(&self.modules).insert((shader, generated), module.clone());
         Ok(module)
     }
 }

@@ -17,7 +17,6 @@ use crate::figure::{median_seconds, Figure};
 const B: usize = 8;
 const H: usize = 8;
 const T: usize = 256;
-const D: usize = 64;
 // Few runs: on lavapipe one fused forward+backward takes seconds.
 const RUNS: usize = 3;
 
@@ -54,8 +53,15 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// Runs the attention cases.
+/// Runs the attention cases: head size 64 (the figures named `attention_*`) and 128 (the
+/// same names with `_d128`, the texture kernels' wider tile where they run).
 pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
+    let mut figures = case(ctx, 64, "")?;
+    figures.extend(case(ctx, 128, "_d128")?);
+    Ok(figures)
+}
+
+fn case(ctx: &Context, d: usize, suffix: &str) -> Result<Vec<Figure>> {
     // A fresh context on the same adapter, so that its packed-operand textures are this case's
     // alone: the fused kernels pack into the attention slots, the composition's matmuls into
     // the matmul ones, and both count as memory.
@@ -63,9 +69,9 @@ pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
     println!("attention: a fresh context on {}", fresh.adapter_summary());
     let _ = ctx;
     let ctx = &fresh;
-    let shape4 = [B, H, T, D];
-    let shape3 = [B * H, T, D];
-    let scale = 1.0 / (D as f32).sqrt();
+    let shape4 = [B, H, T, d];
+    let shape3 = [B * H, T, d];
+    let scale = 1.0 / (d as f32).sqrt();
     let q = random(ctx, &shape4, 1)?;
     let k = random(ctx, &shape4, 2)?;
     let v = random(ctx, &shape4, 3)?;
@@ -138,7 +144,7 @@ pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
     .concat();
 
     let unfused_textures = ctx.packed_texture_bytes() - fused_textures;
-    let shape = format!("B{B} H{H} T{T} D{D}");
+    let shape = format!("B{B} H{H} T{T} D{d}");
     let ms = 1e3;
     let fwd = time(ctx, &fused_fwd)? * ms;
     let fwd_base = time(ctx, &unfused_fwd)? * ms;
@@ -155,7 +161,7 @@ pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
         + ds.byte_size()
         + unfused_textures;
     let fig = |name: &str, kiln: f64, base: f64, unit: &'static str, baseline_name: &str| Figure {
-        name: name.into(),
+        name: format!("{name}{suffix}"),
         shape: shape.clone(),
         kiln,
         unit,

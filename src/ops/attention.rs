@@ -24,7 +24,9 @@
 use crate::context::{Context, PackedSlot};
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
-use crate::kernels::{grid_1d, grid_for, run, Binding, Dispatch, Kernel, MatmulVariant};
+use crate::kernels::{
+    grid_1d, grid_for, run, AttentionTile, Binding, Dispatch, Generated, Kernel, MatmulVariant,
+};
 use crate::ops::matmul::PACKED_WIDTH;
 use crate::tensor::{DType, Tensor};
 
@@ -212,11 +214,18 @@ pub enum AttentionVariant {
     Texture,
 }
 
-/// Largest head dimension of the texture kernels (their unrolled row accumulators).
-pub const TEXTURE_HEAD_DIM_MAX: usize = 64;
+/// Largest head dimension of the texture kernels (their unrolled row accumulators: the
+/// largest of [`AttentionTile::ALL`]).
+pub const TEXTURE_HEAD_DIM_MAX: usize = AttentionTile::max_head_dim();
 
-/// Rows one workgroup of the texture kernels covers: 8 lanes of `R` = 8 rows.
-const TEXTURE_ROWS_PER_GROUP: usize = 64;
+/// The texture kernels' tile for head size `d`: the smallest that holds it.
+fn texture_tile(d: usize) -> Result<AttentionTile> {
+    AttentionTile::for_head_dim(d).ok_or_else(|| {
+        Error::Unsupported(format!(
+            "attention: no texture tile holds head size {d} (at most {TEXTURE_HEAD_DIM_MAX})"
+        ))
+    })
+}
 
 /// The variant for head dimension `d` without a context: [`AttentionVariant::ConstHeadDim`]
 /// when it applies.
@@ -331,7 +340,7 @@ pub fn forward_with(
             pack_mask(ctx, &mut out, dims, mask)?,
         ];
         out.push(
-            texture_kernel("attention_forward_tex", dims, mask).dispatch_bindings(
+            texture_kernel("attention_forward_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &texture_params(dims, opts),
                 &[
@@ -342,7 +351,7 @@ pub fn forward_with(
                     Binding::Tensor(o),
                     Binding::Tensor(lse),
                 ],
-                texture_grid(dims, dims.tq),
+                texture_grid(dims, dims.tq)?,
             )?,
         );
         return Ok(out);
@@ -447,7 +456,7 @@ pub fn backward_with(
         let tstats = packed(ctx, PackedSlot::AttentionStats, rows)?;
         let p = texture_params(dims, opts);
         out.push(
-            texture_kernel("attention_backward_preprocess_tex", dims, mask).dispatch_bindings(
+            texture_kernel("attention_backward_preprocess_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &p,
                 &[
@@ -469,20 +478,20 @@ pub fn backward_with(
         ];
         let dkdv = [&inputs[..], &[Binding::Tensor(dk), Binding::Tensor(dv)]].concat();
         out.push(
-            texture_kernel("attention_backward_dkdv_tex", dims, mask).dispatch_bindings(
+            texture_kernel("attention_backward_dkdv_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &p,
                 &dkdv,
-                texture_grid(dims, dims.tk),
+                texture_grid(dims, dims.tk)?,
             )?,
         );
         let dq_bindings = [&inputs[..], &[Binding::Tensor(dq)]].concat();
         out.push(
-            texture_kernel("attention_backward_dq_tex", dims, mask).dispatch_bindings(
+            texture_kernel("attention_backward_dq_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &p,
                 &dq_bindings,
-                texture_grid(dims, dims.tq),
+                texture_grid(dims, dims.tq)?,
             )?,
         );
         return Ok(out);
@@ -568,19 +577,21 @@ fn texture_params(dims: AttentionDims, opts: AttentionOptions) -> TextureParams 
     }
 }
 
-fn texture_kernel(entry: &'static str, dims: AttentionDims, mask: Option<&Tensor>) -> Kernel {
-    Kernel::new("attention_texture", entry)
+fn texture_kernel(
+    entry: &'static str,
+    dims: AttentionDims,
+    mask: Option<&Tensor>,
+) -> Result<Kernel> {
+    let tile = texture_tile(dims.d)?;
+    Ok(Kernel::generated(Generated::AttentionTexture(tile), entry)
         .with("D4", (dims.d / 4) as f64)
-        .with("HAS_MASK", mask.is_some() as u8 as f64)
+        .with("HAS_MASK", mask.is_some() as u8 as f64))
 }
 
-/// One workgroup per 32 rows of one (b,h): x over the rows, y over B·H.
-fn texture_grid(dims: AttentionDims, rows: usize) -> [u32; 3] {
-    [
-        rows.div_ceil(TEXTURE_ROWS_PER_GROUP) as u32,
-        (dims.b * dims.h) as u32,
-        1,
-    ]
+/// One workgroup per tile's rows (`8·rows`) of one (b,h): x over the rows, y over B·H.
+fn texture_grid(dims: AttentionDims, rows: usize) -> Result<[u32; 3]> {
+    let per_group = texture_tile(dims.d)?.rows_per_group();
+    Ok([rows.div_ceil(per_group) as u32, (dims.b * dims.h) as u32, 1])
 }
 
 /// The context's texture for `slot`, holding at least `texels`.

@@ -952,3 +952,78 @@ fn shape_errors_name_the_op() {
         "{msg}"
     );
 }
+
+#[test]
+fn texture_tiles_hold_head_sizes_up_to_128() {
+    // Each generated tile at the head sizes it holds, awkward ones included: 64 (the 8-row
+    // tile full), 68 and 100 (the 128-wide tile, most of its chunks switched off by D4), 128
+    // (that tile full); causal and not, Tq != Tk, rows past one workgroup's 32 or 64. Forward
+    // against the f64 reference, backward against central differences, tolerances as above.
+    use kiln::kernels::AttentionTile;
+    assert_eq!(TEXTURE_HEAD_DIM_MAX, 128);
+    assert_eq!(AttentionTile::for_head_dim(64), Some(AttentionTile::ALL[0]));
+    assert_eq!(AttentionTile::for_head_dim(68), Some(AttentionTile::ALL[1]));
+    assert_eq!(AttentionTile::for_head_dim(132), None);
+    // (D, Tq, Tk, causal): the forward on rows past one workgroup, the backward's central
+    // differences on fewer rows (each element costs two f64 passes).
+    let forward = [
+        (64, 70, 37, true),
+        (68, 5, 9, false),
+        (100, 37, 21, true),
+        (128, 33, 33, true),
+    ];
+    let backward = [
+        (64, 9, 9, true),
+        (68, 5, 9, false),
+        (100, 9, 5, true),
+        (128, 6, 6, true),
+    ];
+    for (i, (d, tq, tk, causal)) in forward.into_iter().enumerate() {
+        let c = Case {
+            b: 1,
+            h: 2,
+            tq,
+            tk,
+            d,
+            causal,
+        };
+        run_forward(c, 900 + i as u64, 1.0, None, "forward tile");
+    }
+    for (i, (d, tq, tk, causal)) in backward.into_iter().enumerate() {
+        let c = Case {
+            b: 1,
+            h: 1,
+            tq,
+            tk,
+            d,
+            causal,
+        };
+        check_backward_fd_with(AttentionVariant::Texture, c, 950 + i as u64, None);
+    }
+}
+
+#[test]
+fn texture_variant_rejects_head_sizes_past_its_tiles() {
+    let opts = AttentionOptions::default();
+    for d in [6, TEXTURE_HEAD_DIM_MAX + 4] {
+        let q = upload(&[1, 1, 3, d], &vec![0.0; 3 * d]);
+        let o = Tensor::zeros(ctx(), &[1, 1, 3, d], DType::F32).unwrap();
+        let lse = Tensor::zeros(ctx(), &[1, 1, 3], DType::F32).unwrap();
+        let result = attention::forward_with(
+            ctx(),
+            AttentionVariant::Texture,
+            &q,
+            &q,
+            &q,
+            None,
+            opts,
+            &o,
+            &lse,
+        );
+        let msg = result.unwrap_err().to_string();
+        assert!(
+            msg.contains("attention") && msg.contains(&d.to_string()),
+            "{msg}"
+        );
+    }
+}

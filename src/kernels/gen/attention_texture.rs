@@ -1,27 +1,69 @@
 //! The fused-attention kernels of `shaders/attention_texture.wgsl` (see its header): forward,
 //! dQ and dK/dV, `R` rows per invocation over blocks of `KB` keys (queries for dK/dV). The
 //! per-row accumulators (O, dQ, dK, dV: `R` rows x D) are indexed by the head-dimension chunk,
-//! so that loop is unrolled, for D up to `4·MAX_D4`, each chunk behind `if g < D4` (an override
+//! so that loop is unrolled, for D up to `4·max_d4`, each chunk behind `if g < D4` (an override
 //! constant, folded when the pipeline is made). Loops whose accumulators do not depend on the
 //! chunk (the score dot products) stay loops.
 
 use super::{w, Emitter};
 
-/// Rows (queries, or keys in dK/dV) per invocation.
-const R: usize = 8;
-/// Keys (or queries in dK/dV) per block.
-const KB: usize = 16;
-/// Texel columns of the head dimension unrolled: D up to 64 (`ops::attention` falls back to
-/// the storage-buffer kernels beyond).
-pub(crate) const MAX_D4: usize = 16;
-
-pub(super) fn entry_points() -> String {
-    [forward(), dq(), dkdv()].join("\n\n")
+/// What the generator takes: the unrolled sizes of one invocation's work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AttentionTile {
+    /// Rows (queries, or keys in dK/dV) per invocation.
+    pub rows: usize,
+    /// Keys (or queries in dK/dV) per block.
+    pub keys: usize,
+    /// Texel columns of the head dimension unrolled: head sizes up to `4·max_d4`.
+    pub max_d4: usize,
 }
 
-/// `j0 + 0.. j0 + KB - 1` as `+`-joined `f(j)` terms.
-fn sum(f: impl Fn(usize) -> String) -> String {
-    (0..KB).map(f).collect::<Vec<_>>().join(" + ")
+impl AttentionTile {
+    /// Every tile `ops::attention` may run: head sizes up to 64, and up to 128, both with 8
+    /// rows per invocation (measured at D = 128, B8 H8 T256 on lavapipe, forward / fwd+bwd:
+    /// 8 rows 95 / 404 ms, 4 rows 131 / 547, 2 rows 212 / 857; 4 rows with 8-key blocks
+    /// 136 / 566).
+    pub const ALL: [AttentionTile; 2] = [
+        AttentionTile {
+            rows: 8,
+            keys: 16,
+            max_d4: 16,
+        },
+        AttentionTile {
+            rows: 8,
+            keys: 16,
+            max_d4: 32,
+        },
+    ];
+
+    /// The smallest tile that holds head size `d` (a multiple of 4), if one does.
+    pub fn for_head_dim(d: usize) -> Option<AttentionTile> {
+        Self::ALL.into_iter().find(|t| 4 * t.max_d4 >= d)
+    }
+
+    /// The largest head size any tile holds.
+    pub const fn max_head_dim() -> usize {
+        4 * Self::ALL[Self::ALL.len() - 1].max_d4
+    }
+
+    /// Rows one workgroup covers: 8 lanes of `rows` rows.
+    pub fn rows_per_group(&self) -> usize {
+        8 * self.rows
+    }
+
+    /// A short name for file names and labels: `r8k16d64`.
+    pub fn name(&self) -> String {
+        format!("r{}k{}d{}", self.rows, self.keys, 4 * self.max_d4)
+    }
+}
+
+pub(super) fn entry_points(t: &AttentionTile) -> String {
+    [forward(t), dq(t), dkdv(t)].join("\n\n")
+}
+
+/// `j0 + 0.. j0 + t.keys - 1` as `+`-joined `f(j)` terms.
+fn sum(t: &AttentionTile, f: impl Fn(usize) -> String) -> String {
+    (0..t.keys).map(f).collect::<Vec<_>>().join(" + ")
 }
 
 fn open(e: &mut Emitter, name: &str) {
@@ -33,11 +75,11 @@ fn open(e: &mut Emitter, name: &str) {
 }
 
 /// Lane rows row0 + lid + 8r of one (b,h) (wid.y), returning past `limit`.
-fn rows_prologue(e: &mut Emitter, limit: &str) {
+fn rows_prologue(e: &mut Emitter, t: &AttentionTile, limit: &str) {
     e.line("    let p = params;");
     e.line("    let bh = wid.y;");
     e.line("    let b = bh / p.heads;");
-    w!(e, "    let row0 = wid.x * {}u;", 8 * R);
+    w!(e, "    let row0 = wid.x * {}u;", 8 * t.rows);
     e.line("    let q_base = bh * p.tq;");
     e.line("    let k_base = bh * p.tk;");
     w!(e, "    if row0 >= {limit} {{");
@@ -46,26 +88,26 @@ fn rows_prologue(e: &mut Emitter, limit: &str) {
 }
 
 /// `mk{t}`: keys j0 + 4t .. j0 + 4t + 3 kept by the padding mask.
-fn mask_block(e: &mut Emitter) {
-    for t in 0..KB / 4 {
+fn mask_block(e: &mut Emitter, t: &AttentionTile) {
+    for t in 0..t.keys / 4 {
         w!(e, "        var mk{t} = vec4<f32>(1.0);");
     }
     e.line("        if HAS_MASK {");
-    for t in 0..KB / 4 {
+    for t in 0..t.keys / 4 {
         w!(e, "            mk{t} = mask_texel(b, j0, {t}u);");
     }
     e.line("        }");
 }
 
 /// The key-block loop header and the block's clamped key texel bases `kt{j}`.
-fn key_block(e: &mut Emitter) {
+fn key_block(e: &mut Emitter, t: &AttentionTile) {
     w!(
         e,
         "    let k_end = key_end(min(row0 + {}u, p.tq) - 1u);",
-        8 * R
+        8 * t.rows
     );
-    w!(e, "    for (var j0 = 0u; j0 < k_end; j0 += {KB}u) {{");
-    for j in 0..KB {
+    w!(e, "    for (var j0 = 0u; j0 < k_end; j0 += {}u) {{", t.keys);
+    for j in 0..t.keys {
         w!(
             e,
             "        let kt{j} = (k_base + min(j0 + {j}u, p.tk - 1u)) * D4;"
@@ -77,55 +119,55 @@ fn visible(e: &mut Emitter, r: usize, j: usize) {
     w!(e, "        let vis{r}_{j} = j0 + {j}u < p.tk && mk{}[{}] != 0.0 && causal_ok(i{r}, j0 + {j}u);", j / 4, j % 4);
 }
 
-fn forward() -> String {
+fn forward(t: &AttentionTile) -> String {
     let mut e = Emitter::default();
     open(&mut e, "attention_forward_tex");
-    rows_prologue(&mut e, "p.tq");
-    for r in 0..R {
+    rows_prologue(&mut e, t, "p.tq");
+    for r in 0..t.rows {
         w!(e, "    let i{r} = row0 + lid + {}u;", 8 * r);
         w!(e, "    let qt{r} = (q_base + min(i{r}, p.tq - 1u)) * D4;");
         w!(e, "    var m{r} = NEG_LARGE;");
         w!(e, "    var l{r} = 0.0;");
-        for g in 0..MAX_D4 {
+        for g in 0..t.max_d4 {
             w!(e, "    var o{r}_{g} = vec4<f32>(0.0);");
         }
     }
-    key_block(&mut e);
-    for r in 0..R {
-        for j in 0..KB {
+    key_block(&mut e, t);
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             w!(e, "        var s{r}_{j} = 0.0;");
         }
     }
     e.line("        for (var g = 0u; g < D4; g++) {");
-    for r in 0..R {
+    for r in 0..t.rows {
         w!(e, "            let q{r} = fetch_q(qt{r} + g);");
     }
-    for j in 0..KB {
+    for j in 0..t.keys {
         w!(e, "            let k{j} = fetch_k(kt{j} + g);");
     }
-    for r in 0..R {
-        for j in 0..KB {
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             w!(e, "            s{r}_{j} += dot(q{r}, k{j});");
         }
     }
     e.line("        }");
-    mask_block(&mut e);
-    for r in 0..R {
-        for j in 0..KB {
+    mask_block(&mut e, t);
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             visible(&mut e, r, j);
         }
     }
-    for r in 0..R {
-        for j in 0..KB {
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             w!(
                 e,
                 "        s{r}_{j} = select(NEG_LARGE, s{r}_{j} * p.scale, vis{r}_{j});"
             );
         }
-        let max = (1..KB).fold(format!("s{r}_0"), |m, j| format!("max({m}, s{r}_{j})"));
+        let max = (1..t.keys).fold(format!("s{r}_0"), |m, j| format!("max({m}, s{r}_{j})"));
         w!(e, "        let mn{r} = max(m{r}, {max});");
         w!(e, "        let alpha{r} = exp(m{r} - mn{r});");
-        for j in 0..KB {
+        for j in 0..t.keys {
             w!(
                 e,
                 "        let p{r}_{j} = select(0.0, exp(s{r}_{j} - mn{r}), vis{r}_{j});"
@@ -134,27 +176,27 @@ fn forward() -> String {
         w!(
             e,
             "        l{r} = l{r} * alpha{r} + {};",
-            sum(|j| format!("p{r}_{j}"))
+            sum(t, |j| format!("p{r}_{j}"))
         );
         w!(e, "        m{r} = mn{r};");
     }
-    for g in 0..MAX_D4 {
+    for g in 0..t.max_d4 {
         w!(e, "        if {g}u < D4 {{");
-        for j in 0..KB {
+        for j in 0..t.keys {
             w!(e, "            let v{j} = fetch_v(kt{j} + {g}u);");
         }
-        for r in 0..R {
-            let terms = sum(|j| format!("p{r}_{j} * v{j}"));
+        for r in 0..t.rows {
+            let terms = sum(t, |j| format!("p{r}_{j} * v{j}"));
             w!(e, "            o{r}_{g} = o{r}_{g} * alpha{r} + {terms};");
         }
         e.line("        }");
     }
     e.line("    }");
-    for r in 0..R {
+    for r in 0..t.rows {
         w!(e, "    if i{r} < p.tq {{");
         w!(e, "        let inv = select(0.0, 1.0 / l{r}, l{r} > 0.0);");
         w!(e, "        let row = q_base + i{r};");
-        for g in 0..MAX_D4 {
+        for g in 0..t.max_d4 {
             w!(e, "        if {g}u < D4 {{");
             for c in 0..4 {
                 w!(
@@ -175,11 +217,11 @@ fn forward() -> String {
     e.finish()
 }
 
-fn dq() -> String {
+fn dq(t: &AttentionTile) -> String {
     let mut e = Emitter::default();
     open(&mut e, "attention_backward_dq_tex");
-    rows_prologue(&mut e, "p.tq");
-    for r in 0..R {
+    rows_prologue(&mut e, t, "p.tq");
+    for r in 0..t.rows {
         w!(e, "    let i{r} = row0 + lid + {}u;", 8 * r);
         w!(e, "    let qrow{r} = q_base + min(i{r}, p.tq - 1u);");
         w!(e, "    let qt{r} = qrow{r} * D4;");
@@ -187,58 +229,58 @@ fn dq() -> String {
             e,
             "    let st{r} = textureLoad(tex_stats, texel_at(qrow{r}), 0);"
         );
-        for g in 0..MAX_D4 {
+        for g in 0..t.max_d4 {
             w!(e, "    var a{r}_{g} = vec4<f32>(0.0);");
         }
     }
-    key_block(&mut e);
-    for r in 0..R {
-        for j in 0..KB {
+    key_block(&mut e, t);
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             w!(e, "        var s{r}_{j} = 0.0;");
             w!(e, "        var dp{r}_{j} = 0.0;");
         }
     }
     e.line("        for (var g = 0u; g < D4; g++) {");
-    for r in 0..R {
+    for r in 0..t.rows {
         w!(e, "            let q{r} = fetch_q(qt{r} + g);");
         w!(e, "            let do{r} = fetch_do(qt{r} + g);");
     }
-    for j in 0..KB {
+    for j in 0..t.keys {
         w!(e, "            let k{j} = fetch_k(kt{j} + g);");
         w!(e, "            let v{j} = fetch_v(kt{j} + g);");
     }
-    for r in 0..R {
-        for j in 0..KB {
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             w!(e, "            s{r}_{j} += dot(q{r}, k{j});");
             w!(e, "            dp{r}_{j} += dot(do{r}, v{j});");
         }
     }
     e.line("        }");
-    mask_block(&mut e);
-    for r in 0..R {
-        for j in 0..KB {
+    mask_block(&mut e, t);
+    for r in 0..t.rows {
+        for j in 0..t.keys {
             visible(&mut e, r, j);
             w!(e, "        let ds{r}_{j} = select(0.0, exp(s{r}_{j} * p.scale - st{r}.x), vis{r}_{j}) * (dp{r}_{j} - st{r}.y);");
         }
     }
-    for g in 0..MAX_D4 {
+    for g in 0..t.max_d4 {
         w!(e, "        if {g}u < D4 {{");
-        for j in 0..KB {
+        for j in 0..t.keys {
             w!(e, "            let k{j} = fetch_k(kt{j} + {g}u);");
         }
-        for r in 0..R {
+        for r in 0..t.rows {
             w!(
                 e,
                 "            a{r}_{g} += {};",
-                sum(|j| format!("ds{r}_{j} * k{j}"))
+                sum(t, |j| format!("ds{r}_{j} * k{j}"))
             );
         }
         e.line("        }");
     }
     e.line("    }");
-    for r in 0..R {
+    for r in 0..t.rows {
         w!(e, "    if i{r} < p.tq {{");
-        for g in 0..MAX_D4 {
+        for g in 0..t.max_d4 {
             w!(e, "        if {g}u < D4 {{");
             for c in 0..4 {
                 w!(
@@ -255,11 +297,11 @@ fn dq() -> String {
     e.finish()
 }
 
-fn dkdv() -> String {
+fn dkdv(t: &AttentionTile) -> String {
     let mut e = Emitter::default();
     open(&mut e, "attention_backward_dkdv_tex");
-    rows_prologue(&mut e, "p.tk");
-    for r in 0..R {
+    rows_prologue(&mut e, t, "p.tk");
+    for r in 0..t.rows {
         w!(e, "    let j{r} = row0 + lid + {}u;", 8 * r);
         w!(e, "    let kt{r} = (k_base + min(j{r}, p.tk - 1u)) * D4;");
         w!(e, "    var kept{r} = j{r} < p.tk;");
@@ -268,16 +310,17 @@ fn dkdv() -> String {
         e.line("        let flags = textureLoad(tex_mask, texel_at(b * p.mask_row_texels + jc / 4u), 0);");
         w!(e, "        kept{r} = kept{r} && flags[jc % 4u] != 0.0;");
         e.line("    }");
-        for g in 0..MAX_D4 {
+        for g in 0..t.max_d4 {
             w!(e, "    var dk{r}_{g} = vec4<f32>(0.0);");
             w!(e, "    var dv{r}_{g} = vec4<f32>(0.0);");
         }
     }
     w!(
         e,
-        "    for (var i0 = query_start(row0); i0 < p.tq; i0 += {KB}u) {{"
+        "    for (var i0 = query_start(row0); i0 < p.tq; i0 += {}u) {{",
+        t.keys
     );
-    for i in 0..KB {
+    for i in 0..t.keys {
         w!(
             e,
             "        let qrow{i} = q_base + min(i0 + {i}u, p.tq - 1u);"
@@ -288,30 +331,30 @@ fn dkdv() -> String {
             "        let st{i} = textureLoad(tex_stats, texel_at(qrow{i}), 0);"
         );
     }
-    for r in 0..R {
-        for i in 0..KB {
+    for r in 0..t.rows {
+        for i in 0..t.keys {
             w!(e, "        var s{r}_{i} = 0.0;");
             w!(e, "        var dp{r}_{i} = 0.0;");
         }
     }
     e.line("        for (var g = 0u; g < D4; g++) {");
-    for r in 0..R {
+    for r in 0..t.rows {
         w!(e, "            let k{r} = fetch_k(kt{r} + g);");
         w!(e, "            let v{r} = fetch_v(kt{r} + g);");
     }
-    for i in 0..KB {
+    for i in 0..t.keys {
         w!(e, "            let q{i} = fetch_q(qt{i} + g);");
         w!(e, "            let do{i} = fetch_do(qt{i} + g);");
     }
-    for r in 0..R {
-        for i in 0..KB {
+    for r in 0..t.rows {
+        for i in 0..t.keys {
             w!(e, "            s{r}_{i} += dot(k{r}, q{i});");
             w!(e, "            dp{r}_{i} += dot(v{r}, do{i});");
         }
     }
     e.line("        }");
-    for r in 0..R {
-        for i in 0..KB {
+    for r in 0..t.rows {
+        for i in 0..t.keys {
             w!(e, "        let vis{r}_{i} = kept{r} && i0 + {i}u < p.tq && causal_ok(i0 + {i}u, j{r});");
             w!(e, "        let pr{r}_{i} = select(0.0, exp(s{r}_{i} * p.scale - st{i}.x), vis{r}_{i});");
             w!(
@@ -320,30 +363,30 @@ fn dkdv() -> String {
             );
         }
     }
-    for g in 0..MAX_D4 {
+    for g in 0..t.max_d4 {
         w!(e, "        if {g}u < D4 {{");
-        for i in 0..KB {
+        for i in 0..t.keys {
             w!(e, "            let q{i} = fetch_q(qt{i} + {g}u);");
             w!(e, "            let do{i} = fetch_do(qt{i} + {g}u);");
         }
-        for r in 0..R {
+        for r in 0..t.rows {
             w!(
                 e,
                 "            dv{r}_{g} += {};",
-                sum(|i| format!("pr{r}_{i} * do{i}"))
+                sum(t, |i| format!("pr{r}_{i} * do{i}"))
             );
             w!(
                 e,
                 "            dk{r}_{g} += {};",
-                sum(|i| format!("ds{r}_{i} * q{i}"))
+                sum(t, |i| format!("ds{r}_{i} * q{i}"))
             );
         }
         e.line("        }");
     }
     e.line("    }");
-    for r in 0..R {
+    for r in 0..t.rows {
         w!(e, "    if j{r} < p.tk {{");
-        for g in 0..MAX_D4 {
+        for g in 0..t.max_d4 {
             w!(e, "        if {g}u < D4 {{");
             for c in 0..4 {
                 let at = 4 * g + c;

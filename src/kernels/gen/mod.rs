@@ -8,11 +8,76 @@
 //! pipeline-creation time to the family's hand-written part (`shaders/<family>.wgsl`: structs,
 //! bindings, helpers and the kernels that need no unrolling). `tests/ops/shaders.rs` validates
 //! the whole text with naga like every other shader, and [`crate::kernels::source`] returns it
-//! for a reader who wants to see the kernel that runs.
+//! for a reader who wants to see the kernel that runs (`KILN_DUMP_WGSL=DIR` writes every module
+//! a run creates).
+//!
+//! A family whose unrolled sizes vary takes a typed tile ([`AttentionTile`]); [`Generated`]
+//! names one family at one tile, and is part of the pipeline key, so each tile is its own
+//! module and its own pipelines. [`Generated::ALL`] lists every one any op may choose, which is
+//! what `tests/ops/shaders.rs` validates.
+//!
+//! To add a family: a `gen/<family>.rs` with a function that returns the entry points (built
+//! with [`Emitter`] and [`w!`]) from its tile, a `Generated` variant for it (its shader file in
+//! [`Generated::shader`], every tile in [`Generated::ALL`]), and the op's `Kernel` built with
+//! [`crate::kernels::Kernel::generated`].
 
 mod attention_texture;
 mod matmul_register;
 mod matmul_texture;
+
+pub use attention_texture::AttentionTile;
+
+/// One generated family at one tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Generated {
+    /// `shaders/matmul/register.wgsl`'s 32x32 block.
+    MatmulRegister,
+    /// `shaders/matmul/texture.wgsl`'s `TM x TN` block.
+    MatmulTexture,
+    /// `shaders/attention_texture.wgsl`'s forward, dQ and dK/dV at one tile.
+    AttentionTexture(AttentionTile),
+}
+
+impl Generated {
+    /// Every generated module an op may create.
+    pub const ALL: [Generated; 4] = [
+        Generated::MatmulRegister,
+        Generated::MatmulTexture,
+        Generated::AttentionTexture(AttentionTile::ALL[0]),
+        Generated::AttentionTexture(AttentionTile::ALL[1]),
+    ];
+
+    /// The hand-written file (by stem in [`crate::kernels::SHADERS`]) the entry points join.
+    pub fn shader(&self) -> &'static str {
+        match self {
+            Generated::MatmulRegister => "matmul_register",
+            Generated::MatmulTexture => "matmul_texture",
+            Generated::AttentionTexture(_) => "attention_texture",
+        }
+    }
+
+    /// The family's tile when a kernel names none.
+    pub fn default_for(shader: &str) -> Option<Generated> {
+        Generated::ALL.into_iter().find(|g| g.shader() == shader)
+    }
+
+    /// `shader` or `shader.<tile>`: the module's label and its file name when dumped.
+    pub fn module_name(&self) -> String {
+        match self {
+            Generated::AttentionTexture(t) => format!("{}.{}", self.shader(), t.name()),
+            _ => self.shader().to_string(),
+        }
+    }
+
+    /// The generated entry points.
+    pub(crate) fn entry_points(&self) -> String {
+        match self {
+            Generated::MatmulRegister => matmul_register::entry_points(),
+            Generated::MatmulTexture => matmul_texture::entry_points(),
+            Generated::AttentionTexture(t) => attention_texture::entry_points(t),
+        }
+    }
+}
 
 /// A WGSL text built line by line.
 #[derive(Default)]
@@ -41,13 +106,3 @@ macro_rules! w {
     };
 }
 pub(crate) use w;
-
-/// The generated entry points of shader `name`, or `None` for a shader that is only its file.
-pub(crate) fn entry_points(name: &str) -> Option<String> {
-    match name {
-        "matmul_register" => Some(matmul_register::entry_points()),
-        "matmul_texture" => Some(matmul_texture::entry_points()),
-        "attention_texture" => Some(attention_texture::entry_points()),
-        _ => None,
-    }
-}
