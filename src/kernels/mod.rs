@@ -367,15 +367,16 @@ pub fn run(ctx: &Context, dispatches: &[Dispatch]) -> Result<wgpu::SubmissionInd
 /// Parses and validates a shader (with the common helpers prepended) through naga, without a
 /// device: the check `cargo test` runs on every shader, and a readable diagnostic when one fails.
 pub fn validate(name: &str) -> Result<()> {
-    validate_text(name, &source(name)?)
+    validate_wgsl(name, &source(name)?)
 }
 
 /// [`validate`] for generated family `generated` at its tile.
 pub fn validate_generated(generated: Generated) -> Result<()> {
-    validate_text(&generated.module_name(), &generated_source(generated)?)
+    validate_wgsl(&generated.module_name(), &generated_source(generated)?)
 }
 
-fn validate_text(name: &str, text: &str) -> Result<()> {
+/// Parses and validates WGSL `text` through naga; an error names `name` and the line.
+pub fn validate_wgsl(name: &str, text: &str) -> Result<()> {
     let module = naga::front::wgsl::parse_str(text).map_err(|e| Error::Shader {
         name: name.to_string(),
         message: e.emit_to_string_with_path(text, &format!("{name}.wgsl")),

@@ -129,7 +129,6 @@ fn the_memory_meter_sees_what_a_call_holds() {
             .unwrap()
     });
     assert!(peak < 1 << 20, "{peak}");
-    assert!(memory_bound(100) < 2 << 20);
 }
 
 #[test]

@@ -884,26 +884,21 @@ fn fused_matches_unfused_composition() {
     }
 }
 
+/// The error message of a forward with `variant` forced at head size `d`.
+fn forward_error(variant: AttentionVariant, d: usize) -> String {
+    let q = upload(&[1, 1, 3, d], &vec![0.0; 3 * d]);
+    let o = Tensor::zeros(ctx(), &[1, 1, 3, d], DType::F32).unwrap();
+    let lse = Tensor::zeros(ctx(), &[1, 1, 3], DType::F32).unwrap();
+    let opts = AttentionOptions::default();
+    attention::forward_with(ctx(), variant, &q, &q, &q, None, opts, &o, &lse)
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn const_head_dim_variant_rejects_other_head_dims() {
-    let opts = AttentionOptions::default();
     for d in [5, CONST_HEAD_DIM_MAX + 4] {
-        let q = upload(&[1, 1, 3, d], &vec![0.0; 3 * d]);
-        let o = Tensor::zeros(ctx(), &[1, 1, 3, d], DType::F32).unwrap();
-        let lse = Tensor::zeros(ctx(), &[1, 1, 3], DType::F32).unwrap();
-        let msg = attention::forward_with(
-            ctx(),
-            AttentionVariant::ConstHeadDim,
-            &q,
-            &q,
-            &q,
-            None,
-            opts,
-            &o,
-            &lse,
-        )
-        .unwrap_err()
-        .to_string();
+        let msg = forward_error(AttentionVariant::ConstHeadDim, d);
         assert!(
             msg.contains("attention") && msg.contains(&format!("D = {d}")),
             "{msg}"
@@ -1004,23 +999,9 @@ fn texture_tiles_hold_head_sizes_up_to_128() {
 
 #[test]
 fn texture_variant_rejects_head_sizes_past_its_tiles() {
-    let opts = AttentionOptions::default();
+    // D = 6 is refused by the texture variant itself, D = 132 by every variant's limit.
     for d in [6, TEXTURE_HEAD_DIM_MAX + 4] {
-        let q = upload(&[1, 1, 3, d], &vec![0.0; 3 * d]);
-        let o = Tensor::zeros(ctx(), &[1, 1, 3, d], DType::F32).unwrap();
-        let lse = Tensor::zeros(ctx(), &[1, 1, 3], DType::F32).unwrap();
-        let result = attention::forward_with(
-            ctx(),
-            AttentionVariant::Texture,
-            &q,
-            &q,
-            &q,
-            None,
-            opts,
-            &o,
-            &lse,
-        );
-        let msg = result.unwrap_err().to_string();
+        let msg = forward_error(AttentionVariant::Texture, d);
         assert!(
             msg.contains("attention") && msg.contains(&d.to_string()),
             "{msg}"
