@@ -18,6 +18,9 @@ use kiln::train::{classifier_accuracy, TrainOptions};
 use kiln::{AdamConfig, Context, DType, Graph, Optimizer, ParamStore, Plan, PlanSpec, Result};
 use kiln::{Trainer, Var};
 
+#[path = "common/device.rs"]
+mod device;
+
 /// Train a convolutional classifier on digits or on your own class folders.
 #[derive(Parser)]
 struct Args {
@@ -33,6 +36,8 @@ struct Args {
     /// Images per step.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
     batch: u16,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 /// Images are resized to 28x28 grayscale.
@@ -59,7 +64,7 @@ fn classifier(g: &mut Graph, cfg: Config, x: Var) -> Result<Var> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let (ctx, b) = (Context::new()?, args.batch as usize);
+    let (ctx, b) = (args.device.context()?, args.batch as usize);
     let all = LabelledImages::from_folder_or_digits(args.data.as_deref(), SIZE, 12_000)?;
     let (train, heldout) = all.split(0.1, 1);
     let classes = all.classes.len();

@@ -40,6 +40,9 @@ use kiln::viz::{bar_chart, line_plot};
 use kiln::{AdamConfig, Context, Optimizer, ParamStore, Plan, PlanSpec, Result};
 use serde::{Deserialize, Serialize};
 
+#[path = "common/device.rs"]
+mod device;
+
 /// Retrieval-augmented question answering over a generated knowledge base.
 #[derive(Parser)]
 struct Args {
@@ -83,6 +86,8 @@ struct Args {
     /// A question for --checkpoint's models.
     #[arg(long, requires = "checkpoint")]
     ask: Option<String>,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 fn multiple_of_heads(s: &str) -> std::result::Result<usize, String> {
@@ -139,7 +144,7 @@ impl Retriever {
 
 fn main() {
     let args = Args::parse();
-    let result = Context::new().and_then(|ctx| {
+    let result = args.device.context().and_then(|ctx| {
         println!("adapter: {}", ctx.adapter_summary());
         match (&args.checkpoint, &args.ask) {
             (Some(dir), Some(question)) => ask(&ctx, &args, dir, question),

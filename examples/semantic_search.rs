@@ -29,6 +29,9 @@ use kiln::pretrained::{read_texts, SentenceEncoder};
 use kiln::progress::Progress;
 use kiln::{Context, Error, Result};
 
+#[path = "common/device.rs"]
+mod device;
+
 /// Semantic search over your files with a pretrained sentence encoder and kiln's GPU index.
 #[derive(Parser)]
 #[command(group(ArgGroup::new("action").required(true).multiple(true)
@@ -64,6 +67,8 @@ struct Args {
     /// Where --embed writes its safetensors tensor `embeddings` [lines, dim].
     #[arg(long, value_name = "FILE", default_value = "embeddings.safetensors")]
     out: PathBuf,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 /// Texts embedded per call to the encoder.
@@ -77,7 +82,7 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<()> {
-    let ctx = Context::new()?;
+    let ctx = args.device.context()?;
     eprintln!("adapter: {}", ctx.adapter_summary());
     let mut encoder = SentenceEncoder::load(&ctx, &args.model)?;
     eprintln!(

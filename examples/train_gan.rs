@@ -36,6 +36,9 @@ use kiln::train::{Scores, TrainOptions};
 use kiln::{AdamConfig, Context, Error, Optimizer, ParamStore, Result, Trainer};
 use serde_json::json;
 
+#[path = "common/device.rs"]
+mod device;
+
 /// Train a DCGAN on digits, an image folder or MNIST's IDX files.
 #[derive(Parser, Debug)]
 struct Args {
@@ -109,6 +112,8 @@ struct Args {
     /// Seeds data, weights and noise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -125,7 +130,7 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let ctx = Context::new()?;
+    let ctx = args.device.context()?;
     println!("adapter: {}", ctx.adapter_summary());
     if let (Some(dir), Some(n)) = (&args.checkpoint, args.sample) {
         return sample(&ctx, dir, n as usize, args);

@@ -24,6 +24,9 @@ use kiln::train::{Scores, TrainOptions};
 use kiln::{AdamConfig, Context, Error, Optimizer, ParamStore, Plan, PlanSpec, Result, Trainer};
 use serde_json::json;
 
+#[path = "common/device.rs"]
+mod device;
+
 /// Train a language model on a text file, score it on held-out text, and sample from it.
 #[derive(Parser, Debug)]
 struct Args {
@@ -96,6 +99,8 @@ struct Args {
     /// Seeds weights, windows and sampling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 /// What a checkpoint carries besides the weights: the model and its tokenizer, whole.
@@ -122,7 +127,7 @@ fn sampling(args: &Args) -> Sampling {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let ctx = &Context::new()?;
+    let ctx = &args.device.context()?;
     println!("adapter: {}", ctx.adapter_summary());
     if let Some(dir) = &args.checkpoint {
         return sample_only(ctx, args, dir);

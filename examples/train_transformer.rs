@@ -29,6 +29,9 @@ use kiln::{AdamConfig, Context, Optimizer, ParamStore, Plan, PlanSpec, Result, S
 use kiln::{Trainer, Var};
 use serde_json::json;
 
+#[path = "common/device.rs"]
+mod device;
+
 /// Train a Transformer on dates or on your own sentence pairs.
 #[derive(Parser, Debug)]
 struct Args {
@@ -108,6 +111,8 @@ struct Args {
     /// Seeds data, weights, batches and dropout.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 /// What a checkpoint carries besides the weights: the model's config and its tokenizer.
@@ -126,7 +131,7 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let ctx = Context::new()?;
+    let ctx = args.device.context()?;
     println!("adapter: {}", ctx.adapter_summary());
     match (&args.checkpoint, &args.translate) {
         (Some(dir), Some(text)) => {

@@ -79,25 +79,25 @@ const NONE: u32 = 0xffffffffu;
 // group of 8 at base = t·KMAX, the other entries use base 0.
 const LISTS: u32 = 512u;
 
+// Each invocation's sorted candidate lists (scores and ids), private. Module-scope rather than
+// locals passed by pointer: GLSL has no pointers, so naga hands a pointer-to-array parameter
+// over as an `inout` copy of all 512 elements per call, which Mesa's GL compiler turned into
+// minutes of LLVM per pipeline (wgpu's GL backend); a private global is used in place.
+var<private> bs: array<f32, LISTS>;
+var<private> bi: array<u32, LISTS>;
+
 // Inserts (s, id) into the sorted list at base .. base + k, where s beats the k-th entry;
 // returns the new k-th score. Entries arrive in ascending id, so an equal score never displaces
 // an earlier one and the strict comparison keeps ties in id order.
-fn insert(
-    bs: ptr<function, array<f32, LISTS>>,
-    bi: ptr<function, array<u32, LISTS>>,
-    base: u32,
-    k: u32,
-    s: f32,
-    id: u32,
-) -> f32 {
+fn insert(base: u32, k: u32, s: f32, id: u32) -> f32 {
     var j = k - 1u;
-    for (; j > 0u && s > (*bs)[base + j - 1u]; j--) {
-        (*bs)[base + j] = (*bs)[base + j - 1u];
-        (*bi)[base + j] = (*bi)[base + j - 1u];
+    for (; j > 0u && s > bs[base + j - 1u]; j--) {
+        bs[base + j] = bs[base + j - 1u];
+        bi[base + j] = bi[base + j - 1u];
     }
-    (*bs)[base + j] = s;
-    (*bi)[base + j] = id;
-    return (*bs)[base + k - 1u];
+    bs[base + j] = s;
+    bi[base + j] = id;
+    return bs[base + k - 1u];
 }
 
 // Invocation (g, c): queries 8g .. 8g+7 against chunk c, 8 vectors at a time. Each step
@@ -118,8 +118,6 @@ fn topk_forward(
         return;
     }
     let k = params.k;
-    var bs: array<f32, LISTS>;
-    var bi: array<u32, LISTS>;
     for (var j = 0u; j < k; j++) {
         for (var t = 0u; t < 8u; t++) {
             bs[t * KMAX + j] = WORST;
@@ -179,7 +177,7 @@ fn topk_forward(
                 }
                 let s = col[v % 4u];
                 if s > thr[t] {
-                    thr[t] = insert(&bs, &bi, t * KMAX, k, s, params.slot_base + row);
+                    thr[t] = insert(t * KMAX, k, s, params.slot_base + row);
                 }
             }
         }
@@ -217,8 +215,6 @@ fn topk_forward_lists(
         return;
     }
     let k = params.k;
-    var bs: array<f32, LISTS>;
-    var bi: array<u32, LISTS>;
     for (var j = 0u; j < k; j++) {
         bs[j] = WORST;
         bi[j] = NONE;
@@ -245,7 +241,7 @@ fn topk_forward_lists(
         for (var v = 0u; v < min(4u, end - n); v++) {
             let id = keys[n + v];
             if id != NONE && acc[v] > thr {
-                thr = insert(&bs, &bi, 0u, k, acc[v], id);
+                thr = insert(0u, k, acc[v], id);
             }
         }
     }

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::kernels::{self, MatmulChoice};
+use crate::kernels::{self, MatmulChoice, MatmulVariant};
+use crate::serial::{self, Entered, Gate};
 
 /// How long a sync point waits, in total, before declaring the GPU hung. The CPU driver runs a
 /// 2048³ matmul in about a second, so a minute is far beyond any single kiln submission.
@@ -110,6 +111,10 @@ pub struct Context {
     pipelines_created: Mutex<u64>,
     objects_created: std::sync::atomic::AtomicU64,
     pub(crate) matmul_choice: OnceLock<MatmulChoice>,
+    /// The options it was opened with, the environment's filled in.
+    options: ContextOptions,
+    /// One thread at a time on a GL device (see [`crate::serial`]); `None` elsewhere.
+    gate: Option<Arc<Gate>>,
     placeholder: OnceLock<Arc<wgpu::Buffer>>,
     /// The textures the texture kernels pack their operands into (see [`PackedSlot`]), with
     /// their capacity in texels; grown on demand, shared by every call on this context.
@@ -130,16 +135,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn parse_backend(name: &str) -> Option<wgpu::Backends> {
-    match name.to_ascii_lowercase().as_str() {
-        "vulkan" | "vk" => Some(wgpu::Backends::VULKAN),
-        "metal" | "mtl" => Some(wgpu::Backends::METAL),
-        "dx12" | "d3d12" => Some(wgpu::Backends::DX12),
-        "gl" | "gles" | "opengl" => Some(wgpu::Backends::GL),
-        _ => None,
-    }
-}
-
 fn type_rank(t: wgpu::DeviceType) -> u32 {
     match t {
         wgpu::DeviceType::DiscreteGpu => 0,
@@ -153,58 +148,240 @@ fn type_rank(t: wgpu::DeviceType) -> u32 {
 const HOW_TO_GET_ONE: &str = "install a GPU driver, or on a machine without a GPU the CPU Vulkan \
 driver: `apt-get install mesa-vulkan-drivers libvulkan1` (Debian/Ubuntu)";
 
+/// How [`Context::with_options`] picks an adapter and which kernels it runs. Every field left
+/// unset is filled from the environment ([`ENV_BACKEND`], [`ENV_ADAPTER`],
+/// [`crate::kernels::ENV_MATMUL`]), so a program's explicit choice wins and a user can still
+/// steer a program that sets nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContextOptions {
+    /// The backends to look on (`None`: Vulkan, Metal and DX12, then GL if they find nothing).
+    pub backends: Option<wgpu::Backends>,
+    /// A case-insensitive substring of the adapter's name.
+    pub adapter: Option<String>,
+    /// Among adapters that pass the filters, a discrete GPU first (`HighPerformance`, the
+    /// default) or an integrated one (`LowPower`); a CPU driver comes last either way.
+    pub power_preference: wgpu::PowerPreference,
+    /// Pins the matmul variant (and the attention kernels that go with it) instead of the
+    /// measured choice.
+    pub matmul: Option<MatmulVariant>,
+    /// Whether a CPU driver (lavapipe, WARP, SwiftShader) may be chosen; on by default, since a
+    /// CPU driver is often the only one a server or a CI machine has.
+    pub allow_cpu: bool,
+}
+
+impl Default for ContextOptions {
+    fn default() -> ContextOptions {
+        ContextOptions {
+            backends: None,
+            adapter: None,
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            matmul: None,
+            allow_cpu: true,
+        }
+    }
+}
+
+impl ContextOptions {
+    /// Only these backends (see [`parse_backends`] for names).
+    pub fn backends(mut self, backends: wgpu::Backends) -> ContextOptions {
+        self.backends = Some(backends);
+        self
+    }
+
+    /// Only adapters whose name contains `name` (case-insensitive).
+    pub fn adapter(mut self, name: impl Into<String>) -> ContextOptions {
+        self.adapter = Some(name.into());
+        self
+    }
+
+    /// Pins the matmul variant.
+    pub fn matmul(mut self, variant: MatmulVariant) -> ContextOptions {
+        self.matmul = Some(variant);
+        self
+    }
+
+    /// The options with every unset field taken from the environment; a variable naming no
+    /// backend or variant is an error naming it, not a silent default.
+    pub fn with_env(mut self) -> Result<ContextOptions> {
+        if self.backends.is_none() {
+            if let Some(name) = env_value(ENV_BACKEND) {
+                self.backends = Some(
+                    parse_backends(&name)
+                        .map_err(|e| Error::NoAdapter(format!("{ENV_BACKEND}={name}: {e}")))?,
+                );
+            }
+        }
+        if self.adapter.is_none() {
+            self.adapter = env_value(ENV_ADAPTER);
+        }
+        if self.matmul.is_none() {
+            if let Some(name) = env_value(kernels::ENV_MATMUL) {
+                let variant = kernels::parse_matmul_variant(&name).ok_or_else(|| {
+                    Error::NoAdapter(format!(
+                        "{}={name} is not a matmul variant; use naive, register, workgroup or texture",
+                        kernels::ENV_MATMUL
+                    ))
+                })?;
+                self.matmul = Some(variant);
+            }
+        }
+        Ok(self)
+    }
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Parses a backend list: `vulkan`, `metal`, `dx12`, `gl` (or `vk`, `mtl`, `d3d12`, `gles`,
+/// `opengl`), several joined by commas, or `all`.
+pub fn parse_backends(text: &str) -> std::result::Result<wgpu::Backends, String> {
+    let mut backends = wgpu::Backends::empty();
+    for name in text.split(',').map(str::trim) {
+        backends |= match name.to_ascii_lowercase().as_str() {
+            "vulkan" | "vk" => wgpu::Backends::VULKAN,
+            "metal" | "mtl" => wgpu::Backends::METAL,
+            "dx12" | "d3d12" => wgpu::Backends::DX12,
+            "gl" | "gles" | "opengl" => wgpu::Backends::GL,
+            "all" => wgpu::Backends::all() - wgpu::Backends::BROWSER_WEBGPU,
+            _ => {
+                return Err(format!(
+                    "`{name}` is not a backend; use vulkan, metal, dx12, gl or all"
+                ))
+            }
+        };
+    }
+    Ok(backends)
+}
+
+/// The window-system instance extensions wgpu asks Vulkan for, left out by
+/// [`headless_instance`].
+const WINDOW_SYSTEM_EXTENSIONS: [&std::ffi::CStr; 3] = [
+    c"VK_KHR_wayland_surface",
+    c"VK_KHR_xlib_surface",
+    c"VK_KHR_xcb_surface",
+];
+
+/// A wgpu instance for work that draws nothing (training, offscreen rendering) on `backends`.
+/// Vulkan alone on Linux and the BSDs is created without the window-system extensions: with
+/// them, Mesa's device-select layer tries to reach a Wayland or X server when the instance is
+/// made and prints `error: XDG_RUNTIME_DIR is invalid ...` on a machine without one. Other
+/// backends come from wgpu with no display handle (GL then uses surfaceless EGL).
+pub fn headless_instance(backends: wgpu::Backends) -> wgpu::Instance {
+    #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+    // Metal and DX12 do not exist here, so without GL the instance is Vulkan's alone.
+    if backends.contains(wgpu::Backends::VULKAN) && !backends.contains(wgpu::Backends::GL) {
+        if let Some(instance) = vulkan_instance_without_window_system() {
+            return instance;
+        }
+    }
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    wgpu::Instance::new(desc)
+}
+
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn vulkan_instance_without_window_system() -> Option<wgpu::Instance> {
+    use wgpu::hal::vulkan;
+    let desc = wgpu::hal::InstanceDescriptor {
+        name: "kiln",
+        flags: wgpu::InstanceFlags::from_build_config().with_env(),
+        memory_budget_thresholds: wgpu::MemoryBudgetThresholds::default(),
+        backend_options: wgpu::BackendOptions::from_env_or_default(),
+        telemetry: None,
+        display: None,
+    };
+    let leave_out: Box<vulkan::CreateInstanceCallback> = Box::new(|args| {
+        args.extensions
+            .retain(|e| !WINDOW_SYSTEM_EXTENSIONS.contains(e));
+    });
+    // SAFETY: the callback only leaves out surface extensions, and kiln never creates a
+    // surface on this instance (wgpu checks the extension before it would). `from_hal` takes
+    // an instance wgpu-hal made itself, which wgpu then owns.
+    unsafe {
+        let hal = vulkan::Instance::init_with_callback(&desc, Some(leave_out)).ok()?;
+        Some(wgpu::Instance::from_hal::<wgpu::hal::api::Vulkan>(hal))
+    }
+}
+
 impl Context {
     /// Opens the best adapter: a discrete GPU, then an integrated one, then a CPU driver.
-    /// `KILN_BACKEND` (`vulkan`, `metal`, `dx12`, `gl`) and `KILN_ADAPTER` (a substring of the
-    /// adapter's name) narrow the choice.
+    /// `KILN_BACKEND` (`vulkan`, `metal`, `dx12`, `gl`), `KILN_ADAPTER` (a substring of the
+    /// adapter's name) and `KILN_MATMUL` narrow the choice ([`Context::with_options`] with the
+    /// defaults).
     pub fn new() -> Result<Context> {
-        let requested = match std::env::var(ENV_BACKEND) {
-            Ok(name) => Some(parse_backend(&name).ok_or_else(|| {
-                Error::NoAdapter(format!(
-                    "{ENV_BACKEND}={name} is not a backend; use vulkan, metal, dx12 or gl"
-                ))
-            })?),
-            Err(_) => None,
-        };
+        Context::with_options(ContextOptions::default())
+    }
+
+    /// Opens the adapter `options` pick; fields they leave unset come from the environment
+    /// ([`ContextOptions::with_env`]). An adapter is ranked by type (discrete, integrated,
+    /// virtual, CPU, other; the first two swapped for `LowPower`), then Vulkan before other
+    /// backends, since Vulkan is the one kiln is tested on most.
+    pub fn with_options(options: ContextOptions) -> Result<Context> {
+        let options = options.with_env()?;
         // The primary backends first; GL only when they find nothing, because probing EGL on a
         // headless machine prints errors even when a Vulkan adapter exists.
-        let mut adapters = Vec::new();
-        for backends in match requested {
+        let searches = match options.backends {
             Some(b) => vec![b],
             None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
-        } {
-            let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-            desc.backends = backends;
-            let instance = wgpu::Instance::new(desc);
-            adapters = pollster::block_on(instance.enumerate_adapters(backends));
-            if !adapters.is_empty() {
+        };
+        let mut found = Vec::new();
+        for backends in searches {
+            // One instance per backend, so that Vulkan's can leave out window-system extensions.
+            for backend in backends.iter() {
+                let instance = headless_instance(backend);
+                found.extend(pollster::block_on(instance.enumerate_adapters(backend)));
+            }
+            if !found.is_empty() {
                 break;
             }
         }
-        let wanted = std::env::var(ENV_ADAPTER)
-            .ok()
-            .map(|s| s.to_ascii_lowercase());
-        if let Some(w) = &wanted {
-            let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
-            adapters.retain(|a| a.get_info().name.to_ascii_lowercase().contains(w.as_str()));
-            if adapters.is_empty() {
-                return Err(Error::NoAdapter(format!(
-                    "{ENV_ADAPTER}={w} matches none of the adapters found: {names:?}"
-                )));
-            }
+        let names = |adapters: &[wgpu::Adapter]| -> Vec<String> {
+            adapters
+                .iter()
+                .map(|a| {
+                    let info = a.get_info();
+                    format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend)
+                })
+                .collect()
+        };
+        let everything = names(&found);
+        if let Some(w) = &options.adapter {
+            let w = w.to_ascii_lowercase();
+            found.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&w));
         }
-        // Vulkan first among equals: it is the backend kiln is tested on.
-        adapters.sort_by_key(|a| {
+        if !options.allow_cpu {
+            found.retain(|a| a.get_info().device_type != wgpu::DeviceType::Cpu);
+        }
+        if found.is_empty() && !everything.is_empty() {
+            return Err(Error::NoAdapter(format!(
+                "none of the adapters found passes the options (adapter name containing {:?}, CPU \
+                 drivers {}): {everything:?}",
+                options.adapter.as_deref().unwrap_or("anything"),
+                if options.allow_cpu {
+                    "allowed"
+                } else {
+                    "not allowed"
+                },
+            )));
+        }
+        let low_power = options.power_preference == wgpu::PowerPreference::LowPower;
+        found.sort_by_key(|a| {
             let info = a.get_info();
-            (
-                type_rank(info.device_type),
-                info.backend != wgpu::Backend::Vulkan,
-            )
+            let rank = match (type_rank(info.device_type), low_power) {
+                (0, true) => 1,
+                (1, true) => 0,
+                (r, _) => r,
+            };
+            (rank, info.backend != wgpu::Backend::Vulkan)
         });
-        let adapter = adapters
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NoAdapter(HOW_TO_GET_ONE.to_string()))?;
+        let adapter = found.into_iter().next().ok_or_else(|| {
+            let searched = options
+                .backends
+                .map(|b| format!(" on {b:?}"))
+                .unwrap_or_default();
+            Error::NoAdapter(format!("none found{searched}; {HOW_TO_GET_ONE}"))
+        })?;
         let info = adapter.get_info();
         let supported = adapter.limits();
         check_limits(&supported, &info.name)?;
@@ -222,7 +399,7 @@ impl Context {
             ..Default::default()
         }))
         .map_err(|e| Error::NoAdapter(format!("{} refused a device: {e}", info.name)))?;
-        Ok(Context::assemble(device, queue, info))
+        Ok(Context::assemble(device, queue, info, options))
     }
 
     /// The limits a host should request for a device it shares with kiln: `base` (the host's
@@ -274,10 +451,16 @@ impl Context {
             limit_bucket: None,
         });
         check_limits(&device.limits(), "the host's device")?;
-        Ok(Context::assemble(device, queue, info))
+        let options = ContextOptions::default().with_env()?;
+        Ok(Context::assemble(device, queue, info, options))
     }
 
-    fn assemble(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Context {
+    fn assemble(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        options: ContextOptions,
+    ) -> Context {
         let health = Arc::new(Mutex::new(Health::default()));
         let on_lost = Arc::clone(&health);
         device.set_device_lost_callback(move |reason, message| {
@@ -287,19 +470,50 @@ impl Context {
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             lock(&on_error).uncaptured.push(e.to_string());
         }));
+        let gate = (info.backend == wgpu::Backend::Gl).then(Arc::default);
         Context {
             device,
             queue,
             info,
+            gate,
             health,
             modules: Mutex::new(HashMap::new()),
             pipelines: Mutex::new(HashMap::new()),
             pipelines_created: Mutex::new(0),
             objects_created: std::sync::atomic::AtomicU64::new(0),
             matmul_choice: OnceLock::new(),
+            options,
             placeholder: OnceLock::new(),
             packed: Mutex::new(Default::default()),
         }
+    }
+
+    /// The options this context was opened with, the environment's values filled in: pass them
+    /// to [`Context::with_options`] for another context on the same adapter.
+    pub fn options(&self) -> &ContextOptions {
+        &self.options
+    }
+
+    /// The gate every use of a GL device goes through (see [`crate::serial`]).
+    pub(crate) fn gate(&self) -> Option<&Arc<Gate>> {
+        self.gate.as_ref()
+    }
+
+    /// Holds this context's device for the current thread until dropped, where its backend
+    /// needs that (GL; see [`crate::serial`]); re-entrant.
+    pub(crate) fn exclusive(&self) -> Entered {
+        serial::enter(self.gate.as_ref())
+    }
+
+    /// `queue.write_buffer`, inside the device's gate.
+    pub(crate) fn write_buffer(&self, buffer: &wgpu::Buffer, offset: u64, bytes: &[u8]) {
+        let _inside = self.exclusive();
+        self.queue.write_buffer(buffer, offset, bytes);
+    }
+
+    /// The matmul variant the options pin, if any.
+    pub(crate) fn pinned_matmul(&self) -> Option<MatmulVariant> {
+        self.options.matmul
     }
 
     /// The wgpu device.
@@ -368,6 +582,7 @@ impl Context {
     /// [`Error::Wgpu`] naming `during`.
     pub fn scoped<T>(&self, during: &str, f: impl FnOnce() -> T) -> Result<T> {
         self.check()?;
+        let _inside = self.exclusive();
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let value = f();
@@ -394,6 +609,7 @@ impl Context {
     /// Runs whatever callbacks finished work has made ready (buffer maps) without waiting;
     /// `during` names the caller's task in the error.
     pub fn poll(&self, during: &str) -> Result<()> {
+        let _inside = self.exclusive();
         self.device
             .poll(wgpu::PollType::Poll)
             .map_err(|e| Error::Wgpu {
@@ -413,7 +629,12 @@ impl Context {
                 submission_index: index.clone(),
                 timeout: Some(WAIT_SLICE),
             };
-            match self.device.poll(poll) {
+            // The gate is taken per slice, so other threads get their turn while this one waits.
+            let polled = {
+                let _inside = self.exclusive();
+                self.device.poll(poll)
+            };
+            match polled {
                 Ok(_) => return self.check(),
                 Err(wgpu::PollError::Timeout) => {
                     if start.elapsed() > WAIT_LIMIT {
@@ -481,6 +702,8 @@ impl Context {
         width: u32,
     ) -> Result<Option<wgpu::TextureView>> {
         let slot = slot as usize;
+        // Replacing a texture destroys the old one when no dispatch holds it any more.
+        let _inside = self.exclusive();
         let mut packed = lock(&self.packed);
         if let Some((view, capacity)) = &packed[slot] {
             if *capacity >= texels {

@@ -122,12 +122,13 @@ pub mod optim;
 #[cfg(feature = "pretrained")]
 pub mod pretrained;
 pub mod progress;
+mod serial;
 pub mod tensor;
 pub mod train;
 #[cfg(feature = "viz")]
 pub mod viz;
 
-pub use context::Context;
+pub use context::{Context, ContextOptions};
 pub use error::{Error, Result};
 pub use graph::{Graph, Init, Mode, ParamStore, Plan, PlanSpec, Reading, Var};
 pub use optim::{AdamConfig, Optimizer, Schedule, SgdConfig};

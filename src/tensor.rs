@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::serial::Serialized;
 
 /// Element type of a tensor. Both are four bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -31,7 +32,8 @@ pub const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 /// Cloning is cheap and shares the buffer.
 #[derive(Clone, Debug)]
 pub struct Tensor {
-    buffer: Arc<wgpu::Buffer>,
+    /// Dropped inside the device's gate (GL; see [`crate::serial`]).
+    buffer: Serialized<Arc<wgpu::Buffer>>,
     offset: u64,
     shape: Vec<usize>,
     dtype: DType,
@@ -56,7 +58,7 @@ impl Tensor {
             })
         })?;
         Ok(Tensor {
-            buffer: Arc::new(buffer),
+            buffer: Serialized::new(Arc::new(buffer), ctx.gate()),
             offset: 0,
             shape: shape.to_vec(),
             dtype,
@@ -67,7 +69,7 @@ impl Tensor {
     /// input that is absent (the kernel is told not to read it).
     pub(crate) fn placeholder(ctx: &Context, dtype: DType) -> Result<Tensor> {
         Ok(Tensor {
-            buffer: ctx.placeholder()?,
+            buffer: Serialized::new(ctx.placeholder()?, ctx.gate()),
             offset: 0,
             shape: vec![1],
             dtype,
@@ -75,9 +77,14 @@ impl Tensor {
     }
 
     /// A tensor at the start of a buffer kiln allocated (a plan's pooled memory).
-    pub(crate) fn in_buffer(buffer: Arc<wgpu::Buffer>, shape: &[usize], dtype: DType) -> Tensor {
+    pub(crate) fn in_buffer(
+        ctx: &Context,
+        buffer: Arc<wgpu::Buffer>,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Tensor {
         Tensor {
-            buffer,
+            buffer: Serialized::new(buffer, ctx.gate()),
             offset: 0,
             shape: shape.to_vec(),
             dtype,
@@ -124,7 +131,7 @@ impl Tensor {
         // A queue write rather than a buffer mapped at creation: mapping panics inside wgpu when
         // the device is lost, a queue write reports an error at the next sync point.
         if !bytes.is_empty() {
-            ctx.queue().write_buffer(&tensor.buffer, 0, bytes);
+            ctx.write_buffer(&tensor.buffer, 0, bytes);
         }
         ctx.check()?;
         Ok(tensor)
@@ -160,7 +167,7 @@ impl Tensor {
             )));
         }
         Ok(Tensor {
-            buffer,
+            buffer: Serialized::new(buffer, ctx.gate()),
             offset,
             shape: shape.to_vec(),
             dtype,
@@ -242,7 +249,7 @@ impl Tensor {
             });
         }
         if !bytes.is_empty() {
-            ctx.queue().write_buffer(&self.buffer, self.offset, bytes);
+            ctx.write_buffer(&self.buffer, self.offset, bytes);
         }
         Ok(())
     }
@@ -275,6 +282,8 @@ impl Tensor {
         if size == 0 {
             return Ok(Vec::new());
         }
+        // The staging buffer is made, mapped and dropped on this thread alone (GL).
+        let _inside = ctx.exclusive();
         ctx.count_objects(1);
         let staging = ctx.scoped("allocating a readback buffer", || {
             ctx.device().create_buffer(&wgpu::BufferDescriptor {

@@ -65,9 +65,8 @@ fn case(ctx: &Context, d: usize, suffix: &str) -> Result<Vec<Figure>> {
     // A fresh context on the same adapter, so that its packed-operand textures are this case's
     // alone: the fused kernels pack into the attention slots, the composition's matmuls into
     // the matmul ones, and both count as memory.
-    let fresh = Context::new()?;
+    let fresh = Context::with_options(ctx.options().clone())?;
     println!("attention: a fresh context on {}", fresh.adapter_summary());
-    let _ = ctx;
     let ctx = &fresh;
     let shape4 = [B, H, T, d];
     let shape3 = [B * H, T, d];

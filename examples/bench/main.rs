@@ -25,24 +25,32 @@ use figure::Figure;
 fn main() -> kiln::Result<()> {
     let process_start = std::time::Instant::now();
     let args: Vec<String> = std::env::args().collect();
-    let json = args
-        .iter()
-        .position(|a| a == "--json")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    // The value after flag `name`, if given.
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let json = flag("--json");
     let quick = args.iter().any(|a| a == "--quick");
     // `--only GROUP` runs one group of cases (`peers` covers `peers_lm` and `peers_dcgan`).
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let only = flag("--only");
     let wanted = |group: &str| {
         only.as_deref()
             .is_none_or(|o| o == group || (o == "peers" && group.starts_with("peers_")))
     };
     let profile_first = args.iter().any(|a| a == "--profile-first-step");
-    let ctx = kiln::Context::new()?;
+    // `--backend NAMES` and `--adapter NAME`, as every example takes them.
+    let mut options = kiln::ContextOptions::default();
+    if let Some(names) = flag("--backend") {
+        let backends = kiln::context::parse_backends(&names).map_err(kiln::Error::NoAdapter)?;
+        options = options.backends(backends);
+    }
+    if let Some(name) = flag("--adapter") {
+        options = options.adapter(name);
+    }
+    let ctx = kiln::Context::with_options(options)?;
     println!("adapter: {}", ctx.adapter_summary());
     println!("{}", kiln::ops::matmul::choice(&ctx));
     let mut figures: Vec<Figure> = Vec::new();

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::kernels::record_all;
 use crate::ops::dropout;
 use crate::optim::{average_decay, AVERAGE_SLOT};
+use crate::serial::Serialized;
 use crate::tensor::Tensor;
 
 use super::plan::{Plan, Reading};
@@ -18,7 +19,8 @@ use super::plan::{Plan, Reading};
 pub(super) const RING: usize = 4;
 
 pub(super) struct RingSlot {
-    pub(super) buffer: wgpu::Buffer,
+    /// Dropped inside the device's gate (GL; see [`crate::serial`]).
+    pub(super) buffer: Serialized<wgpu::Buffer>,
     pub(super) step: u64,
     /// `Some(result)` once the map callback ran.
     pub(super) mapped: Arc<Mutex<Option<std::result::Result<(), wgpu::BufferAsyncError>>>>,
@@ -61,6 +63,8 @@ impl Plan {
     /// work submitted before the loss has drained (WebGPU's rule: work on a lost device is a
     /// silent no-op); the poll here lets wgpu report it without waiting.
     pub fn step(&mut self, ctx: &Context) -> Result<()> {
+        // Submitted and mapped by this thread alone (GL; see `crate::serial`).
+        let _inside = ctx.exclusive();
         ctx.poll("starting a step")?;
         let mut encoder = ctx
             .device()
@@ -115,6 +119,7 @@ impl Plan {
 
     /// Watched values of finished steps, oldest first, without waiting for running ones.
     pub fn readings(&mut self, ctx: &Context) -> Result<Vec<Reading>> {
+        let _inside = ctx.exclusive();
         ctx.poll("polling for readings")?;
         ctx.check()?;
         let Some(w) = &mut self.watch else {
@@ -140,6 +145,7 @@ impl Plan {
     pub fn flush_readings(&mut self, ctx: &Context) -> Result<Vec<Reading>> {
         ctx.wait(None)?;
         let mut out = self.readings(ctx)?;
+        let _inside = ctx.exclusive();
         if let Some(w) = &mut self.watch {
             // The map callbacks of the last submission may need one more poll.
             let start = std::time::Instant::now();

@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::kernels::Dispatch;
 use crate::ops::{clip, dropout, optim, Lowering};
 use crate::optim::Optimizer;
+use crate::serial::Serialized;
 use crate::tensor::{DType, Tensor, TENSOR_USAGE};
 use crate::train::ema_name;
 
@@ -521,8 +522,7 @@ fn place_tensors(
             NodeKind::Constant(words) => {
                 let t = Tensor::zeros(ctx, &meta.shape, meta.dtype)?;
                 if !words.is_empty() {
-                    ctx.queue()
-                        .write_buffer(t.buffer(), 0, bytemuck::cast_slice(words));
+                    ctx.write_buffer(t.buffer(), 0, bytemuck::cast_slice(words));
                 }
                 Some(t)
             }
@@ -539,7 +539,7 @@ fn place_tensors(
             let meta = &g.values[i].meta;
             let r = root[i];
             let t = if home[r] == Home::Pool {
-                Tensor::in_buffer(pool[slot_of[r]].clone(), &meta.shape, meta.dtype)
+                Tensor::in_buffer(ctx, pool[slot_of[r]].clone(), &meta.shape, meta.dtype)
             } else {
                 // A view of a leaf or of a view: same bytes, its own shape.
                 let base = placed.tensors[r].as_ref().ok_or_else(|| {
@@ -711,7 +711,7 @@ fn watch_ring(ctx: &Context, g: &Graph, watch: &[Var], placed: &Placed) -> Resul
                 })
             })?;
             Ok(RingSlot {
-                buffer,
+                buffer: Serialized::new(buffer, ctx.gate()),
                 step: 0,
                 mapped: Arc::new(Mutex::new(None)),
                 in_flight: false,

@@ -72,7 +72,7 @@ impl Ivf {
     pub(crate) fn remove(&self, ctx: &Context, slot: usize) {
         if let Some(Some((s, r))) = self.pos.get(slot) {
             if let Some(shard) = self.shards.get(*s) {
-                ctx.queue().write_buffer(
+                ctx.write_buffer(
                     shard.keys.buffer(),
                     (*r * 4) as u64,
                     bytemuck::bytes_of(&NONE),

@@ -279,13 +279,13 @@ impl VectorIndex {
                 grow(ctx, shard, new_cap, padded)?;
             }
             let bytes: &[u8] = bytemuck::cast_slice(&data[done * padded..(done + take) * padded]);
-            ctx.queue().write_buffer(
+            ctx.write_buffer(
                 shard.vectors.buffer(),
                 (shard.rows * padded * 4) as u64,
                 bytes,
             );
             let ones = vec![1u32; take];
-            ctx.queue().write_buffer(
+            ctx.write_buffer(
                 shard.live.buffer(),
                 (shard.rows * 4) as u64,
                 bytemuck::cast_slice(&ones),
@@ -313,7 +313,7 @@ impl VectorIndex {
         }
         for &s in &slots {
             let shard = &self.shards[s / self.shard_rows];
-            ctx.queue().write_buffer(
+            ctx.write_buffer(
                 shard.live.buffer(),
                 ((s % self.shard_rows) * 4) as u64,
                 bytemuck::bytes_of(&0u32),

@@ -21,6 +21,7 @@ use bytemuck::Pod;
 
 use crate::context::{Context, PipelineKey};
 use crate::error::{Error, Result};
+use crate::serial::Serialized;
 use crate::tensor::Tensor;
 
 /// Helpers prepended to every shader (flat indices over 2-D grids, shared constants).
@@ -180,7 +181,8 @@ pub fn loops_fit(ctx: &Context, trips: u64) -> bool {
 pub struct Dispatch {
     label: String,
     pipeline: wgpu::ComputePipeline,
-    bind_group: wgpu::BindGroup,
+    /// Dropped inside the device's gate: it may hold the last reference to a buffer or texture.
+    bind_group: Serialized<wgpu::BindGroup>,
     workgroups: [u32; 3],
 }
 
@@ -276,8 +278,7 @@ impl Kernel {
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            ctx.queue()
-                .write_buffer(&uniform, 0, bytemuck::bytes_of(params));
+            ctx.write_buffer(&uniform, 0, bytemuck::bytes_of(params));
             let mut entries = vec![wgpu::BindGroupEntry {
                 binding: 0,
                 resource: uniform.as_entire_binding(),
@@ -300,7 +301,7 @@ impl Kernel {
         Ok(Dispatch {
             label,
             pipeline,
-            bind_group,
+            bind_group: Serialized::new(bind_group, ctx.gate()),
             workgroups,
         })
     }
@@ -319,7 +320,7 @@ impl Dispatch {
     /// Records the launch into a compute pass. Allocates nothing.
     pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.set_bind_group(0, &*self.bind_group, &[]);
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
     }

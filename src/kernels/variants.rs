@@ -64,7 +64,7 @@ pub fn parse_matmul_variant(value: &str) -> Option<MatmulVariant> {
 /// How a context's matmul variant was decided.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChoiceSource {
-    /// [`ENV_MATMUL`] named it.
+    /// [`crate::ContextOptions::matmul`] or [`ENV_MATMUL`] named it.
     Pinned,
     /// Read from the tuning file in this folder, measured by an earlier run on this adapter.
     Remembered(PathBuf),
@@ -97,7 +97,7 @@ impl std::fmt::Display for MatmulChoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "matmul {}", self.variant.name())?;
         match &self.source {
-            ChoiceSource::Pinned => write!(f, " (pinned by {ENV_MATMUL})"),
+            ChoiceSource::Pinned => write!(f, " (pinned by the context's options or {ENV_MATMUL})"),
             ChoiceSource::Remembered(dir) => {
                 write!(
                     f,
@@ -153,16 +153,14 @@ pub fn choose_matmul(ctx: &Context) -> MatmulVariant {
     matmul_choice(ctx).variant
 }
 
-/// The matmul variant for `ctx` and how it was decided: [`ENV_MATMUL`] if set to a known name;
+/// The matmul variant for `ctx` and how it was decided: the one its options or [`ENV_MATMUL`]
+/// pinned;
 /// else this process's decision for the adapter; else [`choose_matmul_in`] kiln's cache folder
 /// ([`tuning::cache_dir`]), so a machine measures once and every later run reads the result.
 pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
-    if let Some(v) = std::env::var(ENV_MATMUL)
-        .ok()
-        .and_then(|s| parse_matmul_variant(&s))
-    {
+    if let Some(variant) = ctx.pinned_matmul() {
         return MatmulChoice {
-            variant: v,
+            variant,
             source: ChoiceSource::Pinned,
         };
     }

@@ -248,10 +248,23 @@ pub fn variant_for(ctx: &Context, dims: AttentionDims) -> AttentionVariant {
     }
 }
 
-/// Whether the texture kernels can run `dims` on `ctx` (head size, grid and texture limits).
+/// Why `ctx`'s backend does not run the texture kernels, if it does not. Through wgpu's GL
+/// backend (naga writes GLSL, Mesa's GL compiler lowers it) the unrolled tiles reach LLVM as
+/// functions it spends minutes per pipeline on: on llvmpipe one test of the 128-wide tile ran
+/// past ten minutes cold, where Vulkan's lavapipe compiles it in seconds. A first training
+/// step must not wait that long, so on GL attention runs the storage-buffer kernels.
+pub fn texture_unavailable(ctx: &Context) -> Option<&'static str> {
+    (ctx.adapter_info().backend == wgpu::Backend::Gl).then_some(
+        "not on the GL backend, where the unrolled texture tiles take minutes per pipeline to compile",
+    )
+}
+
+/// Whether the texture kernels can run `dims` on `ctx` (backend, head size, grid and texture
+/// limits).
 pub fn texture_fits(ctx: &Context, dims: AttentionDims) -> bool {
     let max_dim = ctx.device().limits().max_texture_dimension_2d;
-    max_dim >= PACKED_WIDTH
+    texture_unavailable(ctx).is_none()
+        && max_dim >= PACKED_WIDTH
         && dims.d.is_multiple_of(4)
         && dims.d <= TEXTURE_HEAD_DIM_MAX
         && dims.b * dims.h <= 65535
@@ -275,7 +288,18 @@ fn kernel_for(
     }
 }
 
-fn check_variant(op: &'static str, variant: AttentionVariant, dims: AttentionDims) -> Result<()> {
+fn check_variant(
+    ctx: &Context,
+    op: &'static str,
+    variant: AttentionVariant,
+    dims: AttentionDims,
+) -> Result<()> {
+    if let (AttentionVariant::Texture, Some(why)) = (variant, texture_unavailable(ctx)) {
+        return Err(Error::Unsupported(format!(
+            "{op}: the Texture variant (D = {}) is {why}",
+            dims.d
+        )));
+    }
     if variant == AttentionVariant::Texture
         && (!dims.d.is_multiple_of(4) || dims.d > TEXTURE_HEAD_DIM_MAX || dims.b * dims.h > 65535)
     {
@@ -326,7 +350,7 @@ pub fn forward_with(
     lse: &Tensor,
 ) -> Result<Vec<Dispatch>> {
     let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
-    check_variant("attention", variant, dims)?;
+    check_variant(ctx, "attention", variant, dims)?;
     let all = [q.shape(), k.shape(), v.shape()];
     check_out("attention", "o", q.shape(), o, &all)?;
     check_out("attention", "lse", &[dims.b, dims.h, dims.tq], lse, &all)?;
@@ -433,7 +457,7 @@ pub fn backward_with(
 ) -> Result<Vec<Dispatch>> {
     const OP: &str = "attention_backward";
     let dims = shape(q.shape(), k.shape(), v.shape(), mask.map(|m| m.shape()))?;
-    check_variant(OP, variant, dims)?;
+    check_variant(ctx, OP, variant, dims)?;
     let all = [q.shape(), k.shape(), v.shape()];
     check_out(OP, "o", q.shape(), o, &all)?;
     check_out(OP, "do", q.shape(), do_, &all)?;

@@ -13,9 +13,13 @@ use super::*;
 /// What a host application does: its own instance, adapter and device, asking for the limits
 /// kiln needs on top of its own (here the downlevel defaults, which lack some of kiln's).
 fn host_device() -> (wgpu::Device, wgpu::Queue, wgpu::AdapterInfo) {
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::PRIMARY;
-    let instance = wgpu::Instance::new(desc);
+    // The backend kiln's own contexts use here (KILN_BACKEND), drawing nothing.
+    let backends = kiln::ContextOptions::default()
+        .with_env()
+        .unwrap()
+        .backends
+        .unwrap_or(wgpu::Backends::PRIMARY);
+    let instance = kiln::context::headless_instance(backends);
     let adapter =
         pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
             .unwrap();

@@ -2,7 +2,7 @@
 
 use super::*;
 use kiln::ops::softmax;
-use kiln::{DType, Error};
+use kiln::{ContextOptions, DType, Error};
 
 fn softmax_ok(c: &Context) -> bool {
     let x = Tensor::from_f32(c, &[1, 2], &[0.0, 0.0]).unwrap();
@@ -39,9 +39,13 @@ fn host_device(
     kiln::wgpu::Queue,
     kiln::wgpu::AdapterInfo,
 ) {
-    let mut desc = kiln::wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = kiln::wgpu::Backends::PRIMARY;
-    let instance = kiln::wgpu::Instance::new(desc);
+    // The backend kiln's own contexts use here (KILN_BACKEND), drawing nothing.
+    let backends = kiln::ContextOptions::default()
+        .with_env()
+        .unwrap()
+        .backends
+        .unwrap_or(kiln::wgpu::Backends::PRIMARY);
+    let instance = kiln::context::headless_instance(backends);
     let adapter =
         pollster::block_on(instance.request_adapter(&kiln::wgpu::RequestAdapterOptions::default()))
             .unwrap();
@@ -210,4 +214,119 @@ fn required_limits_raise_what_kiln_needs_and_lower_nothing() {
         Limits::default()
     );
     assert!(Context::required_features().is_empty());
+}
+
+#[test]
+fn options_pin_the_matmul_variant_and_the_context_keeps_them() {
+    use kiln::kernels::{ChoiceSource, MatmulVariant};
+    let c = Context::with_options(ContextOptions::default().matmul(MatmulVariant::Naive)).unwrap();
+    let choice = kiln::ops::matmul::choice(&c);
+    assert_eq!(
+        (choice.variant, &choice.source),
+        (MatmulVariant::Naive, &ChoiceSource::Pinned)
+    );
+    assert_eq!(c.options().matmul, Some(MatmulVariant::Naive));
+    // Another context opened with its options lands on the same adapter.
+    let again = Context::with_options(c.options().clone()).unwrap();
+    assert_eq!(again.adapter_info().name, c.adapter_info().name);
+    let a = Tensor::from_f32(&c, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    let b = Tensor::from_f32(&c, &[3, 1], &[1.0, 0.0, -1.0]).unwrap();
+    let y = kiln::ops::matmul::matmul(&c, &a, &b, None, Default::default()).unwrap();
+    assert_eq!(y.to_vec_f32(&c).unwrap(), vec![-2.0, -2.0]);
+}
+
+#[test]
+fn an_adapter_filter_that_matches_nothing_names_the_adapters_found() {
+    let here = ctx().adapter_info();
+    let options = ContextOptions::default()
+        .backends(here.backend.into())
+        .adapter("no adapter is called this");
+    match Context::with_options(options) {
+        Err(Error::NoAdapter(message)) => {
+            assert!(message.contains(&here.name), "{message}");
+            assert!(message.contains("no adapter is called this"), "{message}");
+        }
+        other => panic!("expected NoAdapter, got {other:?}"),
+    }
+}
+
+#[test]
+fn without_cpu_drivers_a_cpu_adapter_is_never_chosen() {
+    let options = ContextOptions {
+        allow_cpu: false,
+        ..ContextOptions::default()
+    };
+    match Context::with_options(options) {
+        Ok(c) => assert_ne!(c.adapter_info().device_type, kiln::wgpu::DeviceType::Cpu),
+        Err(e) => assert!(matches!(e, Error::NoAdapter(_)), "{e}"),
+    }
+}
+
+#[test]
+fn backend_names_parse_and_a_wrong_one_is_named() {
+    use kiln::context::parse_backends;
+    use kiln::wgpu::Backends;
+    assert_eq!(parse_backends("vulkan"), Ok(Backends::VULKAN));
+    assert_eq!(
+        parse_backends("GL, vk"),
+        Ok(Backends::GL | Backends::VULKAN)
+    );
+    assert_eq!(
+        parse_backends("metal,dx12"),
+        Ok(Backends::METAL | Backends::DX12)
+    );
+    let err = parse_backends("vulkan,cuda").unwrap_err();
+    assert!(err.contains("`cuda`"), "{err}");
+}
+
+/// One thread submits a long step while others allocate, compute, read back and drop on the
+/// same context. On GL this is what panicked inside wgpu ("Could not lock adapter context")
+/// once a submission held the GL context past six seconds; kiln serialises it now.
+#[test]
+fn a_context_shared_by_threads_serves_them_all() {
+    use kiln::{Graph, ParamStore, Plan, PlanSpec};
+    let c = ctx();
+    let (n, chain) = (640, 40);
+    let mut g = Graph::new();
+    let x = g.input("x", &[n, n], DType::F32).unwrap();
+    let eye = g.input("eye", &[n, n], DType::F32).unwrap();
+    let mut y = x;
+    for _ in 0..chain {
+        y = g.matmul(y, eye).unwrap();
+    }
+    let spec = PlanSpec {
+        outputs: vec![y],
+        ..Default::default()
+    };
+    let mut plan = Plan::compile(c, &g, &mut ParamStore::new(1), &spec).unwrap();
+    let mut rng = Rng::new(5);
+    let xs = rng.vec(n * n);
+    let identity: Vec<f32> = (0..n * n)
+        .map(|i| if i / n == i % n { 1.0 } else { 0.0 })
+        .collect();
+    plan.set_input_f32(c, "x", &xs).unwrap();
+    plan.set_input_f32(c, "eye", &identity).unwrap();
+    std::thread::scope(|s| {
+        let long = s.spawn(|| {
+            plan.step(c).unwrap();
+            plan.read_f32(c, y).unwrap()
+        });
+        let short: Vec<_> = (0..3)
+            .map(|t| {
+                s.spawn(move || {
+                    for i in 0..20 {
+                        let v = [t as f32, i as f32];
+                        let x = Tensor::from_f32(c, &[1, 2], &v).unwrap();
+                        assert_eq!(x.to_vec_f32(c).unwrap(), v);
+                        assert!(softmax_ok(c));
+                    }
+                })
+            })
+            .collect();
+        for h in short {
+            h.join().unwrap();
+        }
+        // x times the identity, forty times over, is x exactly.
+        assert_eq!(long.join().unwrap(), xs);
+    });
 }
