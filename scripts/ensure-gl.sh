@@ -14,8 +14,4 @@ if have_gl_driver; then
     exit 0
 fi
 echo "ensure-gl: no EGL/OpenGL driver found; installing Mesa's (llvmpipe)"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null
+"$(dirname "$0")/apt-install.sh" libegl1 libegl-mesa0 libgl1-mesa-dri

@@ -12,8 +12,4 @@ if have_vulkan_driver; then
     exit 0
 fi
 echo "ensure-vulkan: no Vulkan driver found; installing Mesa's CPU driver (lavapipe)"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+"$(dirname "$0")/apt-install.sh" mesa-vulkan-drivers libvulkan1

@@ -141,3 +141,37 @@ fn every_examples_numeric_flags_refuse_bad_values() {
         EXAMPLES.len()
     );
 }
+
+#[test]
+fn every_example_takes_backend_and_adapter_and_names_a_wrong_one() {
+    let dir = examples_dir();
+    for example in EXAMPLES {
+        let out = Command::new(dir.join(example))
+            .args(["--backend", "cuda"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{example}: {stderr}");
+        assert!(
+            stderr.contains("`cuda` is not a backend"),
+            "{example}: {stderr}"
+        );
+    }
+    // An adapter filter that matches nothing: kiln's one error line names what it found, and
+    // nothing else is printed: no driver noise from probing for a display (XDG_RUNTIME_DIR is
+    // unset, as on a server).
+    let out = Command::new(dir.join("train_transformer"))
+        .args(["--adapter", "no adapter is called this", "--out"])
+        .arg(std::env::temp_dir().join("kiln-cli-no-adapter"))
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: no GPU adapter") && lines[0].contains("no adapter is called"),
+        "{stderr}"
+    );
+}
