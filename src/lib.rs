@@ -3,8 +3,10 @@
 //! A GPU training engine: WGSL compute kernels with hand-written backward passes, run through
 //! wgpu on any GPU it reaches (Vulkan, Metal, DX12, GL) and on CPU drivers such as lavapipe.
 //!
-//! - [`Context`] owns a wgpu device and queue ([`Context::new`] picks the best adapter;
-//!   [`Context::from_host`] wraps a host application's).
+//! - [`Context`] owns a wgpu device and queue ([`Context::new`] picks the best adapter,
+//!   [`Context::with_options`] the one [`ContextOptions`] describe: backends, adapter name,
+//!   power preference, a pinned matmul variant, CPU drivers or not; [`Context::from_host`]
+//!   wraps a host application's). Vulkan and GL are tested (see the README's "Backends").
 //! - [`Tensor`] is a device buffer with a shape; it hands out its `wgpu::Buffer`.
 //! - [`ops`] holds every op: forward and backward kernels, prepared as
 //!   [`Dispatch`](kernels::Dispatch)es once and recorded many times, or run eagerly.
