@@ -82,7 +82,7 @@ impl PlanSpec {
 }
 
 /// How a plan's input is named when it is set: by its name (`"x"`) or by the [`Var`] that
-/// [`Graph::input`] returned.
+/// [`Graph::input`](super::Graph::input) returned.
 pub trait InputRef {
     /// The input's name in `plan`'s graph.
     fn input_name<'a>(&'a self, plan: &'a Plan) -> Result<&'a str>;
