@@ -39,6 +39,9 @@ const BANDS: usize = 6;
 const FEATURES: usize = 4 * BANDS + 2;
 const HIDDEN: usize = 64;
 
+#[path = "common/device.rs"]
+mod device;
+
 /// A wgpu host that trains a small generator with kiln on its own device and renders it.
 #[derive(Parser)]
 struct Args {
@@ -57,12 +60,8 @@ struct Args {
     /// Where the last rendered frame is saved (PNG).
     #[arg(long, value_name = "FILE", default_value = "runs/embed/frame.png")]
     out: PathBuf,
-    /// The host's wgpu backend: vulkan, metal, dx12 or gl.
-    #[arg(long, default_value = "vulkan,metal,dx12", value_parser = kiln::context::parse_backends)]
-    backend: wgpu::Backends,
-    /// Part of the host's adapter name (case-insensitive).
-    #[arg(long)]
-    adapter: Option<String>,
+    #[command(flatten)]
+    device: device::DeviceArgs,
 }
 
 /// The generator's input and target for every pixel, row-major, from the pixel's centre
@@ -137,15 +136,8 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let s = args.size as usize;
 
     // ---- The host: its own instance, adapter, device, queue. ----
-    // It renders offscreen, so a headless instance (no window-system extensions) will do.
-    let instance = kiln::context::headless_instance(args.backend);
-    let adapters = pollster::block_on(instance.enumerate_adapters(args.backend));
-    let wanted = args.adapter.as_deref().unwrap_or("").to_ascii_lowercase();
-    let adapter = adapters
-        .into_iter()
-        .filter(|a| a.get_info().name.to_ascii_lowercase().contains(&wanted))
-        .min_by_key(|a| a.get_info().device_type == wgpu::DeviceType::Cpu)
-        .ok_or("no adapter matches --backend and --adapter")?;
+    // kiln's choice of adapter (on a headless instance: it renders offscreen).
+    let adapter = kiln::context::find_adapter(&args.device.options()?)?;
     let info = adapter.get_info();
     // The host's own needs (the downlevel defaults, say), raised where kiln needs more.
     let limits = Context::required_limits(wgpu::Limits::downlevel_defaults());

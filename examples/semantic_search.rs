@@ -9,9 +9,8 @@
 //! cargo run --release --example semantic_search -- --model DIR --queries q.jsonl --json hits.json
 //! cargo run --release --example semantic_search -- --model DIR --embed lines.txt --out emb.safetensors
 //! ```
-//! Files are chunked by paragraphs up to the model's length in word pieces, consecutive chunks
-//! sharing their boundary paragraph; a paragraph longer than the model's length is cut into
-//! overlapping windows of words. A JSON Lines record's `"id"` (any JSON value but `null`) is
+//! Files are chunked by paragraphs up to the model's length in word pieces
+//! ([`SentenceEncoder::chunks`]). A JSON Lines record's `"id"` (any JSON value but `null`) is
 //! kept with each of its chunks ([`Meta::user_id`]) and comes back as the hit's `"id"`; the
 //! index's own number for the chunk is its `"slot"`. `--query` prints one JSON object per hit,
 //! best first. The index lives in `--index DIR` (default `runs/index`): `vectors.safetensors`
@@ -183,7 +182,7 @@ fn add(
     Ok(())
 }
 
-/// The chunks of `path`, each with where it came from: a JSON Lines file's records (every
+/// The chunks of `path` ([`SentenceEncoder::chunks`]), each with where it came from: a JSON Lines file's records (every
 /// chunk keeps its record's `"id"`), or every `.txt`/`.md` file under `path` (or `path`
 /// itself), sorted. `position` is the chunk's number in its record or file.
 fn chunks_of(encoder: &SentenceEncoder, path: &Path) -> Result<Vec<Meta>> {
@@ -207,7 +206,7 @@ fn chunks_of(encoder: &SentenceEncoder, path: &Path) -> Result<Vec<Meta>> {
     }
     let mut metas = Vec::new();
     for (source, user_id, text) in docs {
-        for (k, text) in chunk_text(encoder, &text).into_iter().enumerate() {
+        for (k, text) in encoder.chunks(&text).into_iter().enumerate() {
             let (source, user_id, position) = (source.clone(), user_id.clone(), k as u64);
             metas.push(Meta {
                 text,
@@ -266,72 +265,6 @@ fn jsonl_records(path: &Path) -> Result<Vec<Record>> {
         }
     }
     Ok(out)
-}
-
-/// Paragraphs (split at blank lines) packed into chunks of at most the model's length in word
-/// pieces; each chunk after the first starts with the previous chunk's last paragraph when it
-/// fits, so a passage that straddles a boundary is whole in one of them. A paragraph longer
-/// than the model's length becomes windows of words overlapping by a quarter.
-fn chunk_text(encoder: &SentenceEncoder, text: &str) -> Vec<String> {
-    // [CLS] and [SEP] take two of the model's positions.
-    let max = encoder.max_seq_length();
-    let limit = max.saturating_sub(2).max(8);
-    // tokenize truncates to the model's length, so a text that fills it counts as too long.
-    let pieces = |s: &str| match encoder.tokenize(&[s]) {
-        Ok(t) if t[0].len() < max => t[0].len().saturating_sub(2),
-        _ => usize::MAX,
-    };
-    let mut paragraphs: Vec<(String, usize)> = Vec::new();
-    for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
-        let para = para.split_whitespace().collect::<Vec<_>>().join(" ");
-        let n = pieces(&para);
-        if n <= limit {
-            paragraphs.push((para, n));
-            continue;
-        }
-        // Windows of words: a word is at least one piece, so `limit` words may be too many;
-        // shrink until the window fits.
-        let words: Vec<&str> = para.split(' ').collect();
-        let mut start = 0;
-        while start < words.len() {
-            let mut end = (start + limit).min(words.len());
-            while end > start + 1 && pieces(&words[start..end].join(" ")) > limit {
-                end = start + (end - start) * 3 / 4;
-            }
-            let window = words[start..end].join(" ");
-            let n = pieces(&window);
-            // (One word too long for the model: the encoder truncates it.)
-            paragraphs.push((window, n.min(limit)));
-            if end == words.len() {
-                break;
-            }
-            // Overlap by a quarter of the window, always moving forward.
-            let next = end - (end - start) / 4;
-            start = if next > start { next } else { end };
-        }
-    }
-    let join = |ps: &[(String, usize)]| {
-        let texts: Vec<&str> = ps.iter().map(|(p, _)| p.as_str()).collect();
-        texts.join("\n\n")
-    };
-    let mut chunks = Vec::new();
-    let mut current: Vec<(String, usize)> = Vec::new();
-    let mut size = 0;
-    for (para, n) in paragraphs {
-        if !current.is_empty() && size + n > limit {
-            chunks.push(join(&current));
-            // The next chunk opens with this one's last paragraph when both fit.
-            let last = current.pop().filter(|(_, m)| m + n <= limit);
-            size = last.as_ref().map_or(0, |(_, m)| *m);
-            current = last.into_iter().collect();
-        }
-        size += n;
-        current.push((para, n));
-    }
-    if !current.is_empty() {
-        chunks.push(join(&current));
-    }
-    chunks
 }
 
 /// One hit as the output shows it: the caller's id (`null` for a chunk of a plain file), the

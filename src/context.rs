@@ -233,6 +233,75 @@ fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The adapter `options` pick, as [`Context::with_options`] opens it (the options as given:
+/// apply [`ContextOptions::with_env`] first for the environment's). A host that wants its own
+/// device on kiln's choice of adapter starts here.
+pub fn find_adapter(options: &ContextOptions) -> Result<wgpu::Adapter> {
+    // The primary backends first; GL only when they find nothing, because probing EGL on a
+    // headless machine prints errors even when a Vulkan adapter exists.
+    let searches = match options.backends {
+        Some(b) => vec![b],
+        None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
+    };
+    let mut found = Vec::new();
+    for backends in searches {
+        // One instance per backend, so that Vulkan's can leave out window-system extensions.
+        for backend in backends.iter() {
+            let instance = headless_instance(backend);
+            found.extend(pollster::block_on(instance.enumerate_adapters(backend)));
+        }
+        if !found.is_empty() {
+            break;
+        }
+    }
+    let names = |adapters: &[wgpu::Adapter]| -> Vec<String> {
+        adapters
+            .iter()
+            .map(|a| {
+                let info = a.get_info();
+                format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend)
+            })
+            .collect()
+    };
+    let everything = names(&found);
+    if let Some(w) = &options.adapter {
+        let w = w.to_ascii_lowercase();
+        found.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&w));
+    }
+    if !options.allow_cpu {
+        found.retain(|a| a.get_info().device_type != wgpu::DeviceType::Cpu);
+    }
+    if found.is_empty() && !everything.is_empty() {
+        return Err(Error::NoAdapter(format!(
+            "none of the adapters found passes the options (adapter name containing {:?}, CPU \
+             drivers {}): {everything:?}",
+            options.adapter.as_deref().unwrap_or("anything"),
+            if options.allow_cpu {
+                "allowed"
+            } else {
+                "not allowed"
+            },
+        )));
+    }
+    let low_power = options.power_preference == wgpu::PowerPreference::LowPower;
+    found.sort_by_key(|a| {
+        let info = a.get_info();
+        let rank = match (type_rank(info.device_type), low_power) {
+            (0, true) => 1,
+            (1, true) => 0,
+            (r, _) => r,
+        };
+        (rank, info.backend != wgpu::Backend::Vulkan)
+    });
+    found.into_iter().next().ok_or_else(|| {
+        let searched = options
+            .backends
+            .map(|b| format!(" on {b:?}"))
+            .unwrap_or_default();
+        Error::NoAdapter(format!("none found{searched}; {HOW_TO_GET_ONE}"))
+    })
+}
+
 /// Parses a backend list: `vulkan`, `metal`, `dx12`, `gl` (or `vk`, `mtl`, `d3d12`, `gles`,
 /// `opengl`), several joined by commas, or `all`.
 pub fn parse_backends(text: &str) -> std::result::Result<wgpu::Backends, String> {
@@ -319,69 +388,7 @@ impl Context {
     /// backends, since Vulkan is the one kiln is tested on most.
     pub fn with_options(options: ContextOptions) -> Result<Context> {
         let options = options.with_env()?;
-        // The primary backends first; GL only when they find nothing, because probing EGL on a
-        // headless machine prints errors even when a Vulkan adapter exists.
-        let searches = match options.backends {
-            Some(b) => vec![b],
-            None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
-        };
-        let mut found = Vec::new();
-        for backends in searches {
-            // One instance per backend, so that Vulkan's can leave out window-system extensions.
-            for backend in backends.iter() {
-                let instance = headless_instance(backend);
-                found.extend(pollster::block_on(instance.enumerate_adapters(backend)));
-            }
-            if !found.is_empty() {
-                break;
-            }
-        }
-        let names = |adapters: &[wgpu::Adapter]| -> Vec<String> {
-            adapters
-                .iter()
-                .map(|a| {
-                    let info = a.get_info();
-                    format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend)
-                })
-                .collect()
-        };
-        let everything = names(&found);
-        if let Some(w) = &options.adapter {
-            let w = w.to_ascii_lowercase();
-            found.retain(|a| a.get_info().name.to_ascii_lowercase().contains(&w));
-        }
-        if !options.allow_cpu {
-            found.retain(|a| a.get_info().device_type != wgpu::DeviceType::Cpu);
-        }
-        if found.is_empty() && !everything.is_empty() {
-            return Err(Error::NoAdapter(format!(
-                "none of the adapters found passes the options (adapter name containing {:?}, CPU \
-                 drivers {}): {everything:?}",
-                options.adapter.as_deref().unwrap_or("anything"),
-                if options.allow_cpu {
-                    "allowed"
-                } else {
-                    "not allowed"
-                },
-            )));
-        }
-        let low_power = options.power_preference == wgpu::PowerPreference::LowPower;
-        found.sort_by_key(|a| {
-            let info = a.get_info();
-            let rank = match (type_rank(info.device_type), low_power) {
-                (0, true) => 1,
-                (1, true) => 0,
-                (r, _) => r,
-            };
-            (rank, info.backend != wgpu::Backend::Vulkan)
-        });
-        let adapter = found.into_iter().next().ok_or_else(|| {
-            let searched = options
-                .backends
-                .map(|b| format!(" on {b:?}"))
-                .unwrap_or_default();
-            Error::NoAdapter(format!("none found{searched}; {HOW_TO_GET_ONE}"))
-        })?;
+        let adapter = find_adapter(&options)?;
         let info = adapter.get_info();
         let supported = adapter.limits();
         check_limits(&supported, &info.name)?;

@@ -16,12 +16,19 @@ pub struct DeviceArgs {
 }
 
 impl DeviceArgs {
-    /// The context these flags choose (the environment fills what they leave unset).
-    pub fn context(&self) -> Result<Context> {
-        Context::with_options(ContextOptions {
+    /// The options these flags give, the environment filling what they leave unset.
+    pub fn options(&self) -> Result<ContextOptions> {
+        ContextOptions {
             backends: self.backend,
             adapter: self.adapter.clone(),
             ..ContextOptions::default()
-        })
+        }
+        .with_env()
+    }
+
+    /// The context these flags choose.
+    #[allow(dead_code)] // not every example opens its own context (embed_in_wgpu_app)
+    pub fn context(&self) -> Result<Context> {
+        Context::with_options(self.options()?)
     }
 }

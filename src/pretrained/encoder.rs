@@ -148,6 +148,72 @@ impl SentenceEncoder {
             .collect()
     }
 
+    /// Paragraphs (split at blank lines) packed into chunks of at most the model's length in word
+    /// pieces; each chunk after the first starts with the previous chunk's last paragraph when it
+    /// fits, so a passage that straddles a boundary is whole in one of them. A paragraph longer
+    /// than the model's length becomes windows of words overlapping by a quarter.
+    pub fn chunks(&self, text: &str) -> Vec<String> {
+        // [CLS] and [SEP] take two of the model's positions.
+        let max = self.max_seq_length();
+        let limit = max.saturating_sub(2).max(8);
+        // tokenize truncates to the model's length, so a text that fills it counts as too long.
+        let pieces = |s: &str| match self.tokenize(&[s]) {
+            Ok(t) if t[0].len() < max => t[0].len().saturating_sub(2),
+            _ => usize::MAX,
+        };
+        let mut paragraphs: Vec<(String, usize)> = Vec::new();
+        for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+            let para = para.split_whitespace().collect::<Vec<_>>().join(" ");
+            let n = pieces(&para);
+            if n <= limit {
+                paragraphs.push((para, n));
+                continue;
+            }
+            // Windows of words: a word is at least one piece, so `limit` words may be too many;
+            // shrink until the window fits.
+            let words: Vec<&str> = para.split(' ').collect();
+            let mut start = 0;
+            while start < words.len() {
+                let mut end = (start + limit).min(words.len());
+                while end > start + 1 && pieces(&words[start..end].join(" ")) > limit {
+                    end = start + (end - start) * 3 / 4;
+                }
+                let window = words[start..end].join(" ");
+                let n = pieces(&window);
+                // (One word too long for the model: the encoder truncates it.)
+                paragraphs.push((window, n.min(limit)));
+                if end == words.len() {
+                    break;
+                }
+                // Overlap by a quarter of the window, always moving forward.
+                let next = end - (end - start) / 4;
+                start = if next > start { next } else { end };
+            }
+        }
+        let join = |ps: &[(String, usize)]| {
+            let texts: Vec<&str> = ps.iter().map(|(p, _)| p.as_str()).collect();
+            texts.join("\n\n")
+        };
+        let mut chunks = Vec::new();
+        let mut current: Vec<(String, usize)> = Vec::new();
+        let mut size = 0;
+        for (para, n) in paragraphs {
+            if !current.is_empty() && size + n > limit {
+                chunks.push(join(&current));
+                // The next chunk opens with this one's last paragraph when both fit.
+                let last = current.pop().filter(|(_, m)| m + n <= limit);
+                size = last.as_ref().map_or(0, |(_, m)| *m);
+                current = last.into_iter().collect();
+            }
+            size += n;
+            current.push((para, n));
+        }
+        if !current.is_empty() {
+            chunks.push(join(&current));
+        }
+        chunks
+    }
+
     /// The sentence embeddings of `texts`, one vector of [`dim`](Self::dim) floats each, in
     /// order.
     pub fn embed(&mut self, ctx: &Context, texts: &[&str]) -> Result<Vec<Vec<f32>>> {

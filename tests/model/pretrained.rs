@@ -338,6 +338,58 @@ fn tiny_bert_tokenizes_with_truncation() {
 }
 
 #[test]
+fn chunks_fit_the_model_and_keep_every_paragraph() {
+    let tmp = TempDir::new("chunks");
+    Tiny::new(1, |x| x).write(&tmp.0, Dtype::F32, None, None);
+    let enc = SentenceEncoder::load(ctx(), &tmp.0).unwrap();
+    // MAX_SEQ 12 leaves 10 word pieces a chunk: three short paragraphs (4, 4 and 7 pieces)
+    // and one of 30 words that only windows of words can hold.
+    let short = [
+        "the cat sat.",
+        "on the mat.",
+        "the big red dog is on the mat.",
+    ];
+    let long = vec!["the"; 30].join(" ");
+    let text = format!("{}\n\n{}\n\n\n{}\n\n{long}", short[0], short[1], short[2]);
+    let chunks = enc.chunks(&text);
+    for c in &chunks {
+        // Every word here is one piece, and a final "." another: counted without the
+        // tokenizer, which truncates and so cannot show a chunk that is too long.
+        let pieces: usize = c
+            .split_whitespace()
+            .map(|w| 1 + usize::from(w.ends_with('.')))
+            .sum();
+        assert!(pieces <= MAX_SEQ - 2, "{c:?} has {pieces} pieces");
+        assert_eq!(
+            enc.tokenize(&[c.as_str()]).unwrap()[0].len(),
+            pieces + 2,
+            "{c:?}"
+        );
+    }
+    for p in short {
+        assert!(
+            chunks.iter().any(|c| c.contains(p)),
+            "{p:?} is in no chunk: {chunks:?}"
+        );
+    }
+    // The long paragraph: windows of at most 10 words that overlap and cover all 30.
+    let windows: Vec<usize> = chunks
+        .iter()
+        .filter(|c| c.split(' ').all(|w| w == "the"))
+        .map(|c| c.split(' ').count())
+        .collect();
+    assert!(
+        windows.iter().all(|&n| (1..=10).contains(&n)),
+        "{windows:?}"
+    );
+    assert!(
+        windows.iter().sum::<usize>() > 30,
+        "no overlap: {windows:?}"
+    );
+    assert!(enc.chunks("").is_empty() && enc.chunks("\n\n \n").is_empty());
+}
+
+#[test]
 fn tiny_bert_matches_cpu_reference_in_padded_batches() {
     let tmp = TempDir::new("ref");
     let tiny = Tiny::new(2, |x| x);
