@@ -84,6 +84,8 @@ struct Workload {
     rate_unit: &'static str,
     /// Steps timed.
     steps: usize,
+    /// Seconds from process start to the compiled plan (pipelines made, nothing run yet).
+    ready: f64,
 }
 
 /// Times a workload as the peer does: the first `synced` step from process start, warm-up
@@ -149,6 +151,7 @@ fn time_steps(
             w.rate_unit,
             true,
         ),
+        figure(&format!("{prefix}_plan_ready"), shape, w.ready, "s", false),
         figure(
             &format!("{prefix}_first_step"),
             shape,
@@ -210,6 +213,7 @@ pub fn run_lm(ctx: &Context, process_start: Instant, profile_first: bool) -> Res
         ..Default::default()
     };
     let mut plan = Plan::compile(ctx, &g, &mut store, &spec)?;
+    let ready = process_start.elapsed().as_secs_f64();
     let mut rng = Lcg(7);
     let mut ids = |n: usize| -> Vec<u32> {
         (0..n)
@@ -237,6 +241,7 @@ pub fn run_lm(ctx: &Context, process_start: Instant, profile_first: bool) -> Res
         items: (batch * seq) as f64,
         rate_unit: "tokens/s",
         steps: LM_STEPS,
+        ready,
     };
     time_steps(
         &workload,
@@ -286,6 +291,7 @@ pub fn run_dcgan(
             ema_decay: None,
         },
     )?;
+    let ready = process_start.elapsed().as_secs_f64();
     let mut rng = Lcg(11);
     let real: Vec<f32> = (0..batch * 3 * 32 * 32)
         .map(|_| rng.next() * 2.0 - 1.0)
@@ -303,6 +309,7 @@ pub fn run_dcgan(
         items: batch as f64,
         rate_unit: "images/s",
         steps: DCGAN_STEPS,
+        ready,
     };
     time_steps(
         &workload,

@@ -8,35 +8,39 @@
 // tile read its operands at 4.4 GFLOP/s from storage buffers and 30-33 from textures (1024^3,
 // a scratch kernel without packing; examples/bench measures this file, packing included).
 //
-// Two entry points, run back to back by ops::matmul (wgpu puts a barrier between them):
-// - matmul_pack copies one operand from its storage buffer into a texture, 4 consecutive
-//   elements of its contiguous axis per texel, rows padded with zeros to whole texels (and to a
-//   multiple of 4 rows where rows run along K), laid out linearly: texel t sits at
+// The entry points, run back to back by ops::matmul (wgpu puts a barrier between them):
+// - the packs copy one operand from its storage buffer into a texture so that every texel
+//   holds 4 consecutive k-values of one row of op(A) or one column of op(B), zero past K; row r
+//   of a pack is texels r * row_texels .., laid out linearly: texel t sits at
 //   (t % 4096, t / 4096), so any operand up to 4096 x max_texture_dimension_2d texels fits one
-//   texture and a texture can serve every smaller matmul after it.
-// - matmul_forward: each invocation accumulates a 32x16 block of C (rows row0.., columns
-//   col0..) from 4 k-steps per iteration: 32 + 16 texel fetches feed 2048 FMAs. The 8 lanes of a
-//   workgroup (one lavapipe SIMD group) sit lanes_n side by side along N and 8 / lanes_n along
-//   M, so that narrow products (N = 64) do not compute clamped columns (a uniform, not an
-//   override: each override value is another pipeline, and on lavapipe every pipeline costs
-//   seconds of LLVM at its first dispatch). TRANS_A / TRANS_B say which axis each packed
-//   operand holds in its texels (override constants: the other path is folded away).
+//   texture and a texture can serve every smaller matmul after it. Where K is the stored
+//   operand's contiguous axis (A, or B transposed) that is a copy (matmul_pack4, one vec4 load
+//   per texel, or matmul_pack); where it is not (A transposed, B as stored) the pack
+//   transposes (matmul_pack_t4, a 4x4 block per invocation: four vec4 loads, four texels, or
+//   matmul_pack_t).
+// - matmul_forward: each invocation accumulates a TM x TN block of C (rows row0.., columns
+//   col0..) from 4 k-steps per iteration: TM + TN texel fetches feed 4·TM·TN FMAs. The 8 lanes
+//   of a workgroup (one lavapipe SIMD group) sit lanes_n side by side along N and
+//   8 / lanes_n along M, so that narrow products (N = 64) do not compute clamped columns (a
+//   uniform, not an override: each override value is another pipeline, and on lavapipe every
+//   pipeline costs seconds of LLVM at its first dispatch; for the same reason there is one
+//   operand layout, and the packs, not the multiply, know about transposes).
 // Rows and columns past M and N read whatever the texture holds there and are never stored;
 // K is exact, because packing zero-fills it to whole texels.
 //
-// Bindings (group 0), matmul_pack and matmul_pack4: 0 params, 1 src, 2 packed (storage texture).
+// Bindings (group 0), the packs: 0 params, 1 src, 2 packed (storage texture).
 // matmul_forward: 0 params, 1 packed a, 2 packed b, 3 bias (length N, or a dummy when
 // has_bias = 0), 4 c.
 
 struct PackParams {
     rows: u32,         // rows of the operand as stored, per batch
     cols: u32,         // its contiguous axis
-    padded_rows: u32,  // rows written, >= rows (zeros below)
-    row_texels: u32,   // ceil(cols / 4)
+    row_texels: u32,   // texels per packed row: ceil(cols / 4), or ceil(rows / 4) transposing
     batch: u32,
     src_batch_stride: u32,
-    texels: u32,       // batch * padded_rows * row_texels
-    _pad: u32,
+    texels: u32,       // invocations: texels written, or 4x4 blocks for matmul_pack_t4
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct Params {
@@ -46,16 +50,13 @@ struct Params {
     k: u32,
     a_batch_texels: u32,  // 0 when A is broadcast over the batch
     b_batch_texels: u32,
-    a_row_texels: u32,    // texels per packed row of A: ceil(K / 4), or ceil(M / 4) if TRANS_A
-    b_row_texels: u32,    // ceil(N / 4), or ceil(K / 4) if TRANS_B
+    a_row_texels: u32,    // texels per packed row: ceil(K / 4)
+    b_row_texels: u32,
     k_steps: u32,         // ceil(K / 4)
     has_bias: u32,
     lanes_n: u32,         // lanes of a workgroup side by side along N: 1, 2, 4 or 8
     _pad1: u32,
 }
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
 
 @group(0) @binding(0) var<uniform> pack_params: PackParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
@@ -66,13 +67,13 @@ override TRANS_B: bool = false;
 @group(0) @binding(2) var tb: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
 
 fn texel_at(t: u32) -> vec2<u32> {
     return vec2<u32>(t & 4095u, t >> 12u);
 }
 
-// Where texel t of a pack sits: its batch, its index within the batch, and its row (rows at or
-// past p.rows are padding: zeros).
+// Where texel t of a copying pack sits: its batch, its index within the batch, and its row.
 struct PackTexel {
     bat: u32,
     rem: u32,
@@ -80,7 +81,7 @@ struct PackTexel {
 }
 
 fn pack_texel(p: PackParams, t: u32) -> PackTexel {
-    let per_batch = p.padded_rows * p.row_texels;
+    let per_batch = p.rows * p.row_texels;
     let bat = t / per_batch;
     let rem = t - bat * per_batch;
     return PackTexel(bat, rem, rem / p.row_texels);
@@ -98,15 +99,12 @@ fn matmul_pack(
         return;
     }
     let at = pack_texel(p, t);
-    let row = at.row;
-    let col = (at.rem - row * p.row_texels) * 4u;
+    let col = (at.rem - at.row * p.row_texels) * 4u;
+    let base = at.bat * p.src_batch_stride + at.row * p.cols;
     var v = vec4<f32>(0.0);
-    if row < p.rows {
-        let base = at.bat * p.src_batch_stride + row * p.cols;
-        for (var e = 0u; e < 4u; e++) {
-            if col + e < p.cols {
-                v[e] = src[base + col + e];
-            }
+    for (var e = 0u; e < 4u; e++) {
+        if col + e < p.cols {
+            v[e] = src[base + col + e];
         }
     }
     textureStore(packed, texel_at(t), v);
@@ -128,10 +126,76 @@ fn matmul_pack4(
     if t >= p.texels {
         return;
     }
-    let at = pack_texel(p, t);
+    textureStore(packed, texel_at(t), src4[t]);
+}
+
+// The transposing pack: packed row c (one stored column) holds stored rows 4kt..4kt+3 in
+// texel kt, zeros past p.rows. One texel per invocation, four scalar loads, for any shape.
+@compute @workgroup_size(64, 1, 1)
+fn matmul_pack_t(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let p = pack_params;
+    let t = flat_group(wid, groups) * 64u + lid;
+    if t >= p.texels {
+        return;
+    }
+    let per_batch = p.cols * p.row_texels;
+    let bat = t / per_batch;
+    let rem = t - bat * per_batch;
+    let c = rem / p.row_texels;
+    let k0 = (rem - c * p.row_texels) * 4u;
+    let base = bat * p.src_batch_stride + c;
     var v = vec4<f32>(0.0);
-    if at.row < p.rows {
-        v = src4[(at.bat * p.src_batch_stride) / 4u + at.rem];
+    for (var e = 0u; e < 4u; e++) {
+        if k0 + e < p.rows {
+            v[e] = src[base + (k0 + e) * p.cols];
+        }
     }
     textureStore(packed, texel_at(t), v);
+}
+
+// matmul_pack_t for a contiguous axis that is a multiple of 4: each invocation transposes a
+// 4x4 block, stored rows 4kt.. and columns 4c4.., with four vec4 loads into four texels, so a
+// transposing pack costs the loads of a copying one.
+@compute @workgroup_size(64, 1, 1)
+fn matmul_pack_t4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let p = pack_params;
+    let t = flat_group(wid, groups) * 64u + lid;
+    if t >= p.texels {
+        return;
+    }
+    let cols4 = p.cols / 4u;
+    let per_batch = cols4 * p.row_texels;
+    let bat = t / per_batch;
+    let rem = t - bat * per_batch;
+    let c4 = rem / p.row_texels;
+    let kt = rem - c4 * p.row_texels;
+    let base4 = bat * (p.src_batch_stride / 4u) + c4;
+    var r0 = vec4<f32>(0.0);
+    var r1 = vec4<f32>(0.0);
+    var r2 = vec4<f32>(0.0);
+    var r3 = vec4<f32>(0.0);
+    let k0 = kt * 4u;
+    r0 = src4[base4 + k0 * cols4];
+    if k0 + 1u < p.rows {
+        r1 = src4[base4 + (k0 + 1u) * cols4];
+    }
+    if k0 + 2u < p.rows {
+        r2 = src4[base4 + (k0 + 2u) * cols4];
+    }
+    if k0 + 3u < p.rows {
+        r3 = src4[base4 + (k0 + 3u) * cols4];
+    }
+    let out = bat * p.cols * p.row_texels + c4 * 4u * p.row_texels + kt;
+    textureStore(packed, texel_at(out), vec4<f32>(r0.x, r1.x, r2.x, r3.x));
+    textureStore(packed, texel_at(out + p.row_texels), vec4<f32>(r0.y, r1.y, r2.y, r3.y));
+    textureStore(packed, texel_at(out + 2u * p.row_texels), vec4<f32>(r0.z, r1.z, r2.z, r3.z));
+    textureStore(packed, texel_at(out + 3u * p.row_texels), vec4<f32>(r0.w, r1.w, r2.w, r3.w));
 }

@@ -218,9 +218,10 @@ pub enum AttentionVariant {
 /// largest of [`AttentionTile::ALL`]).
 pub const TEXTURE_HEAD_DIM_MAX: usize = AttentionTile::max_head_dim();
 
-/// The texture kernels' tile for head size `d`: the smallest that holds it.
-fn texture_tile(d: usize) -> Result<AttentionTile> {
-    AttentionTile::for_head_dim(d).ok_or_else(|| {
+/// The texture kernels' tile for `dims` ([`AttentionTile::for_shape`]).
+fn texture_tile(dims: AttentionDims) -> Result<AttentionTile> {
+    let d = dims.d;
+    AttentionTile::for_shape(d, dims.tq, dims.tk).ok_or_else(|| {
         Error::Unsupported(format!(
             "attention: no texture tile holds head size {d} (at most {TEXTURE_HEAD_DIM_MAX})"
         ))
@@ -606,7 +607,7 @@ fn texture_kernel(
     dims: AttentionDims,
     mask: Option<&Tensor>,
 ) -> Result<Kernel> {
-    let tile = texture_tile(dims.d)?;
+    let tile = texture_tile(dims)?;
     Ok(Kernel::generated(Generated::AttentionTexture(tile), entry)
         .with("D4", (dims.d / 4) as f64)
         .with("HAS_MASK", mask.is_some() as u8 as f64))
@@ -614,7 +615,7 @@ fn texture_kernel(
 
 /// One workgroup per tile's rows (`8·rows`) of one (b,h): x over the rows, y over B·H.
 fn texture_grid(dims: AttentionDims, rows: usize) -> Result<[u32; 3]> {
-    let per_group = texture_tile(dims.d)?.rows_per_group();
+    let per_group = texture_tile(dims)?.rows_per_group();
     Ok([rows.div_ceil(per_group) as u32, (dims.b * dims.h) as u32, 1])
 }
 

@@ -231,18 +231,17 @@ pub fn forward_with(
     Ok(vec![kernel.dispatch(ctx, &p, &[a, b, bias_t, c], grid)?])
 }
 
-/// Parameters of `texture.wgsl`'s `matmul_pack`.
+/// Parameters of `texture.wgsl`'s packs.
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct PackParams {
     rows: u32,
     cols: u32,
-    padded_rows: u32,
     row_texels: u32,
     batch: u32,
     src_batch_stride: u32,
     texels: u32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// Parameters of `texture.wgsl`'s `matmul_forward`.
@@ -268,23 +267,49 @@ pub(crate) const PACKED_WIDTH: u32 = 4096;
 /// Rows and columns of C one invocation of `texture.wgsl` accumulates.
 const TEXTURE_TILE: (usize, usize) = (32, 16);
 
-/// One operand as `matmul_pack` lays it out: `rows` of `cols` contiguous values per batch.
+/// One operand as stored, `rows` of `cols` contiguous values per batch, and how it is packed:
+/// with K along its texels, so that when K is the stored rows (`transpose`) the pack
+/// transposes.
 struct Packing {
     rows: usize,
     cols: usize,
-    padded_rows: usize,
     batches: usize,
+    transpose: bool,
 }
 
 impl Packing {
+    /// Texels per packed row: K in fours.
     fn row_texels(&self) -> usize {
-        self.cols.div_ceil(4)
+        if self.transpose {
+            self.rows.div_ceil(4)
+        } else {
+            self.cols.div_ceil(4)
+        }
+    }
+    /// Packed rows per batch: M of A, N of B.
+    fn packed_rows(&self) -> usize {
+        if self.transpose {
+            self.cols
+        } else {
+            self.rows
+        }
     }
     fn batch_texels(&self) -> usize {
-        self.padded_rows * self.row_texels()
+        self.packed_rows() * self.row_texels()
     }
     fn texels(&self) -> usize {
         self.batches * self.batch_texels()
+    }
+    /// The pack's entry point and its invocations. A contiguous axis in whole texels is read
+    /// with vec4 loads: one per texel copying, four per 4x4 block transposing.
+    fn entry(&self) -> (&'static str, usize) {
+        let whole = self.cols.is_multiple_of(4);
+        match (self.transpose, whole) {
+            (false, true) => ("matmul_pack4", self.texels()),
+            (false, false) => ("matmul_pack", self.texels()),
+            (true, true) => ("matmul_pack_t4", self.texels() / 4),
+            (true, false) => ("matmul_pack_t", self.texels()),
+        }
     }
 }
 
@@ -301,31 +326,21 @@ fn texture_forward(
     c: &Tensor,
     has_bias: bool,
 ) -> Result<Option<Vec<Dispatch>>> {
-    // Whichever operand runs along K in its rows gets them padded to whole texels of K, with
-    // zeros, so that the kernel's last 4-step of K adds nothing.
-    let k4 = d.k.next_multiple_of(4);
     let batches = |batched: bool| if batched { d.batch } else { 1 };
-    let (rows, cols, padded_rows) = if opts.trans_a {
-        (d.k, d.m, k4)
-    } else {
-        (d.m, d.k, d.m)
-    };
+    // A is stored [M, K], or [K, M] transposed; B [K, N], or [N, K] transposed.
+    let (rows, cols) = if opts.trans_a { (d.k, d.m) } else { (d.m, d.k) };
     let pa = Packing {
         rows,
         cols,
-        padded_rows,
         batches: batches(d.a_batched),
+        transpose: opts.trans_a,
     };
-    let (rows, cols, padded_rows) = if opts.trans_b {
-        (d.n, d.k, d.n)
-    } else {
-        (d.k, d.n, k4)
-    };
+    let (rows, cols) = if opts.trans_b { (d.n, d.k) } else { (d.k, d.n) };
     let pb = Packing {
         rows,
         cols,
-        padded_rows,
         batches: batches(d.b_batched),
+        transpose: !opts.trans_b,
     };
     let fits = |p: &Packing| p.texels() <= u32::MAX as usize;
     if !fits(&pa) || !fits(&pb) {
@@ -340,27 +355,21 @@ fn texture_forward(
         return Ok(None);
     };
     let pack = |p: &Packing, src: &Tensor, view: &wgpu::TextureView| {
+        let (entry, invocations) = p.entry();
         let params = PackParams {
             rows: p.rows as u32,
             cols: p.cols as u32,
-            padded_rows: p.padded_rows as u32,
             row_texels: p.row_texels() as u32,
             batch: p.batches as u32,
             src_batch_stride: (p.rows * p.cols) as u32,
-            texels: p.texels() as u32,
-            _pad: 0,
-        };
-        // Rows of whole texels are contiguous in the buffer: one vec4 load per texel.
-        let entry = if p.cols.is_multiple_of(4) {
-            "matmul_pack4"
-        } else {
-            "matmul_pack"
+            texels: invocations as u32,
+            _pad: [0; 2],
         };
         Kernel::new("matmul_texture", entry).dispatch_bindings(
             ctx,
             &params,
             &[Binding::Tensor(src), Binding::Texture(view)],
-            grid_for(p.texels(), 64),
+            grid_for(invocations, 64),
         )
     };
     let (tm, tn) = TEXTURE_TILE;
@@ -399,20 +408,23 @@ fn texture_forward(
         d.m.div_ceil(lanes_m * tm) as u32,
         d.batch as u32,
     ];
-    let multiply = Kernel::new("matmul_texture", "matmul_forward")
-        .with("TRANS_A", opts.trans_a as u8 as f64)
-        .with("TRANS_B", opts.trans_b as u8 as f64)
-        .dispatch_bindings(
-            ctx,
-            &params,
-            &[
-                Binding::Texture(&ta),
-                Binding::Texture(&tb),
-                Binding::Tensor(bias),
-                Binding::Tensor(c),
-            ],
-            grid,
-        )?;
+    // Rows of C in whole vec4s take the vec4 stores (same bindings, binding 4 read as vec4s).
+    let entry = if d.n.is_multiple_of(4) {
+        "matmul_forward4"
+    } else {
+        "matmul_forward"
+    };
+    let multiply = Kernel::new("matmul_texture", entry).dispatch_bindings(
+        ctx,
+        &params,
+        &[
+            Binding::Texture(&ta),
+            Binding::Texture(&tb),
+            Binding::Tensor(bias),
+            Binding::Tensor(c),
+        ],
+        grid,
+    )?;
     Ok(Some(vec![pack(&pa, a, &ta)?, pack(&pb, b, &tb)?, multiply]))
 }
 

@@ -722,7 +722,8 @@ fn backward_is_exactly_zero_where_each_query_sees_one_key() {
 
 #[test]
 fn backward_across_blocks_matches_directional_derivative() {
-    // T = 65 and 129 cross the 64-row workgroup and the 16-key online-softmax block. A full FD
+    // T = 65 and 129 cross the 64-row workgroup and the 16-key online-softmax block (and
+    // 128 or more, the texture kernels' long tiles). A full FD
     // gradient would cost 2·numel reference runs, so check ⟨∇x, u⟩ against
     // (f(x + h u) - f(x - h u)) / 2h for a random direction u per input instead.
     for (i, c, variant) in [
@@ -765,6 +766,23 @@ fn backward_across_blocks_matches_directional_derivative() {
             tq: 129,
             tk: 33,
             d: 16,
+            causal: false,
+        },
+        // The texture kernels' long tiles (both counts from 128), 64- and 128-wide.
+        Case {
+            b: 1,
+            h: 1,
+            tq: 129,
+            tk: 131,
+            d: 16,
+            causal: true,
+        },
+        Case {
+            b: 1,
+            h: 1,
+            tq: 130,
+            tk: 128,
+            d: 100,
             causal: false,
         },
     ]
@@ -952,15 +970,22 @@ fn shape_errors_name_the_op() {
 
 #[test]
 fn texture_tiles_hold_head_sizes_up_to_128() {
-    // Each generated tile at the head sizes it holds, awkward ones included: 64 (the 8-row
-    // tile full), 68 and 100 (the 128-wide tile, most of its chunks switched off by D4), 128
-    // (that tile full); causal and not, Tq != Tk, rows past one workgroup's 32 or 64. Forward
-    // against the f64 reference, backward against central differences, tolerances as above.
+    // Each generated tile at the head sizes it holds, awkward ones included: 64 (the 64-wide
+    // tiles full), 68 and 100 (the 128-wide tiles, most of their chunks switched off by D4),
+    // 128 (full); causal and not, Tq != Tk, rows past one workgroup's 32 or 64. The short
+    // tiles below 128 queries or keys, the long ones from there. Forward against the f64
+    // reference, backward against central differences (the long tiles' backward, whose
+    // central differences would cost minutes, in the directional test below), tolerances as
+    // above.
     use kiln::kernels::AttentionTile;
     assert_eq!(TEXTURE_HEAD_DIM_MAX, 128);
-    assert_eq!(AttentionTile::for_head_dim(64), Some(AttentionTile::ALL[0]));
-    assert_eq!(AttentionTile::for_head_dim(68), Some(AttentionTile::ALL[1]));
-    assert_eq!(AttentionTile::for_head_dim(132), None);
+    let tile = |d, tq, tk| AttentionTile::for_shape(d, tq, tk).map(|t| t.name());
+    assert_eq!(tile(64, 70, 37).as_deref(), Some("r4k8d64"));
+    assert_eq!(tile(68, 5, 9).as_deref(), Some("r4k8d128"));
+    assert_eq!(tile(64, 130, 128).as_deref(), Some("r8k16d64"));
+    assert_eq!(tile(100, 128, 131).as_deref(), Some("r8k16d128"));
+    assert_eq!(tile(64, 127, 1000).as_deref(), Some("r4k8d64"));
+    assert_eq!(tile(132, 9, 9), None);
     if let Some(why) = attention::texture_unavailable(ctx()) {
         // The backend refuses the tiles by name (GL), and every other test here runs the
         // storage-buffer kernels that replace them.
@@ -975,6 +1000,9 @@ fn texture_tiles_hold_head_sizes_up_to_128() {
         (68, 5, 9, false),
         (100, 37, 21, true),
         (128, 33, 33, true),
+        (64, 130, 128, true),
+        (100, 128, 131, false),
+        (128, 129, 129, true),
     ];
     let backward = [
         (64, 9, 9, true),

@@ -209,6 +209,37 @@ fn every_variant_matches_reference_on_a_bigger_case() {
     }
 }
 
+/// Sizes in whole texels, which the texture variant packs with vec4 loads (`matmul_pack4`,
+/// and the 4x4-block transposing `matmul_pack_t4`), with K both whole and ragged: AWKWARD's
+/// odd sizes only reach the scalar packs.
+#[test]
+fn every_variant_matches_reference_on_whole_texel_sizes() {
+    for variant in MatmulVariant::ALL {
+        let mut rng = Rng::new(13);
+        for (i, &(m, k, n)) in [(12, 9, 20), (36, 16, 8), (4, 4, 4), (8, 33, 12)]
+            .iter()
+            .enumerate()
+        {
+            for t in 0..4 {
+                let batching = (i + t) % 4;
+                let case = Case {
+                    m,
+                    k,
+                    n,
+                    opts: MatmulOptions {
+                        trans_a: t & 1 != 0,
+                        trans_b: t & 2 != 0,
+                    },
+                    bias: t == 2,
+                    a_batched: batching == 1 || batching == 3,
+                    b_batched: batching == 1 || batching == 2,
+                };
+                check_forward(variant, case, &mut rng);
+            }
+        }
+    }
+}
+
 #[test]
 fn eager_matmul_uses_a_real_variant() {
     let mut rng = Rng::new(10);

@@ -21,7 +21,7 @@ fn every_generated_tile_validates() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert_eq!(kiln::kernels::Generated::ALL.len(), 4);
+    assert_eq!(kiln::kernels::Generated::ALL.len(), 6);
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn dump_wgsl_writes_every_module_a_run_creates() {
     // attention there) the texture matmul.
     let (tile, entry) = match kiln::ops::attention::texture_unavailable(crate::ctx()) {
         None => (
-            "attention_texture.r8k16d128.wgsl",
+            "attention_texture.r4k8d128.wgsl",
             "fn attention_forward_tex(",
         ),
         Some(_) => ("matmul_texture.wgsl", "fn matmul_forward("),

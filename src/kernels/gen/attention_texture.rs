@@ -19,26 +19,38 @@ pub struct AttentionTile {
 }
 
 impl AttentionTile {
-    /// Every tile `ops::attention` may run: head sizes up to 64, and up to 128, both with 8
-    /// rows per invocation (measured at D = 128, B8 H8 T256 on lavapipe, forward / fwd+bwd:
+    /// Every tile `ops::attention` may run: for short sequences 4 rows and 8-key blocks, for
+    /// long ones 8 rows and 16-key blocks, each for head sizes up to 64 and up to 128.
+    ///
+    /// Measured on lavapipe (two cores). Long: at D = 128, B8 H8 T256, forward / fwd+bwd,
     /// 8 rows 95 / 404 ms, 4 rows 131 / 547, 2 rows 212 / 857; 4 rows with 8-key blocks
-    /// 136 / 566).
-    pub const ALL: [AttentionTile; 2] = [
-        AttentionTile {
-            rows: 8,
-            keys: 16,
-            max_d4: 16,
-        },
-        AttentionTile {
-            rows: 8,
-            keys: 16,
-            max_d4: 32,
-        },
+    /// 136 / 566; at D = 64, T256, fwd+bwd 8 rows with 16 keys 211 ms, 4 rows with 8 keys
+    /// 309. Short: in the 2-layer LM step (T64, D32) the three kernels take 30-33 ms at every
+    /// tile, but their LLVM time at the first dispatch is 7.1 s with 8 rows and 16 keys,
+    /// 4.8 s with 8 and 8, 2.3 s with 4 and 16 and 1.6 s with 4 and 8: a cold first step is
+    /// mostly this compile, so short sequences take the small tile.
+    pub const ALL: [AttentionTile; 4] = [
+        AttentionTile::new(4, 8, 16),
+        AttentionTile::new(4, 8, 32),
+        AttentionTile::new(8, 16, 16),
+        AttentionTile::new(8, 16, 32),
     ];
 
-    /// The smallest tile that holds head size `d` (a multiple of 4), if one does.
-    pub fn for_head_dim(d: usize) -> Option<AttentionTile> {
-        Self::ALL.into_iter().find(|t| 4 * t.max_d4 >= d)
+    /// Query and key counts from which the long tiles are used.
+    pub const LONG: usize = 128;
+
+    const fn new(rows: usize, keys: usize, max_d4: usize) -> AttentionTile {
+        AttentionTile { rows, keys, max_d4 }
+    }
+
+    /// The tile for head size `d` (a multiple of 4) over `tq` queries and `tk` keys: the
+    /// smallest head-size class that holds `d`, long tiles once both counts reach
+    /// [`Self::LONG`]; `None` past the largest head size.
+    pub fn for_shape(d: usize, tq: usize, tk: usize) -> Option<AttentionTile> {
+        let long = tq.min(tk) >= Self::LONG;
+        Self::ALL
+            .into_iter()
+            .find(|t| (t.rows == 8) == long && 4 * t.max_d4 >= d)
     }
 
     /// The largest head size any tile holds.

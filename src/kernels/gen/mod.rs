@@ -40,11 +40,13 @@ pub enum Generated {
 
 impl Generated {
     /// Every generated module an op may create.
-    pub const ALL: [Generated; 4] = [
+    pub const ALL: [Generated; 6] = [
         Generated::MatmulRegister,
         Generated::MatmulTexture,
         Generated::AttentionTexture(AttentionTile::ALL[0]),
         Generated::AttentionTexture(AttentionTile::ALL[1]),
+        Generated::AttentionTexture(AttentionTile::ALL[2]),
+        Generated::AttentionTexture(AttentionTile::ALL[3]),
     ];
 
     /// The hand-written file (by stem in [`crate::kernels::SHADERS`]) the entry points join.
