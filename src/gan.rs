@@ -194,15 +194,27 @@ impl Gan {
     /// One step pair on a batch of real samples (`batch × sample` values); the noise comes from
     /// the seed and the step number. Submits two command buffers and reads nothing back.
     pub fn step(&mut self, ctx: &Context, real: &[f32]) -> Result<()> {
+        self.set_d_inputs(ctx, real)?;
+        self.d_plan.step(ctx)?;
+        self.set_g_inputs(ctx)?;
+        self.g_plan.step(ctx)
+    }
+
+    /// The discriminator's inputs for the next step pair: `real` and its noise.
+    fn set_d_inputs(&mut self, ctx: &Context, real: &[f32]) -> Result<()> {
         let step = self.d_plan.step_count() + 1;
         let noise = self.batch * self.noise_len;
         self.d_plan.set_input_f32(ctx, "real", real)?;
         self.d_plan
-            .set_input_f32(ctx, "z", &normal_noise(self.seed ^ (step << 1), noise))?;
-        self.d_plan.step(ctx)?;
+            .set_input_f32(ctx, "z", &normal_noise(self.seed ^ (step << 1), noise))
+    }
+
+    /// The generator's noise for the step pair the discriminator just took.
+    fn set_g_inputs(&mut self, ctx: &Context) -> Result<()> {
+        let step = self.d_plan.step_count();
+        let noise = self.batch * self.noise_len;
         self.g_plan
-            .set_input_f32(ctx, "z", &normal_noise(self.seed ^ (step << 1 | 1), noise))?;
-        self.g_plan.step(ctx)
+            .set_input_f32(ctx, "z", &normal_noise(self.seed ^ (step << 1 | 1), noise))
     }
 
     /// Step pairs completed so far.
@@ -288,11 +300,13 @@ impl Gan {
         (self.d_plan.stats(), self.g_plan.stats())
     }
 
-    /// One step pair run a dispatch at a time ([`Plan::profile`]): `(kernel label, seconds)`
-    /// of the discriminator's step, then the generator's. Uses the inputs last set; advances
-    /// both step counts.
-    pub fn profile(&mut self, ctx: &Context) -> Result<Vec<(String, f64)>> {
+    /// One step pair on `real`, as [`Gan::step`] takes it, run a dispatch at a time
+    /// ([`Plan::profile`]): `(kernel label, seconds)` of the discriminator's step, then the
+    /// generator's.
+    pub fn profile(&mut self, ctx: &Context, real: &[f32]) -> Result<Vec<(String, f64)>> {
+        self.set_d_inputs(ctx, real)?;
         let mut times = self.d_plan.profile(ctx)?;
+        self.set_g_inputs(ctx)?;
         times.extend(self.g_plan.profile(ctx)?);
         Ok(times)
     }
