@@ -73,10 +73,6 @@ override HAS_MASK: bool = false;
 @group(0) @binding(7) var<storage, read_write> out_grad: array<f32>;
 @group(0) @binding(8) var<storage, read_write> out_dv: array<f32>;
 
-fn texel_at(t: u32) -> vec2<u32> {
-    return vec2<u32>(t & 4095u, t >> 12u);
-}
-
 fn fetch_q(t: u32) -> vec4<f32> { return textureLoad(tex_q, texel_at(t), 0); }
 fn fetch_k(t: u32) -> vec4<f32> { return textureLoad(tex_k, texel_at(t), 0); }
 fn fetch_v(t: u32) -> vec4<f32> { return textureLoad(tex_v, texel_at(t), 0); }

@@ -18,6 +18,10 @@
 //   conv2d_from_cnhw     0 params, 1 cnhw [C,BN], 2 bias [C], 3 y [B,C,N]
 //   conv2d_backward_bias 0 params, 1 dy [B,C,N], 2 dbias [C] (one invocation per channel,
 //                        summing B·N terms in order)
+//   conv2d_pack          0 params, 1 x [B,C,H,W] or y [B,C,N], 2 a matmul operand texture:
+//                        col or cnhw straight into ops::matmul's packed layout (one invocation
+//                        per texel), so the texture matmul needs neither the scratch nor its
+//                        own pack of it
 // WG = 256: memory-bound index arithmetic, no workgroup memory; the largest default workgroup
 // keeps the grid small.
 // Measured (lavapipe, batch 64, DCGAN discriminator layers; table in src/ops/conv2d.rs):
@@ -44,7 +48,9 @@ struct Params {
     total: u32,
     // CO, read by conv2d_forward_direct only.
     c_out: u32,
-    _pad0: u32,
+    // conv2d_pack: bit 0 the source (0 im2col of x, 1 the cnhw permute of y), bit 1 the axis
+    // along texels (0 K or C, 1 BN).
+    pack_mode: u32,
 }
 
 const WG: u32 = 256u;
@@ -272,4 +278,106 @@ fn conv2d_forward_direct(
             d_y[(b * co + o) * n + pix] = v;
         }
     }
+}
+
+@group(0) @binding(1) var<storage, read> cp_src: array<f32>;
+@group(0) @binding(2) var cp_packed: texture_storage_2d<rgba32float, write>;
+
+// x[b, c, iy, ix] for the signed image coordinates of a col entry, 0 in the padding.
+fn x_at(b: u32, c: u32, iy: i32, ix: i32) -> f32 {
+    if iy < 0 || iy >= i32(params.h) || ix < 0 || ix >= i32(params.w) {
+        return 0.0;
+    }
+    return cp_src[((b * params.c + c) * params.h + u32(iy)) * params.w + u32(ix)];
+}
+
+// One texel of col [K, BN] (or cnhw [C, BN]) as ops::matmul packs an operand: 4 consecutive
+// values along one axis of one row of the other, zeros past the end. Along K (or C) the packed
+// rows are the BN columns: the B operand of the forward (w · col) and of the input gradient
+// (wᵀ · cnhw). Along BN they are the K (or C) rows: the weight gradient's cnhw · colᵀ.
+// The texel's 4 entries are consecutive along one axis, so the divisions that take a flat
+// index apart run once per texel and each next entry steps its coordinates (on lavapipe the
+// index arithmetic, not the loads, was most of an entry's cost).
+@compute @workgroup_size(WG)
+fn conv2d_pack(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) num: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = flat_group(wid, num) * WG + lid;
+    if t >= params.total {
+        return;
+    }
+    let from_cnhw = (params.pack_mode & 1u) != 0u;
+    let along_bn = (params.pack_mode & 2u) != 0u;
+    let n = params.oh * params.ow;
+    let bn = params.batch * n;
+    let kk = params.kh * params.kw;
+    var rows = params.c * kk;
+    if from_cnhw {
+        rows = params.c;
+    }
+    var span = rows;
+    if along_bn {
+        span = bn;
+    }
+    let row_texels = (span + 3u) / 4u;
+    let row = t / row_texels;
+    let first = (t - row * row_texels) * 4u;
+    // The first entry's K (or C) index and BN column, taken apart once.
+    var k = first;
+    var col = row;
+    if along_bn {
+        k = row;
+        col = first;
+    }
+    var b = col / n;
+    let pix = col - b * n;
+    var oy = pix / params.ow;
+    var ox = pix - oy * params.ow;
+    var c = k;
+    var ky = 0u;
+    var kx = 0u;
+    if !from_cnhw {
+        c = k / kk;
+        let r = k - c * kk;
+        ky = r / params.kw;
+        kx = r - ky * params.kw;
+    }
+    var v = vec4<f32>(0.0);
+    for (var e = 0u; e < 4u; e++) {
+        if first + e < span {
+            if from_cnhw {
+                v[e] = cp_src[(b * params.c + c) * n + oy * params.ow + ox];
+            } else {
+                let iy = i32(oy * params.sh + ky) - i32(params.ph);
+                let ix = i32(ox * params.sw + kx) - i32(params.pw);
+                v[e] = x_at(b, c, iy, ix);
+            }
+        }
+        if along_bn {
+            ox += 1u;
+            if ox == params.ow {
+                ox = 0u;
+                oy += 1u;
+                if oy == params.oh {
+                    oy = 0u;
+                    b += 1u;
+                }
+            }
+        } else if from_cnhw {
+            c += 1u;
+        } else {
+            kx += 1u;
+            if kx == params.kw {
+                kx = 0u;
+                ky += 1u;
+                if ky == params.kh {
+                    ky = 0u;
+                    c += 1u;
+                }
+            }
+        }
+    }
+    textureStore(cp_packed, texel_at(t), v);
 }

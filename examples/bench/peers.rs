@@ -298,7 +298,11 @@ pub fn run_dcgan(
         .collect();
     if profile_first {
         print_by_kernel("peers_dcgan first step pair", &gan.profile(ctx, &real)?, 16);
-        print_by_kernel("peers_dcgan second step pair", &gan.profile(ctx, &real)?, 16);
+        print_by_kernel(
+            "peers_dcgan second step pair",
+            &gan.profile(ctx, &real)?,
+            16,
+        );
     }
     let gan = std::cell::RefCell::new(gan);
     let workload = Workload {

@@ -69,10 +69,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
 
-fn texel_at(t: u32) -> vec2<u32> {
-    return vec2<u32>(t & 4095u, t >> 12u);
-}
-
 // Where texel t of a copying pack sits: its batch, its index within the batch, and its row.
 struct PackTexel {
     bat: u32,

@@ -50,10 +50,10 @@
 use crate::context::Context;
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
-use crate::kernels::{grid_for, run, Dispatch, Kernel};
+use crate::kernels::{grid_for, run, Binding, Dispatch, Kernel};
 use crate::tensor::{DType, Tensor};
 
-use super::matmul::{self, MatmulOptions};
+use super::matmul::{self, MatmulOptions, Operand, Packing};
 use super::{check_arity, check_f32, check_f32_meta, io_tensors, GradArgs, Lowering, Op};
 
 /// Output channels up to which the forward runs the direct kernel: measured at CO = 1 (a
@@ -106,7 +106,7 @@ struct Params {
     has_bias: u32,
     total: u32,
     c_out: u32,
-    _pad0: u32,
+    pack_mode: u32,
 }
 const _: () = assert!(std::mem::size_of::<Params>().is_multiple_of(16));
 
@@ -171,7 +171,7 @@ impl ConvDims {
             has_bias: has_bias as u32,
             total: total as u32,
             c_out: self.c_out as u32,
-            _pad0: 0,
+            pack_mode: 0,
         }
     }
 }
@@ -284,6 +284,50 @@ fn im2col(ctx: &Context, d: &ConvDims, x: &Tensor, col: &Tensor) -> Result<Dispa
     )
 }
 
+/// What `conv2d_pack` writes: col (im2col of x) or cnhw (the permute of y), with which of its
+/// axes along the texels.
+#[derive(Clone, Copy)]
+enum PackedMatrix {
+    /// col [K, BN] with K along texels: the packed rows are BN.
+    ColAlongK,
+    /// col with BN along texels: the packed rows are K.
+    ColAlongBn,
+    /// cnhw [CO, BN] with CO along texels.
+    CnhwAlongC,
+    /// cnhw with BN along texels.
+    CnhwAlongBn,
+}
+
+/// The dispatch writing `m` of `src` (x for col, y for cnhw) straight into a texture matmul's
+/// operand texture `view`, one invocation per texel.
+fn pack(
+    ctx: &Context,
+    d: &ConvDims,
+    m: PackedMatrix,
+    src: &Tensor,
+    view: &wgpu::TextureView,
+) -> Result<Dispatch> {
+    let bn = d.batch * d.oh * d.ow;
+    let k = d.c_in * d.kh * d.kw;
+    let (c, mode, rows, along) = match m {
+        PackedMatrix::ColAlongK => (d.c_in, 0, bn, k),
+        PackedMatrix::ColAlongBn => (d.c_in, 2, k, bn),
+        PackedMatrix::CnhwAlongC => (d.c_out, 1, bn, d.c_out),
+        PackedMatrix::CnhwAlongBn => (d.c_out, 3, d.c_out, bn),
+    };
+    let texels = rows * along.div_ceil(4);
+    let params = Params {
+        pack_mode: mode,
+        ..d.params(c, false, texels)
+    };
+    Kernel::new("conv2d", "conv2d_pack").dispatch_bindings(
+        ctx,
+        &params,
+        &[Binding::Tensor(src), Binding::Texture(view)],
+        grid_for(texels, 256),
+    )
+}
+
 /// `x = col2im(col) (+ bias)`: the gather that sums each image element's col entries.
 fn col2im(
     ctx: &Context,
@@ -348,6 +392,19 @@ pub(crate) fn gather(
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
+    // On the texture matmul, col goes straight into its packed operand.
+    let col_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::ColAlongK, x, view);
+    let fused = matmul::texture_forward_from(
+        ctx,
+        (d.c_out, cs[0], cs[1]),
+        Operand::Stored(Packing::new(d.c_out, cs[0], false), &w2),
+        Operand::Produced(&col_packed),
+        &cnhw2,
+    )?;
+    if let Some(mut out) = fused {
+        out.push(from_cnhw(ctx, d, &cnhw2, bias, y)?);
+        return Ok(out);
+    }
     let mut out = vec![im2col(ctx, d, x, &col2)?];
     out.extend(matmul::forward(
         ctx,
@@ -378,6 +435,18 @@ pub(crate) fn scatter(
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
+    let cnhw_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::CnhwAlongC, y, view);
+    let fused = matmul::texture_forward_from(
+        ctx,
+        (cs[0], d.c_out, cs[1]),
+        Operand::Stored(Packing::new(d.c_out, cs[0], true), &w2),
+        Operand::Produced(&cnhw_packed),
+        &col2,
+    )?;
+    if let Some(mut out) = fused {
+        out.push(col2im(ctx, d, &col2, bias, x)?);
+        return Ok(out);
+    }
     let t = MatmulOptions {
         trans_a: true,
         trans_b: false,
@@ -402,6 +471,18 @@ pub(crate) fn weight_grad(
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let dw2 = dw.reshape(&[d.c_out, cs[0]])?;
+    let cnhw_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::CnhwAlongBn, dy, view);
+    let col_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::ColAlongBn, x, view);
+    let fused = matmul::texture_forward_from(
+        ctx,
+        (d.c_out, cs[1], cs[0]),
+        Operand::Produced(&cnhw_packed),
+        Operand::Produced(&col_packed),
+        &dw2,
+    )?;
+    if let Some(out) = fused {
+        return Ok(out);
+    }
     let t = MatmulOptions {
         trans_a: false,
         trans_b: true,

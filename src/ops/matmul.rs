@@ -270,7 +270,7 @@ const TEXTURE_TILE: (usize, usize) = (32, 16);
 /// One operand as stored, `rows` of `cols` contiguous values per batch, and how it is packed:
 /// with K along its texels, so that when K is the stored rows (`transpose`) the pack
 /// transposes.
-struct Packing {
+pub(crate) struct Packing {
     rows: usize,
     cols: usize,
     batches: usize,
@@ -278,6 +278,16 @@ struct Packing {
 }
 
 impl Packing {
+    /// `rows` x `cols` as stored, one batch; `transpose` when K is the stored rows.
+    pub(crate) fn new(rows: usize, cols: usize, transpose: bool) -> Packing {
+        Packing {
+            rows,
+            cols,
+            batches: 1,
+            transpose,
+        }
+    }
+
     /// Texels per packed row: K in fours.
     fn row_texels(&self) -> usize {
         if self.transpose {
@@ -313,6 +323,26 @@ impl Packing {
     }
 }
 
+/// Where one operand of the texture multiply comes from.
+pub(crate) enum Operand<'a> {
+    /// A tensor as stored, which matmul's own pack copies or transposes.
+    Stored(Packing, &'a Tensor),
+    /// A producer that writes the operand's texels itself, in the packed layout (K along
+    /// texels, zeros past K; `M` or `N` packed rows, no batch), into the texture it is given:
+    /// conv2d's im2col, which so needs neither its scratch matrix nor a pack of it.
+    Produced(&'a dyn Fn(&wgpu::TextureView) -> Result<Dispatch>),
+}
+
+impl Operand<'_> {
+    /// Packed rows per batch and texels in all, for an operand of `rows` rows over `k`.
+    fn layout(&self, rows: usize, k: usize) -> (usize, usize) {
+        match self {
+            Operand::Stored(p, _) => (p.batch_texels(), p.texels()),
+            Operand::Produced(_) => (rows * k.div_ceil(4), rows * k.div_ceil(4)),
+        }
+    }
+}
+
 /// The pack, pack, multiply dispatches of the texture variant, or `None` when an operand does
 /// not fit the device's textures (the caller then uses the register kernel).
 #[allow(clippy::too_many_arguments)]
@@ -342,35 +372,87 @@ fn texture_forward(
         batches: batches(d.b_batched),
         transpose: !opts.trans_b,
     };
-    let fits = |p: &Packing| p.texels() <= u32::MAX as usize;
-    if !fits(&pa) || !fits(&pb) {
+    texture_multiply(
+        ctx,
+        d,
+        Operand::Stored(pa, a),
+        Operand::Stored(pb, b),
+        bias,
+        c,
+        has_bias,
+    )
+}
+
+/// `c [M, N] = a · b` on the texture kernel with operands a producer may pack itself (see
+/// [`Operand::Produced`]), no bias, no batch; `None` when the context's matmul is not the
+/// texture variant there (its choice, the driver's loop budget, the operands' size), and the
+/// caller then takes its unfused path.
+pub(crate) fn texture_forward_from(
+    ctx: &Context,
+    (m, k, n): (usize, usize, usize),
+    a: Operand,
+    b: Operand,
+    c: &Tensor,
+) -> Result<Option<Vec<Dispatch>>> {
+    let texture = MatmulVariant::Texture;
+    if variant(ctx) != texture || !crate::kernels::loops_fit(ctx, loop_trips(texture, k)) {
         return Ok(None);
     }
-    let Some(ta) = ctx.packed_texture(PackedSlot::MatmulA, pa.texels() as u64, PACKED_WIDTH)?
-    else {
+    let d = MatmulDims {
+        batch: 1,
+        batch_shape: Vec::new(),
+        m,
+        k,
+        n,
+        a_batched: false,
+        b_batched: false,
+    };
+    let bias = Tensor::placeholder(ctx, DType::F32)?;
+    texture_multiply(ctx, &d, a, b, &bias, c, false)
+}
+
+/// The texture variant's dispatches: each operand packed (by matmul's packs or its producer),
+/// then the multiply; `None` when an operand does not fit the device's textures.
+fn texture_multiply(
+    ctx: &Context,
+    d: &MatmulDims,
+    a: Operand,
+    b: Operand,
+    bias: &Tensor,
+    c: &Tensor,
+    has_bias: bool,
+) -> Result<Option<Vec<Dispatch>>> {
+    let (a_batch_texels, a_texels) = a.layout(d.m, d.k);
+    let (b_batch_texels, b_texels) = b.layout(d.n, d.k);
+    if a_texels.max(b_texels) > u32::MAX as usize {
+        return Ok(None);
+    }
+    let Some(ta) = ctx.packed_texture(PackedSlot::MatmulA, a_texels as u64, PACKED_WIDTH)? else {
         return Ok(None);
     };
-    let Some(tb) = ctx.packed_texture(PackedSlot::MatmulB, pb.texels() as u64, PACKED_WIDTH)?
-    else {
+    let Some(tb) = ctx.packed_texture(PackedSlot::MatmulB, b_texels as u64, PACKED_WIDTH)? else {
         return Ok(None);
     };
-    let pack = |p: &Packing, src: &Tensor, view: &wgpu::TextureView| {
-        let (entry, invocations) = p.entry();
-        let params = PackParams {
-            rows: p.rows as u32,
-            cols: p.cols as u32,
-            row_texels: p.row_texels() as u32,
-            batch: p.batches as u32,
-            src_batch_stride: (p.rows * p.cols) as u32,
-            texels: invocations as u32,
-            _pad: [0; 2],
-        };
-        Kernel::new("matmul_texture", entry).dispatch_bindings(
-            ctx,
-            &params,
-            &[Binding::Tensor(src), Binding::Texture(view)],
-            grid_for(invocations, 64),
-        )
+    let pack = |operand: &Operand, view: &wgpu::TextureView| match operand {
+        Operand::Produced(produce) => produce(view),
+        Operand::Stored(p, src) => {
+            let (entry, invocations) = p.entry();
+            let params = PackParams {
+                rows: p.rows as u32,
+                cols: p.cols as u32,
+                row_texels: p.row_texels() as u32,
+                batch: p.batches as u32,
+                src_batch_stride: (p.rows * p.cols) as u32,
+                texels: invocations as u32,
+                _pad: [0; 2],
+            };
+            Kernel::new("matmul_texture", entry).dispatch_bindings(
+                ctx,
+                &params,
+                &[Binding::Tensor(src), Binding::Texture(view)],
+                grid_for(invocations, 64),
+            )
+        }
     };
     let (tm, tn) = TEXTURE_TILE;
     // Lanes along N: as many as N has column blocks for, the rest of the 8 along M.
@@ -381,24 +463,25 @@ fn texture_forward(
         _ => 8,
     };
     let lanes_m = 8 / lanes_n;
+    let row_texels = d.k.div_ceil(4) as u32;
     let params = TextureParams {
         batch: d.batch as u32,
         m: d.m as u32,
         n: d.n as u32,
         k: d.k as u32,
         a_batch_texels: if d.a_batched {
-            pa.batch_texels() as u32
+            a_batch_texels as u32
         } else {
             0
         },
         b_batch_texels: if d.b_batched {
-            pb.batch_texels() as u32
+            b_batch_texels as u32
         } else {
             0
         },
-        a_row_texels: pa.row_texels() as u32,
-        b_row_texels: pb.row_texels() as u32,
-        k_steps: d.k.div_ceil(4) as u32,
+        a_row_texels: row_texels,
+        b_row_texels: row_texels,
+        k_steps: row_texels,
         has_bias: has_bias as u32,
         lanes_n: lanes_n as u32,
         _pad1: 0,
@@ -425,7 +508,7 @@ fn texture_forward(
         ],
         grid,
     )?;
-    Ok(Some(vec![pack(&pa, a, &ta)?, pack(&pb, b, &tb)?, multiply]))
+    Ok(Some(vec![pack(&a, &ta)?, pack(&b, &tb)?, multiply]))
 }
 
 /// Rows and columns of C one workgroup of `register.wgsl`'s `matmul_forward` covers.

@@ -292,6 +292,65 @@ fn prepared_backward_pieces_match_the_eager_backward() {
 }
 
 #[test]
+fn texture_matmul_packs_col_and_cnhw_straight_and_matches_the_unfused_path() {
+    // With the texture matmul, im2col and the cnhw permute write the matmul's packed operands
+    // themselves (conv2d_pack); with the register matmul they go through the col and cnhw
+    // scratch (conv2d_im2col, conv2d_to_cnhw). Forward, input and weight gradients of both
+    // agree: each is an f32 sum of n products of values in [-1, 1], so each is within
+    // n·ε·n of the exact sum, and the two within twice that (ε = 2^-24, n = the longest sum).
+    use kiln::kernels::Dispatch;
+    use kiln::kernels::MatmulVariant;
+    use kiln::{Context, ContextOptions};
+    let open = |v| Context::with_options(ContextOptions::default().matmul(v)).unwrap();
+    let (fused, unfused) = (open(MatmulVariant::Texture), open(MatmulVariant::Register));
+    let labels = |ds: &[Dispatch]| ds.iter().map(|d| d.label().to_string()).collect::<Vec<_>>();
+    let mut rng = Rng::new(15);
+    for c in [
+        case(2, 3, 7, 9, 5, [3, 3], [2, 2], [1, 1]),
+        case(1, 6, 8, 8, 8, [4, 4], [2, 2], [1, 1]),
+        case(3, 2, 5, 6, 3, [2, 3], [1, 2], [0, 1]),
+    ] {
+        let (oh, ow) = c.out();
+        let (x, w) = (rng.vec(c.x_len()), rng.vec(c.w_len()));
+        let dy = rng.vec(c.y_len());
+        let run_on = |ctx: &Context| {
+            let t = |shape: &[usize], v: &[f32]| Tensor::from_f32(ctx, shape, v).unwrap();
+            let zeros = |shape: &[usize]| Tensor::zeros(ctx, shape, DType::F32).unwrap();
+            let (xt, wt) = (t(&[c.b, c.ci, c.h, c.w], &x), t(&[c.co, c.ci, c.kh, c.kw], &w));
+            let dyt = t(&[c.b, c.co, oh, ow], &dy);
+            let [cs, ns] = conv2d::scratch_shapes(xt.shape(), wt.shape(), c.opts()).unwrap();
+            let (col, cnhw) = (zeros(&cs), zeros(&ns));
+            let (y, dx, dw) = (zeros(dyt.shape()), zeros(xt.shape()), zeros(wt.shape()));
+            let v = Conv2dVariant::Im2col;
+            let mut all = Vec::new();
+            for ds in [
+                conv2d::forward_with(ctx, v, &xt, &wt, None, &y, &col, &cnhw, c.opts()).unwrap(),
+                conv2d::backward_input(ctx, &wt, &dyt, &dx, &col, &cnhw, c.opts()).unwrap(),
+                conv2d::backward_weight(ctx, &xt, &dyt, &dw, &col, &cnhw, c.opts()).unwrap(),
+            ] {
+                run(ctx, &ds).unwrap();
+                all.extend(labels(&ds));
+            }
+            let get = |t: &Tensor| t.to_vec_f32(ctx).unwrap();
+            (all, [get(&y), get(&dx), get(&dw)])
+        };
+        let (fused_labels, got) = run_on(&fused);
+        let (unfused_labels, want) = run_on(&unfused);
+        let has = |l: &[String], k: &str| l.iter().any(|x| x.ends_with(k));
+        assert!(has(&fused_labels, "conv2d_pack"), "{fused_labels:?}");
+        assert!(!has(&fused_labels, "conv2d_im2col"), "{fused_labels:?}");
+        assert!(!has(&fused_labels, "conv2d_to_cnhw"), "{fused_labels:?}");
+        assert!(has(&unfused_labels, "conv2d_im2col"), "{unfused_labels:?}");
+        let n = (c.ci * c.kh * c.kw).max(c.b * oh * ow).max(c.co * c.kh * c.kw) as f64;
+        let tol = 2.0 * n * n * f64::from(f32::EPSILON) / 2.0;
+        for (what, (g, u)) in ["y", "dx", "dw"].iter().zip(got.iter().zip(&want)) {
+            let u64s: Vec<f64> = u.iter().map(|&v| f64::from(v)).collect();
+            assert_close_each(g, &u64s, &vec![tol; u.len()], &format!("{what} {c:?}"));
+        }
+    }
+}
+
+#[test]
 fn shape_errors_name_the_op() {
     let x = upload(&[2, 3, 5, 5], &[0.0; 150]);
     let w = upload(&[4, 2, 3, 3], &[0.0; 72]);
