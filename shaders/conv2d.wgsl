@@ -291,6 +291,21 @@ fn x_at(b: u32, c: u32, iy: i32, ix: i32) -> f32 {
     return cp_src[((b * params.c + c) * params.h + u32(iy)) * params.w + u32(ix)];
 }
 
+// The next of three nested coordinates (x fastest): x + 1, carried into y at x_end and into z
+// at y_end.
+fn step_carry(v: vec3<u32>, x_end: u32, y_end: u32) -> vec3<u32> {
+    var r = vec3<u32>(v.x + 1u, v.y, v.z);
+    if r.x == x_end {
+        r.x = 0u;
+        r.y += 1u;
+        if r.y == y_end {
+            r.y = 0u;
+            r.z += 1u;
+        }
+    }
+    return r;
+}
+
 // One texel of col [K, BN] (or cnhw [C, BN]) as ops::matmul packs an operand: 4 consecutive
 // values along one axis of one row of the other, zeros past the end. Along K (or C) the packed
 // rows are the BN columns: the B operand of the forward (w · col) and of the input gradient
@@ -331,52 +346,35 @@ fn conv2d_pack(
         k = row;
         col = first;
     }
-    var b = col / n;
+    let b = col / n;
     let pix = col - b * n;
-    var oy = pix / params.ow;
-    var ox = pix - oy * params.ow;
-    var c = k;
-    var ky = 0u;
-    var kx = 0u;
+    let oy = pix / params.ow;
+    // (ox, oy, b) of the BN column and (kx, ky, c) of the K row (C alone for cnhw).
+    var at_bn = vec3<u32>(pix - oy * params.ow, oy, b);
+    var at_k = vec3<u32>(0u, 0u, k);
     if !from_cnhw {
-        c = k / kk;
+        let c = k / kk;
         let r = k - c * kk;
-        ky = r / params.kw;
-        kx = r - ky * params.kw;
+        let ky = r / params.kw;
+        at_k = vec3<u32>(r - ky * params.kw, ky, c);
     }
     var v = vec4<f32>(0.0);
     for (var e = 0u; e < 4u; e++) {
         if first + e < span {
             if from_cnhw {
-                v[e] = cp_src[(b * params.c + c) * n + oy * params.ow + ox];
+                v[e] = cp_src[(at_bn.z * params.c + at_k.z) * n + at_bn.y * params.ow + at_bn.x];
             } else {
-                let iy = i32(oy * params.sh + ky) - i32(params.ph);
-                let ix = i32(ox * params.sw + kx) - i32(params.pw);
-                v[e] = x_at(b, c, iy, ix);
+                let iy = i32(at_bn.y * params.sh + at_k.y) - i32(params.ph);
+                let ix = i32(at_bn.x * params.sw + at_k.x) - i32(params.pw);
+                v[e] = x_at(at_bn.z, at_k.z, iy, ix);
             }
         }
         if along_bn {
-            ox += 1u;
-            if ox == params.ow {
-                ox = 0u;
-                oy += 1u;
-                if oy == params.oh {
-                    oy = 0u;
-                    b += 1u;
-                }
-            }
+            at_bn = step_carry(at_bn, params.ow, params.oh);
         } else if from_cnhw {
-            c += 1u;
+            at_k.z += 1u;
         } else {
-            kx += 1u;
-            if kx == params.kw {
-                kx = 0u;
-                ky += 1u;
-                if ky == params.kh {
-                    ky = 0u;
-                    c += 1u;
-                }
-            }
+            at_k = step_carry(at_k, params.kw, params.kh);
         }
     }
     textureStore(cp_packed, texel_at(t), v);

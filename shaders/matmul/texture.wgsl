@@ -15,9 +15,9 @@
 //   (t % 4096, t / 4096), so any operand up to 4096 x max_texture_dimension_2d texels fits one
 //   texture and a texture can serve every smaller matmul after it. Where K is the stored
 //   operand's contiguous axis (A, or B transposed) that is a copy (matmul_pack4, one vec4 load
-//   per texel, or matmul_pack); where it is not (A transposed, B as stored) the pack
-//   transposes (matmul_pack_t4, a 4x4 block per invocation: four vec4 loads, four texels, or
-//   matmul_pack_t).
+//   per texel); where it is not (A transposed, B as stored) the pack transposes
+//   (matmul_pack_t4, a 4x4 block per invocation: four vec4 loads, four texels); other shapes
+//   take the scalar matmul_pack, either way.
 // - matmul_forward: each invocation accumulates a TM x TN block of C (rows row0.., columns
 //   col0..) from 4 k-steps per iteration: TM + TN texel fetches feed 4·TM·TN FMAs. The 8 lanes
 //   of a workgroup (one lavapipe SIMD group) sit lanes_n side by side along N and
@@ -39,8 +39,8 @@ struct PackParams {
     batch: u32,
     src_batch_stride: u32,
     texels: u32,       // invocations: texels written, or 4x4 blocks for matmul_pack_t4
-    _pad0: u32,
-    _pad1: u32,
+    transpose: u32,    // matmul_pack: K is the stored rows
+    _pad: u32,
 }
 
 struct Params {
@@ -69,20 +69,25 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;
 
-// Where texel t of a copying pack sits: its batch, its index within the batch, and its row.
+// Where texel t of a scalar pack sits: its batch, its packed row (of `rows` a batch) and the
+// first of its 4 values along that row.
 struct PackTexel {
     bat: u32,
-    rem: u32,
     row: u32,
+    first: u32,
 }
 
-fn pack_texel(p: PackParams, t: u32) -> PackTexel {
-    let per_batch = p.rows * p.row_texels;
+fn pack_texel(p: PackParams, t: u32, rows: u32) -> PackTexel {
+    let per_batch = rows * p.row_texels;
     let bat = t / per_batch;
     let rem = t - bat * per_batch;
-    return PackTexel(bat, rem, rem / p.row_texels);
+    let row = rem / p.row_texels;
+    return PackTexel(bat, row, (rem - row * p.row_texels) * 4u);
 }
 
+// The scalar pack, for any shape: copying, each texel holds 4 consecutive values of a stored
+// row; transposing (p.transpose), packed row c is stored column c and each texel runs down it.
+// Four bounds-checked loads per texel.
 @compute @workgroup_size(64, 1, 1)
 fn matmul_pack(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -94,13 +99,23 @@ fn matmul_pack(
     if t >= p.texels {
         return;
     }
-    let at = pack_texel(p, t);
-    let col = (at.rem - at.row * p.row_texels) * 4u;
-    let base = at.bat * p.src_batch_stride + at.row * p.cols;
+    // Strides in src of one packed row and of one value along it.
+    var packed_rows = p.rows;
+    var along = p.cols;
+    var row_step = p.cols;
+    var step = 1u;
+    if p.transpose != 0u {
+        packed_rows = p.cols;
+        along = p.rows;
+        row_step = 1u;
+        step = p.cols;
+    }
+    let at = pack_texel(p, t, packed_rows);
+    let base = at.bat * p.src_batch_stride + at.row * row_step + at.first * step;
     var v = vec4<f32>(0.0);
     for (var e = 0u; e < 4u; e++) {
-        if col + e < p.cols {
-            v[e] = src[base + col + e];
+        if at.first + e < along {
+            v[e] = src[base + e * step];
         }
     }
     textureStore(packed, texel_at(t), v);
@@ -125,35 +140,7 @@ fn matmul_pack4(
     textureStore(packed, texel_at(t), src4[t]);
 }
 
-// The transposing pack: packed row c (one stored column) holds stored rows 4kt..4kt+3 in
-// texel kt, zeros past p.rows. One texel per invocation, four scalar loads, for any shape.
-@compute @workgroup_size(64, 1, 1)
-fn matmul_pack_t(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let p = pack_params;
-    let t = flat_group(wid, groups) * 64u + lid;
-    if t >= p.texels {
-        return;
-    }
-    let per_batch = p.cols * p.row_texels;
-    let bat = t / per_batch;
-    let rem = t - bat * per_batch;
-    let c = rem / p.row_texels;
-    let k0 = (rem - c * p.row_texels) * 4u;
-    let base = bat * p.src_batch_stride + c;
-    var v = vec4<f32>(0.0);
-    for (var e = 0u; e < 4u; e++) {
-        if k0 + e < p.rows {
-            v[e] = src[base + (k0 + e) * p.cols];
-        }
-    }
-    textureStore(packed, texel_at(t), v);
-}
-
-// matmul_pack_t for a contiguous axis that is a multiple of 4: each invocation transposes a
+// The transposing pack for a contiguous axis that is a multiple of 4: each invocation transposes a
 // 4x4 block, stored rows 4kt.. and columns 4c4.., with four vec4 loads into four texels, so a
 // transposing pack costs the loads of a copying one.
 @compute @workgroup_size(64, 1, 1)

@@ -241,7 +241,8 @@ struct PackParams {
     batch: u32,
     src_batch_stride: u32,
     texels: u32,
-    _pad: [u32; 2],
+    transpose: u32,
+    _pad: u32,
 }
 
 /// Parameters of `texture.wgsl`'s `matmul_forward`.
@@ -318,7 +319,7 @@ impl Packing {
             (false, true) => ("matmul_pack4", self.texels()),
             (false, false) => ("matmul_pack", self.texels()),
             (true, true) => ("matmul_pack_t4", self.texels() / 4),
-            (true, false) => ("matmul_pack_t", self.texels()),
+            (true, false) => ("matmul_pack", self.texels()),
         }
     }
 }
@@ -444,7 +445,8 @@ fn texture_multiply(
                 batch: p.batches as u32,
                 src_batch_stride: (p.rows * p.cols) as u32,
                 texels: invocations as u32,
-                _pad: [0; 2],
+                transpose: p.transpose as u32,
+                _pad: 0,
             };
             Kernel::new("matmul_texture", entry).dispatch_bindings(
                 ctx,

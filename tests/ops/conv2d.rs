@@ -316,7 +316,10 @@ fn texture_matmul_packs_col_and_cnhw_straight_and_matches_the_unfused_path() {
         let run_on = |ctx: &Context| {
             let t = |shape: &[usize], v: &[f32]| Tensor::from_f32(ctx, shape, v).unwrap();
             let zeros = |shape: &[usize]| Tensor::zeros(ctx, shape, DType::F32).unwrap();
-            let (xt, wt) = (t(&[c.b, c.ci, c.h, c.w], &x), t(&[c.co, c.ci, c.kh, c.kw], &w));
+            let (xt, wt) = (
+                t(&[c.b, c.ci, c.h, c.w], &x),
+                t(&[c.co, c.ci, c.kh, c.kw], &w),
+            );
             let dyt = t(&[c.b, c.co, oh, ow], &dy);
             let [cs, ns] = conv2d::scratch_shapes(xt.shape(), wt.shape(), c.opts()).unwrap();
             let (col, cnhw) = (zeros(&cs), zeros(&ns));
@@ -341,7 +344,9 @@ fn texture_matmul_packs_col_and_cnhw_straight_and_matches_the_unfused_path() {
         assert!(!has(&fused_labels, "conv2d_im2col"), "{fused_labels:?}");
         assert!(!has(&fused_labels, "conv2d_to_cnhw"), "{fused_labels:?}");
         assert!(has(&unfused_labels, "conv2d_im2col"), "{unfused_labels:?}");
-        let n = (c.ci * c.kh * c.kw).max(c.b * oh * ow).max(c.co * c.kh * c.kw) as f64;
+        let n = (c.ci * c.kh * c.kw)
+            .max(c.b * oh * ow)
+            .max(c.co * c.kh * c.kw) as f64;
         let tol = 2.0 * n * n * f64::from(f32::EPSILON) / 2.0;
         for (what, (g, u)) in ["y", "dx", "dw"].iter().zip(got.iter().zip(&want)) {
             let u64s: Vec<f64> = u.iter().map(|&v| f64::from(v)).collect();
