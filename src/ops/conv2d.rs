@@ -17,7 +17,10 @@
 //! image makes every product one large 2-D matmul (N = B·OH·OW), which suits the register
 //! tile even where a 4×4 map gives 16 columns per image; the price is the permutes to and from
 //! [CO, B·N] (memory-bound: 1-8% of a forward at the sizes below, except the 1-channel first
-//! layer where the matmul is tiny). The two scratch tensors (`col`, `cnhw`, shapes from
+//! layer where the matmul is tiny). On the texture matmul (`matmul::texture_forward_from`),
+//! `conv2d_pack` writes col and cnhw straight into the matmul's packed operands instead, so
+//! the im2col, to_cnhw and pack dispatches and the scratch's round trip are gone (the scratch
+//! is still planned: col2im reads dcol from it). The two scratch tensors (`col`, `cnhw`, shapes from
 //! [`scratch_shapes`]) are passed in by the caller so that a plan owns their memory.
 //!
 //! Measured on lavapipe (llvmpipe, LLVM 15, Mesa 22.3.6, 2 shared cores), batch 64, kernel 4,
@@ -309,6 +312,8 @@ fn pack(
 ) -> Result<Dispatch> {
     let bn = d.batch * d.oh * d.ow;
     let k = d.c_in * d.kh * d.kw;
+    // pack_mode's bits (conv2d.wgsl): 1 reads cnhw from y instead of col from x, 2 puts BN
+    // along the texels.
     let (c, mode, rows, along) = match m {
         PackedMatrix::ColAlongK => (d.c_in, 0, bn, k),
         PackedMatrix::ColAlongBn => (d.c_in, 2, k, bn),
