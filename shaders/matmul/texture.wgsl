@@ -36,11 +36,11 @@ struct PackParams {
     rows: u32,         // rows of the operand as stored, per batch
     cols: u32,         // its contiguous axis
     row_texels: u32,   // texels per packed row: ceil(cols / 4), or ceil(rows / 4) transposing
-    batch: u32,
     src_batch_stride: u32,
     texels: u32,       // invocations: texels written, or 4x4 blocks for matmul_pack_t4
     transpose: u32,    // matmul_pack: K is the stored rows
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct Params {

@@ -238,11 +238,10 @@ struct PackParams {
     rows: u32,
     cols: u32,
     row_texels: u32,
-    batch: u32,
     src_batch_stride: u32,
     texels: u32,
     transpose: u32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// Parameters of `texture.wgsl`'s `matmul_forward`.
@@ -442,11 +441,10 @@ fn texture_multiply(
                 rows: p.rows as u32,
                 cols: p.cols as u32,
                 row_texels: p.row_texels() as u32,
-                batch: p.batches as u32,
                 src_batch_stride: (p.rows * p.cols) as u32,
                 texels: invocations as u32,
                 transpose: p.transpose as u32,
-                _pad: 0,
+                _pad: [0; 2],
             };
             Kernel::new("matmul_texture", entry).dispatch_bindings(
                 ctx,
