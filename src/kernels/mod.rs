@@ -176,14 +176,31 @@ pub fn loops_fit(ctx: &Context, trips: u64) -> bool {
     trips <= CPU_LOOP_LIMIT || !loops_limited(ctx)
 }
 
-/// One kernel launch, ready to record: pipeline, bind group, grid.
+/// One step of a plan, ready to record: a kernel launch (pipeline, bind group, grid), or a copy
+/// the queue's transfer path does better than a kernel.
 #[derive(Clone, Debug)]
 pub struct Dispatch {
     label: String,
-    pipeline: wgpu::ComputePipeline,
-    /// Dropped inside the device's gate: it may hold the last reference to a buffer or texture.
-    bind_group: Serialized<wgpu::BindGroup>,
-    workgroups: [u32; 3],
+    launch: Launch,
+}
+
+#[derive(Clone, Debug)]
+enum Launch {
+    Kernel {
+        pipeline: wgpu::ComputePipeline,
+        /// Dropped inside the device's gate: it may hold the last reference to a buffer or
+        /// texture.
+        bind_group: Serialized<wgpu::BindGroup>,
+        workgroups: [u32; 3],
+    },
+    /// `texels` rgba32f texels from `buffer` at `offset`, laid linearly into the rows of
+    /// `texture` from its origin (texel t at (t % width, t / width)).
+    CopyToTexture {
+        buffer: Serialized<wgpu::Buffer>,
+        offset: u64,
+        texture: Serialized<wgpu::Texture>,
+        texels: u32,
+    },
 }
 
 /// What to launch: shader, entry point, `override` constants.
@@ -300,9 +317,11 @@ impl Kernel {
         })?;
         Ok(Dispatch {
             label,
-            pipeline,
-            bind_group: Serialized::new(bind_group, ctx.gate()),
-            workgroups,
+            launch: Launch::Kernel {
+                pipeline,
+                bind_group: Serialized::new(bind_group, ctx.gate()),
+                workgroups,
+            },
         })
     }
 }
@@ -317,12 +336,44 @@ pub enum Binding<'a> {
 }
 
 impl Dispatch {
-    /// Records the launch into a compute pass. Allocates nothing.
-    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &*self.bind_group, &[]);
-        let [x, y, z] = self.workgroups;
-        pass.dispatch_workgroups(x, y, z);
+    /// A copy of `texels` rgba32f texels of `src`'s bytes into `dst`'s texture, laid linearly
+    /// along its rows (texel t at (t % width, t / width)): a matmul pack whose layout is the
+    /// stored one. `None` where a copy cannot do it: `src`'s buffer is not a copy source (a
+    /// host's), or its offset is not a whole texel.
+    pub(crate) fn copy_to_texture(
+        ctx: &Context,
+        label: &str,
+        src: &Tensor,
+        dst: &wgpu::TextureView,
+        texels: u32,
+    ) -> Option<Dispatch> {
+        let copyable = src.buffer().usage().contains(wgpu::BufferUsages::COPY_SRC);
+        let texel_bytes = 16;
+        if !copyable || !src.offset().is_multiple_of(texel_bytes) {
+            return None;
+        }
+        Some(Dispatch {
+            label: format!("kiln.{label}"),
+            launch: Launch::CopyToTexture {
+                buffer: Serialized::new(src.buffer().clone(), ctx.gate()),
+                offset: src.offset(),
+                texture: Serialized::new(dst.texture().clone(), ctx.gate()),
+                texels,
+            },
+        })
+    }
+
+    /// The pipeline label, `kiln.<shader>.<entry>` (`kiln.<op>.<what>` for a copy).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The grid; zero workgroups for a copy.
+    pub fn workgroups(&self) -> [u32; 3] {
+        match &self.launch {
+            Launch::Kernel { workgroups, .. } => *workgroups,
+            Launch::CopyToTexture { .. } => [0; 3],
+        }
     }
 
     /// Records the launch into `encoder` in a compute pass of its own: what a host calls to run
@@ -330,27 +381,91 @@ impl Dispatch {
     pub fn record_into(&self, encoder: &mut wgpu::CommandEncoder) {
         record_all(encoder, std::slice::from_ref(self));
     }
+}
 
-    /// The pipeline label, `kiln.<shader>.<entry>`.
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// The grid.
-    pub fn workgroups(&self) -> [u32; 3] {
-        self.workgroups
+/// Records `dispatches` in order into `encoder`: each run of kernels in one compute pass, copies
+/// between them. wgpu inserts the barriers between steps that touch the same resources.
+pub fn record_all(encoder: &mut wgpu::CommandEncoder, dispatches: &[Dispatch]) {
+    let mut rest = dispatches;
+    while let Some(first) = rest.first() {
+        if let Launch::CopyToTexture {
+            buffer,
+            offset,
+            texture,
+            texels,
+        } = &first.launch
+        {
+            record_copy(encoder, buffer, *offset, texture, *texels);
+            rest = &rest[1..];
+            continue;
+        }
+        let kernels = rest
+            .iter()
+            .position(|d| matches!(d.launch, Launch::CopyToTexture { .. }))
+            .unwrap_or(rest.len());
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("kiln"),
+            timestamp_writes: None,
+        });
+        for d in &rest[..kernels] {
+            if let Launch::Kernel {
+                pipeline,
+                bind_group,
+                workgroups: [x, y, z],
+            } = &d.launch
+            {
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &**bind_group, &[]);
+                pass.dispatch_workgroups(*x, *y, *z);
+            }
+        }
+        drop(pass);
+        rest = &rest[kernels..];
     }
 }
 
-/// Records `dispatches` in order into `encoder`, one compute pass. wgpu inserts the barriers
-/// between dispatches that touch the same buffers.
-pub fn record_all(encoder: &mut wgpu::CommandEncoder, dispatches: &[Dispatch]) {
-    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-        label: Some("kiln"),
-        timestamp_writes: None,
-    });
-    for d in dispatches {
-        d.record(&mut pass);
+/// The copy's whole rows in one region (a row of texels is 16·width bytes, a multiple of the
+/// 256 a copy's rows must be), then what is left of the last row.
+fn record_copy(
+    encoder: &mut wgpu::CommandEncoder,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    texture: &wgpu::Texture,
+    texels: u32,
+) {
+    let width = texture.width();
+    let (rows, last) = (texels / width, texels % width);
+    let row_bytes = 16 * width as u64;
+    let region = |row: u32, width: u32, height: u32| {
+        (
+            wgpu::TexelCopyBufferInfo {
+                buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: offset + row as u64 * row_bytes,
+                    bytes_per_row: Some(row_bytes as u32),
+                    rows_per_image: None,
+                },
+            },
+            wgpu::TexelCopyTextureInfo {
+                texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d { x: 0, y: row, z: 0 },
+                aspect: wgpu::TextureAspect::All,
+            },
+            wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+        )
+    };
+    if rows > 0 {
+        let (src, dst, size) = region(0, width, rows);
+        encoder.copy_buffer_to_texture(src, dst, size);
+    }
+    if last > 0 {
+        let (src, dst, size) = region(rows, last, 1);
+        encoder.copy_buffer_to_texture(src, dst, size);
     }
 }
 

@@ -14,7 +14,7 @@ use crate::context::{Context, PackedSlot};
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{
-    grid_for, matmul_choice, run, Binding, Dispatch, Kernel, MatmulChoice, MatmulVariant,
+    grid_1d, matmul_choice, run, Binding, Dispatch, Kernel, MatmulChoice, MatmulVariant,
 };
 use crate::tensor::{DType, Tensor};
 
@@ -310,15 +310,21 @@ impl Packing {
     fn texels(&self) -> usize {
         self.batches * self.batch_texels()
     }
-    /// The pack's entry point and its invocations. A contiguous axis in whole texels is read
-    /// with vec4 loads: one per texel copying, four per 4x4 block transposing.
-    fn entry(&self) -> (&'static str, usize) {
+    /// The pack's entry point, its invocations and its workgroups (of 64). A contiguous axis in
+    /// whole texels is read with vec4 loads: one per texel copying, four per 4x4 block
+    /// transposing, whose workgroups each cover 4 x 16 blocks.
+    fn entry(&self) -> (&'static str, usize, usize) {
         let whole = self.cols.is_multiple_of(4);
+        let copy_groups = |invocations: usize| invocations.div_ceil(64);
         match (self.transpose, whole) {
-            (false, true) => ("matmul_pack4", self.texels()),
-            (false, false) => ("matmul_pack", self.texels()),
-            (true, true) => ("matmul_pack_t4", self.texels() / 4),
-            (true, false) => ("matmul_pack", self.texels()),
+            (false, true) => ("matmul_pack4", self.texels(), copy_groups(self.texels())),
+            (false, false) | (true, false) => {
+                ("matmul_pack", self.texels(), copy_groups(self.texels()))
+            }
+            (true, true) => {
+                let tiles = (self.cols / 4).div_ceil(4) * self.row_texels().div_ceil(16);
+                ("matmul_pack_t4", self.texels() / 4, self.batches * tiles)
+            }
         }
     }
 }
@@ -436,7 +442,20 @@ fn texture_multiply(
     let pack = |operand: &Operand, view: &wgpu::TextureView| match operand {
         Operand::Produced(produce) => produce(view),
         Operand::Stored(p, src) => {
-            let (entry, invocations) = p.entry();
+            let (entry, invocations, groups) = p.entry();
+            // Copying whole texels keeps the stored layout: the queue's copy, not a kernel.
+            if entry == "matmul_pack4" {
+                let copy = Dispatch::copy_to_texture(
+                    ctx,
+                    "matmul_texture.pack_copy",
+                    src,
+                    view,
+                    invocations as u32,
+                );
+                if let Some(copy) = copy {
+                    return Ok(copy);
+                }
+            }
             let params = PackParams {
                 rows: p.rows as u32,
                 cols: p.cols as u32,
@@ -450,7 +469,7 @@ fn texture_multiply(
                 ctx,
                 &params,
                 &[Binding::Tensor(src), Binding::Texture(view)],
-                grid_for(invocations, 64),
+                grid_1d(groups as u32),
             )
         }
     };
