@@ -4,9 +4,9 @@
 // A batch stride of 0 broadcasts a 2-D operand over the batch (a weight shared by every row).
 // Grid: x over N in 16s, y over M in 16s, z over the batch. 16x16 = 256 invocations, WebGPU's cap.
 // Bindings (group 0): 0 params, 1 a, 2 b, 3 bias (length N, or a dummy when has_bias = 0), 4 c.
-// Also the backward's helpers: matmul_backward_batch_sum (the gradient of an operand broadcast
-// over the batch: dA = Σ_b dC_b·op(B_b)ᵀ and the like) and matmul_backward_bias
-// (dbias = Σ_rows dC); their bindings are listed beside them.
+// Also the backward's helper matmul_backward_batch_sum (the gradient of an operand broadcast
+// over the batch: dA = Σ_b dC_b·op(B_b)ᵀ and the like); its bindings are listed beside it.
+// (The bias gradient, dbias = Σ_rows dC, is reduce.wgsl's column sum.)
 
 struct Params {
     batch: u32,
@@ -96,24 +96,4 @@ fn matmul_backward_batch_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     sum[row * params.n + col] = acc;
-}
-
-// matmul_backward_bias: dbias[n] = Σ_rows dC[row, n] over all batch·M rows.
-// Params: m = batch·M rows, n = N columns (the rest unused). Grid: x over N in 64s.
-// 64 invocations: consecutive columns, so each row's reads are contiguous across invocations.
-// Bindings: 0 params, 1 dc, 2 dbias.
-@group(0) @binding(1) var<storage, read> dc: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dbias: array<f32>;
-
-@compute @workgroup_size(64, 1, 1)
-fn matmul_backward_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let col = gid.x;
-    if col >= params.n {
-        return;
-    }
-    var acc = 0.0;
-    for (var row = 0u; row < params.m; row++) {
-        acc += dc[row * params.n + col];
-    }
-    dbias[col] = acc;
 }

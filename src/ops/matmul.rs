@@ -738,30 +738,16 @@ pub fn backward(
     }
     if let Some(dbias) = dbias {
         check_f32("matmul_backward", &[dc, dbias])?;
-        let rows = d.batch * d.m;
-        let p = Params {
-            batch: 1,
-            m: rows as u32,
-            n: d.n as u32,
-            k: 0,
-            a_batch_stride: 0,
-            b_batch_stride: 0,
-            trans_a: 0,
-            trans_b: 0,
-            has_bias: 0,
-            _pad0: 0,
-            _pad1: 0,
-            _pad2: 0,
-        };
-        let grid = [d.n.div_ceil(64) as u32, 1, 1];
-        out.push(
-            Kernel::new("matmul_naive", "matmul_backward_bias").dispatch(
-                ctx,
-                &p,
-                &[dc, dbias],
-                grid,
-            )?,
-        );
+        // dbias = Σ_rows dC over all batch·M rows: reduce's column sums, which cut B·T rows
+        // into slices (one invocation per column looped 2,048 rows on one core).
+        let rows = dc.reshape(&[d.batch * d.m, d.n])?;
+        out.extend(super::reduce::prepare_reduce(
+            ctx,
+            &rows,
+            0,
+            super::reduce::Reduction::Sum,
+            dbias,
+        )?);
     }
     Ok(out)
 }

@@ -3,7 +3,13 @@
 //! smoothing, ±1000 logits, all rows ignored, shape errors.
 
 use super::*;
-use kiln::ops::cross_entropy::{self, CrossEntropyOptions};
+use kiln::kernels::run;
+use kiln::ops::cross_entropy::{self, CrossEntropy, CrossEntropyOptions, CrossEntropyVariant};
+use kiln::{DType, Tensor};
+
+/// Both row mappings, whichever the adapter would pick: each is checked on every case.
+const VARIANTS: [CrossEntropyVariant; 2] =
+    [CrossEntropyVariant::Workgroup, CrossEntropyVariant::Rows];
 
 /// Does row target `t` count (not ignored, in range)?
 fn counts(t: u32, vocab: usize, ignore: Option<u32>) -> bool {
@@ -148,7 +154,8 @@ fn grad_tol(
     tol
 }
 
-/// Runs forward and backward on the GPU and checks both against the references.
+/// Runs forward and backward on the GPU, in both variants, and checks each against the
+/// references.
 fn check_case(
     x: &[f32],
     targets: &[u32],
@@ -162,49 +169,61 @@ fn check_case(
     lshape.push(vocab);
     let t_x = upload(&lshape, x);
     let t_t = upload_u32(rows_shape, targets);
-    let out = cross_entropy::cross_entropy(ctx(), &t_x, &t_t, &opts).unwrap();
-    assert_eq!(out.losses.shape(), rows_shape);
-    let xs = f64s(x);
-    let eps = opts.label_smoothing as f64;
-    let ig = opts.ignore_index;
-    let (losses, mean) = reference(&xs, targets, vocab, ig, eps);
-    let count = targets.iter().filter(|&&t| counts(t, vocab, ig)).count();
-    let rt = loss_tol(&xs, targets, vocab, ig, eps);
-    assert_close_each(
-        &download(&out.losses),
-        &losses,
-        &rt,
-        &format!("{what} losses"),
-    );
-    let got_mean = download(&out.mean);
-    assert_close(
-        &got_mean,
-        &[mean],
-        mean_tol(&rt, &losses, count),
-        0.0,
-        &format!("{what} mean"),
-    );
-    assert_eq!(download(&out.count), vec![count as f32], "{what} count");
-    let dx = cross_entropy::cross_entropy_backward(
-        ctx(),
-        &t_x,
-        &t_t,
-        &out.count,
-        &upload(&[1], &[dmean]),
-        &opts,
-    )
-    .unwrap();
-    let dx = download(&dx);
-    assert!(
-        dx.iter().all(|v| v.is_finite()),
-        "{what}: non-finite gradient"
-    );
-    assert_close_each(
-        &dx,
-        &reference_backward(&xs, targets, vocab, ig, eps, dmean as f64),
-        &grad_tol(&xs, targets, vocab, ig, eps, dmean as f64),
-        &format!("{what} dlogits"),
-    );
+    for variant in VARIANTS {
+        let what = format!("{what} {variant:?}");
+        let zeros = |shape: &[usize]| Tensor::zeros(ctx(), shape, DType::F32).unwrap();
+        let out = CrossEntropy {
+            losses: zeros(rows_shape),
+            mean: zeros(&[1]),
+            count: zeros(&[1]),
+        };
+        let forward = cross_entropy::forward_with(ctx(), variant, &t_x, &t_t, &opts, &out);
+        run(ctx(), &forward.unwrap()).unwrap();
+        let xs = f64s(x);
+        let eps = opts.label_smoothing as f64;
+        let ig = opts.ignore_index;
+        let (losses, mean) = reference(&xs, targets, vocab, ig, eps);
+        let count = targets.iter().filter(|&&t| counts(t, vocab, ig)).count();
+        let rt = loss_tol(&xs, targets, vocab, ig, eps);
+        assert_close_each(
+            &download(&out.losses),
+            &losses,
+            &rt,
+            &format!("{what} losses"),
+        );
+        let got_mean = download(&out.mean);
+        assert_close(
+            &got_mean,
+            &[mean],
+            mean_tol(&rt, &losses, count),
+            0.0,
+            &format!("{what} mean"),
+        );
+        assert_eq!(download(&out.count), vec![count as f32], "{what} count");
+        let dx = zeros(&lshape);
+        let backward = cross_entropy::backward_logits_with(
+            ctx(),
+            variant,
+            &t_x,
+            &t_t,
+            &out.count,
+            &upload(&[1], &[dmean]),
+            &opts,
+            &dx,
+        );
+        run(ctx(), &[backward.unwrap()]).unwrap();
+        let dx = download(&dx);
+        assert!(
+            dx.iter().all(|v| v.is_finite()),
+            "{what}: non-finite gradient"
+        );
+        assert_close_each(
+            &dx,
+            &reference_backward(&xs, targets, vocab, ig, eps, dmean as f64),
+            &grad_tol(&xs, targets, vocab, ig, eps, dmean as f64),
+            &format!("{what} dlogits"),
+        );
+    }
 }
 
 #[test]
