@@ -127,7 +127,40 @@ fn params(n: usize, cols: usize, alpha: f32, beta: f32) -> Params {
 }
 
 fn launch(ctx: &Context, entry: &'static str, p: Params, tensors: &[&Tensor]) -> Result<Dispatch> {
+    // Whole vec4s everywhere (add_row's row too): the entry's `4` twin, four elements an
+    // invocation.
+    let whole = p.n.is_multiple_of(4)
+        && (entry != "add_row_forward" || p.cols.is_multiple_of(4))
+        && tensors.iter().all(|t| t.offset().is_multiple_of(16));
+    if let (true, Some(entry4)) = (whole, vec4_entry(entry)) {
+        let grid = grid_for(p.n as usize / 4, WG);
+        return Kernel::new("elementwise", entry4).dispatch(ctx, &p, tensors, grid);
+    }
     Kernel::new("elementwise", entry).dispatch(ctx, &p, tensors, grid_for(p.n as usize, WG))
+}
+
+/// The vec4 twin of a scalar entry (`<entry>4`, in the shader for every entry).
+fn vec4_entry(entry: &str) -> Option<&'static str> {
+    Some(match entry {
+        "add_forward" => "add_forward4",
+        "mul_forward" => "mul_forward4",
+        "add_row_forward" => "add_row_forward4",
+        "mul_backward_ab" => "mul_backward_ab4",
+        "scale_forward" => "scale_forward4",
+        "relu_forward" => "relu_forward4",
+        "relu_backward_x" => "relu_backward_x4",
+        "leaky_relu_forward" => "leaky_relu_forward4",
+        "leaky_relu_backward_x" => "leaky_relu_backward_x4",
+        "gelu_tanh_forward" => "gelu_tanh_forward4",
+        "gelu_tanh_backward_x" => "gelu_tanh_backward_x4",
+        "gelu_erf_forward" => "gelu_erf_forward4",
+        "gelu_erf_backward_x" => "gelu_erf_backward_x4",
+        "tanh_forward" => "tanh_forward4",
+        "tanh_backward_x" => "tanh_backward_x4",
+        "sigmoid_forward" => "sigmoid_forward4",
+        "sigmoid_backward_x" => "sigmoid_backward_x4",
+        _ => return None,
+    })
 }
 
 // ---- prepare ----

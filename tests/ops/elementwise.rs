@@ -158,16 +158,19 @@ fn gelu_erf_is_accurate_against_f64_erf() {
 }
 
 #[test]
+/// Rows of 7 take the scalar entries; rows of 8 (whole vec4s) their `4` twins.
 fn activations_match_reference_on_awkward_sizes() {
     let mut rng = Rng::new(21);
     for &act in ACTS {
         for &n in AWKWARD {
-            let x: Vec<f32> = rng.vec(n * 7).iter().map(|v| v * 6.0).collect();
-            let y = ew::activation(ctx(), &upload(&[n, 7], &x), act).unwrap();
-            let xs = f64s(&x);
-            let want: Vec<f64> = xs.iter().map(|&v| act_ref(v, act)).collect();
-            let tol: Vec<f64> = xs.iter().map(|&v| act_tol(v, act)).collect();
-            assert_close_each(&download(&y), &want, &tol, &format!("{act:?} [{n}, 7]"));
+            for c in [7, 8] {
+                let x: Vec<f32> = rng.vec(n * c).iter().map(|v| v * 6.0).collect();
+                let y = ew::activation(ctx(), &upload(&[n, c], &x), act).unwrap();
+                let xs = f64s(&x);
+                let want: Vec<f64> = xs.iter().map(|&v| act_ref(v, act)).collect();
+                let tol: Vec<f64> = xs.iter().map(|&v| act_tol(v, act)).collect();
+                assert_close_each(&download(&y), &want, &tol, &format!("{act:?} [{n}, {c}]"));
+            }
         }
     }
 }
@@ -228,7 +231,8 @@ fn activations_are_finite_with_right_limits_at_large_inputs() {
 fn activation_backward_matches_finite_differences() {
     let mut rng = Rng::new(22);
     for &act in ACTS {
-        for &(r, c) in &[(1, 1), (3, 7), (1, 65)] {
+        // (3, 8) and (1, 64) are whole vec4s: the `4` entries.
+        for &(r, c) in &[(1, 1), (3, 7), (1, 65), (3, 8), (1, 64)] {
             let x: Vec<f32> = rng.vec(r * c).iter().map(|v| v * 4.0).collect();
             let w = f64s(&rng.vec(r * c));
             let xt = upload(&[r, c], &x);
@@ -254,10 +258,13 @@ fn activation_backward_matches_finite_differences() {
 }
 
 #[test]
+/// AWKWARD's odd sizes take the scalar entries; with 4 and 12 the element count, and for
+/// add_row the row, come in whole vec4s ([4, 3]: a whole count over a ragged row, scalar).
 fn binary_ops_match_reference() {
     let mut rng = Rng::new(23);
-    for &r in AWKWARD {
-        for &c in AWKWARD {
+    let with_whole = |extra: &[usize]| [AWKWARD, extra].concat();
+    for &r in &with_whole(&[4]) {
+        for &c in &with_whole(&[4, 12]) {
             let a = rng.vec(r * c);
             let b = rng.vec(r * c);
             let bias = rng.vec(c);
@@ -314,7 +321,13 @@ fn add_row_broadcasts_over_leading_axes() {
 #[test]
 fn binary_backwards_match_finite_differences() {
     let mut rng = Rng::new(25);
-    let (r, c) = (7, 33);
+    // [7, 33] takes the scalar entries, [4, 12] the vec4 ones.
+    for (r, c) in [(7, 33), (4, 12)] {
+        check_binary_backwards(&mut rng, r, c);
+    }
+}
+
+fn check_binary_backwards(rng: &mut Rng, r: usize, c: usize) {
     let a = rng.vec(r * c);
     let b = rng.vec(r * c);
     let bias = rng.vec(c);
@@ -410,13 +423,15 @@ fn binary_backwards_match_finite_differences() {
 
 #[test]
 fn folded_grid_covers_more_than_65535_workgroups() {
-    // 65535·64 + 3 elements need 65,536 workgroups of 64: the grid must fold into y.
-    let n = 65535 * 64 + 3;
-    let x: Vec<f32> = (0..n).map(|i| (i % 1000) as f32).collect();
-    let y = download(&ew::scale(ctx(), &upload(&[n], &x), 2.0, 1.0).unwrap());
-    // Small integers: 2x + 1 is exact in f32.
-    let bad = (0..n).find(|&i| y[i] != 2.0 * x[i] + 1.0);
-    assert_eq!(bad, None, "first wrong element {bad:?} of {n}");
+    // 65535·64 + 3 elements need 65,536 workgroups of 64: the grid must fold into y. So do
+    // 4·(65535·64 + 1) elements four to an invocation (the vec4 entry).
+    for n in [65535 * 64 + 3, 4 * (65535 * 64 + 1)] {
+        let x: Vec<f32> = (0..n).map(|i| (i % 1000) as f32).collect();
+        let y = download(&ew::scale(ctx(), &upload(&[n], &x), 2.0, 1.0).unwrap());
+        // Small integers: 2x + 1 is exact in f32.
+        let bad = (0..n).find(|&i| y[i] != 2.0 * x[i] + 1.0);
+        assert_eq!(bad, None, "first wrong element {bad:?} of {n}");
+    }
 }
 
 #[test]
