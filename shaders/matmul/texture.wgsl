@@ -9,24 +9,29 @@
 // a scratch kernel without packing; examples/bench measures this file, packing included).
 //
 // The entry points, run back to back by ops::matmul (wgpu puts a barrier between them):
-// - the packs copy one operand from its storage buffer into a texture so that every texel
-//   holds 4 consecutive k-values of one row of op(A) or one column of op(B), zero past K; row r
-//   of a pack is texels r * row_texels .., laid out linearly: texel t sits at
-//   (t % 4096, t / 4096), so any operand up to 4096 x max_texture_dimension_2d texels fits one
-//   texture and a texture can serve every smaller matmul after it. Where K is the stored
-//   operand's contiguous axis (A, or B transposed) that is a copy (matmul_pack4, one vec4 load
-//   per texel); where it is not (A transposed, B as stored) the pack transposes
-//   (matmul_pack_t4, a 4x4 block per invocation: four vec4 loads, four texels); other shapes
-//   take the scalar matmul_pack, either way.
+// - the packs lay one operand into a texture as op(A) or op(B) row-major, 4 values a texel,
+//   zero past a row's end: a texel of A holds 4 consecutive k-values of one row of op(A), a
+//   texel of B 4 consecutive columns of one k-row of op(B). Row r of a pack is texels
+//   r * row_texels .., laid out linearly: texel t sits at (t % 4096, t / 4096), so any operand
+//   up to 4096 x max_texture_dimension_2d texels fits one texture and a texture can serve every
+//   smaller matmul after it. An operand stored as it is used (A as [M, K], B as [K, N]) in whole
+//   texels is then its own bytes: ops::matmul copies it with the queue's buffer-to-texture copy
+//   (matmul_pack4, one vec4 load per texel, where a copy cannot: a host's buffer). One stored
+//   transposed is transposed (matmul_pack_t4, a 4x4 block per invocation: four vec4 loads, four
+//   texels); other shapes take the scalar matmul_pack, either way. In a linear layer's step
+//   that leaves one transposing pack of an activation (A = xᵀ of the weight gradient): the
+//   input, the weight and the output gradient are all used as stored somewhere else.
 // - matmul_forward: each invocation accumulates a TM x TN block of C (rows row0.., columns
-//   col0..) from 4 k-steps per iteration: TM + TN texel fetches feed 4·TM·TN FMAs. The 8 lanes
-//   of a workgroup (one lavapipe SIMD group) sit lanes_n side by side along N and
-//   8 / lanes_n along M, so that narrow products (N = 64) do not compute clamped columns (a
-//   uniform, not an override: each override value is another pipeline, and on lavapipe every
-//   pipeline costs seconds of LLVM at its first dispatch; for the same reason there is one
-//   operand layout, and the packs, not the multiply, know about transposes).
-// Rows and columns past M and N read whatever the texture holds there and are never stored;
-// K is exact, because packing zero-fills it to whole texels.
+//   col0..) from 4 k-steps per iteration: TM + TN texel fetches feed 4·TM·TN FMAs, as vec4
+//   FMAs (each k-value of A scales a texel of B). The 8 lanes of a workgroup (one lavapipe SIMD
+//   group) sit lanes_n side by side along N and 8 / lanes_n along M, so that narrow products
+//   (N = 64) do not compute clamped columns (a uniform, not an override: each override value
+//   is another pipeline, and on lavapipe every pipeline costs seconds of LLVM at its first
+//   dispatch; for the same reason there is one operand layout, and the packs, not the
+//   multiply, know about transposes).
+// Rows and columns past M and N read whatever the texture holds there and are never stored.
+// K is exact: A's texels are zero past K, and B's k-rows past K (in the last 4-step) are read
+// as zeros, since the texture may hold anything there, NaN included.
 //
 // Bindings (group 0), the packs: 0 params, 1 src, 2 packed (storage texture).
 // matmul_forward: 0 params, 1 packed a, 2 packed b, 3 bias (length N, or a dummy when

@@ -295,8 +295,6 @@ enum PackedMatrix {
     ColAlongK,
     /// col with BN along texels: the packed rows are K.
     ColAlongBn,
-    /// cnhw [CO, BN] with CO along texels.
-    CnhwAlongC,
     /// cnhw with BN along texels.
     CnhwAlongBn,
 }
@@ -317,7 +315,6 @@ fn pack(
     let (c, mode, rows, along) = match m {
         PackedMatrix::ColAlongK => (d.c_in, 0, bn, k),
         PackedMatrix::ColAlongBn => (d.c_in, 2, k, bn),
-        PackedMatrix::CnhwAlongC => (d.c_out, 1, bn, d.c_out),
         PackedMatrix::CnhwAlongBn => (d.c_out, 3, d.c_out, bn),
     };
     let texels = rows * along.div_ceil(4);
@@ -398,7 +395,7 @@ pub(crate) fn gather(
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
     // On the texture matmul, col goes straight into its packed operand.
-    let col_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::ColAlongK, x, view);
+    let col_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::ColAlongBn, x, view);
     let fused = matmul::texture_forward_from(
         ctx,
         (d.c_out, cs[0], cs[1]),
@@ -440,7 +437,7 @@ pub(crate) fn scatter(
     let col2 = col.reshape(&cs)?;
     let cnhw2 = cnhw.reshape(&ns)?;
     let w2 = w.reshape(&[d.c_out, cs[0]])?;
-    let cnhw_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::CnhwAlongC, y, view);
+    let cnhw_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::CnhwAlongBn, y, view);
     let fused = matmul::texture_forward_from(
         ctx,
         (cs[0], d.c_out, cs[1]),
@@ -477,7 +474,7 @@ pub(crate) fn weight_grad(
     let cnhw2 = cnhw.reshape(&ns)?;
     let dw2 = dw.reshape(&[d.c_out, cs[0]])?;
     let cnhw_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::CnhwAlongBn, dy, view);
-    let col_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::ColAlongBn, x, view);
+    let col_packed = |view: &wgpu::TextureView| pack(ctx, d, PackedMatrix::ColAlongK, x, view);
     let fused = matmul::texture_forward_from(
         ctx,
         (d.c_out, cs[1], cs[0]),

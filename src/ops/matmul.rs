@@ -268,8 +268,8 @@ pub(crate) const PACKED_WIDTH: u32 = 4096;
 const TEXTURE_TILE: (usize, usize) = (32, 16);
 
 /// One operand as stored, `rows` of `cols` contiguous values per batch, and how it is packed:
-/// with K along its texels, so that when K is the stored rows (`transpose`) the pack
-/// transposes.
+/// as op(A) or op(B) row-major, 4 values a texel, so that the pack copies an operand stored as
+/// it is used and transposes one stored transposed (`transpose`).
 pub(crate) struct Packing {
     rows: usize,
     cols: usize,
@@ -278,7 +278,7 @@ pub(crate) struct Packing {
 }
 
 impl Packing {
-    /// `rows` x `cols` as stored, one batch; `transpose` when K is the stored rows.
+    /// `rows` x `cols` as stored, one batch; `transpose` when it is stored transposed.
     pub(crate) fn new(rows: usize, cols: usize, transpose: bool) -> Packing {
         Packing {
             rows,
@@ -288,7 +288,7 @@ impl Packing {
         }
     }
 
-    /// Texels per packed row: K in fours.
+    /// Texels per packed row, in fours: K for A, N for B.
     fn row_texels(&self) -> usize {
         if self.transpose {
             self.rows.div_ceil(4)
@@ -296,7 +296,7 @@ impl Packing {
             self.cols.div_ceil(4)
         }
     }
-    /// Packed rows per batch: M of A, N of B.
+    /// Packed rows per batch: M of A, K of B.
     fn packed_rows(&self) -> usize {
         if self.transpose {
             self.cols
@@ -333,18 +333,19 @@ impl Packing {
 pub(crate) enum Operand<'a> {
     /// A tensor as stored, which matmul's own pack copies or transposes.
     Stored(Packing, &'a Tensor),
-    /// A producer that writes the operand's texels itself, in the packed layout (K along
-    /// texels, zeros past K; `M` or `N` packed rows, no batch), into the texture it is given:
-    /// conv2d's im2col, which so needs neither its scratch matrix nor a pack of it.
+    /// A producer that writes the operand's texels itself, in the packed layout (op(A) or op(B)
+    /// row-major: A's M rows of K, B's K rows of N, in texels of 4 with zeros past the row's
+    /// end; no batch), into the texture it is given: conv2d's im2col, which so needs neither
+    /// its scratch matrix nor a pack of it.
     Produced(&'a dyn Fn(&wgpu::TextureView) -> Result<Dispatch>),
 }
 
 impl Operand<'_> {
-    /// Packed rows per batch and texels in all, for an operand of `rows` rows over `k`.
-    fn layout(&self, rows: usize, k: usize) -> (usize, usize) {
+    /// Texels per batch and in all, for an operand packed as `rows` rows of `cols`.
+    fn layout(&self, rows: usize, cols: usize) -> (usize, usize) {
         match self {
             Operand::Stored(p, _) => (p.batch_texels(), p.texels()),
-            Operand::Produced(_) => (rows * k.div_ceil(4), rows * k.div_ceil(4)),
+            Operand::Produced(_) => (rows * cols.div_ceil(4), rows * cols.div_ceil(4)),
         }
     }
 }
@@ -363,7 +364,8 @@ fn texture_forward(
     has_bias: bool,
 ) -> Result<Option<Vec<Dispatch>>> {
     let batches = |batched: bool| if batched { d.batch } else { 1 };
-    // A is stored [M, K], or [K, M] transposed; B [K, N], or [N, K] transposed.
+    // A is stored [M, K], or [K, M] transposed; B [K, N], or [N, K] transposed. Each is packed
+    // as op(A), op(B) row-major.
     let (rows, cols) = if opts.trans_a { (d.k, d.m) } else { (d.m, d.k) };
     let pa = Packing {
         rows,
@@ -376,7 +378,7 @@ fn texture_forward(
         rows,
         cols,
         batches: batches(d.b_batched),
-        transpose: !opts.trans_b,
+        transpose: opts.trans_b,
     };
     texture_multiply(
         ctx,
@@ -429,7 +431,7 @@ fn texture_multiply(
     has_bias: bool,
 ) -> Result<Option<Vec<Dispatch>>> {
     let (a_batch_texels, a_texels) = a.layout(d.m, d.k);
-    let (b_batch_texels, b_texels) = b.layout(d.n, d.k);
+    let (b_batch_texels, b_texels) = b.layout(d.k, d.n);
     if a_texels.max(b_texels) > u32::MAX as usize {
         return Ok(None);
     }
@@ -499,7 +501,7 @@ fn texture_multiply(
             0
         },
         a_row_texels: row_texels,
-        b_row_texels: row_texels,
+        b_row_texels: d.n.div_ceil(4) as u32,
         k_steps: row_texels,
         has_bias: has_bias as u32,
         lanes_n: lanes_n as u32,

@@ -1,7 +1,10 @@
 //! `matmul_forward` of `shaders/matmul/texture.wgsl` (see its header for the layout): one
 //! invocation accumulates a `TM x TN` block of C, four k-steps per pass, `TM + TN` texel
-//! fetches feeding `4·TM·TN` FMAs, every accumulator and operand a named scalar or vec4. Both
-//! operands arrive packed with K along their texels, so there is one body for every transpose.
+//! fetches feeding `4·TM·TN` FMAs, every accumulator and operand a named vec4. Both operands
+//! arrive packed as op(A) and op(B) row-major, A's texels 4 k-values of a row, B's 4 columns of
+//! a k-row; so there is one body for every transpose, and each k-value of A scales a texel of
+//! B into a vec4 of accumulators (`TM·TN/4` of them: vector FMAs, and a quarter of the values
+//! LLVM allocates registers for).
 
 use super::{w, Emitter};
 
@@ -27,6 +30,7 @@ enum Store {
 }
 
 fn forward(store: Store) -> String {
+    let groups = TN / 4;
     let mut e = Emitter::default();
     e.line("@compute @workgroup_size(8, 1, 1)");
     match store {
@@ -47,16 +51,17 @@ fn forward(store: Store) -> String {
         "    let col0 = (wid.x * p.lanes_n + lid % p.lanes_n) * {TN}u;"
     );
     e.line("    let a_base = wid.z * p.a_batch_texels;");
-    e.line("    let b_base = wid.z * p.b_batch_texels;");
+    e.line("    let b_base = wid.z * p.b_batch_texels + col0 / 4u;");
     e.line("    let aw = p.a_row_texels;");
     e.line("    let bw = p.b_row_texels;");
+    e.line("    // c{i}_{g}: row row0 + i, columns col0 + 4g .. + 4");
     for i in 0..TM {
-        for j in 0..TN {
-            w!(e, "    var c{i}_{j} = 0.0;");
+        for g in 0..groups {
+            w!(e, "    var c{i}_{g} = vec4(0.0);");
         }
     }
     e.line("    for (var ks = 0u; ks < p.k_steps; ks++) {");
-    e.line("        // texels hold 4 k-values of one row of op(A), of one column of op(B)");
+    e.line("        // A: texels of 4 k-values of one row of op(A)");
     e.line("        let at = a_base + row0 * aw + ks;");
     for i in 0..TM {
         w!(
@@ -64,30 +69,42 @@ fn forward(store: Store) -> String {
             "        let a{i} = textureLoad(ta, texel_at(at + {i}u * aw), 0);"
         );
     }
-    e.line("        let bt = b_base + col0 * bw + ks;");
-    for j in 0..TN {
-        w!(
-            e,
-            "        let b{j} = textureLoad(tb, texel_at(bt + {j}u * bw), 0);"
-        );
+    e.line("        // B: k-rows of op(B), 4 columns a texel; rows past K read as zeros (A's");
+    e.line("        // texels are zero there, but what the texture holds may not be finite)");
+    e.line("        let k0 = ks * 4u;");
+    e.line("        let bt = b_base + k0 * bw;");
+    for kk in 0..4 {
+        for g in 0..groups {
+            let load = format!("textureLoad(tb, texel_at(bt + {kk}u * bw + {g}u), 0)");
+            if kk == 0 {
+                w!(e, "        let b{kk}_{g} = {load};");
+            } else {
+                w!(
+                    e,
+                    "        let b{kk}_{g} = select(vec4(0.0), {load}, k0 + {kk}u < p.k);"
+                );
+            }
+        }
     }
     for i in 0..TM {
-        for j in 0..TN {
-            let terms: Vec<String> = "xyzw"
-                .chars()
-                .map(|x| format!("a{i}.{x} * b{j}.{x}"))
-                .collect();
-            w!(e, "        c{i}_{j} = c{i}_{j} + {};", terms.join(" + "));
+        for g in 0..groups {
+            w!(
+                e,
+                "        c{i}_{g} = c{i}_{g} + a{i}.x * b0_{g} + a{i}.y * b1_{g} + a{i}.z * b2_{g} + a{i}.w * b3_{g};"
+            );
         }
     }
     e.line("    }");
     e.line("    let c_base = wid.z * p.m * p.n;");
-    for j in 0..TN {
-        w!(e, "    var bias{j} = 0.0;");
+    for g in 0..groups {
+        w!(e, "    var bias{g} = vec4(0.0);");
     }
     e.line("    if p.has_bias != 0u {");
-    for j in 0..TN {
-        w!(e, "        bias{j} = bias[min(col0 + {j}u, p.n - 1u)];");
+    for g in 0..groups {
+        let comps: Vec<String> = (0..4)
+            .map(|c| format!("bias[min(col0 + {}u, p.n - 1u)]", 4 * g + c))
+            .collect();
+        w!(e, "        bias{g} = vec4({});", comps.join(", "));
     }
     e.line("    }");
     for i in 0..TM {
@@ -95,23 +112,23 @@ fn forward(store: Store) -> String {
         w!(e, "        let r = c_base + (row0 + {i}u) * p.n + col0;");
         match store {
             Store::Scalar => {
-                for j in 0..TN {
-                    w!(
-                        e,
-                        "        if col0 + {j}u < p.n {{ c[r + {j}u] = c{i}_{j} + bias{j}; }}"
-                    );
+                for g in 0..groups {
+                    w!(e, "        let v{g} = c{i}_{g} + bias{g};");
+                    for (c, x) in "xyzw".chars().enumerate() {
+                        let j = 4 * g + c;
+                        w!(
+                            e,
+                            "        if col0 + {j}u < p.n {{ c[r + {j}u] = v{g}.{x}; }}"
+                        );
+                    }
                 }
             }
             Store::Vec4 => {
-                for g in 0..TN / 4 {
-                    let comps: Vec<String> = (4 * g..4 * g + 4)
-                        .map(|j| format!("c{i}_{j} + bias{j}"))
-                        .collect();
+                for g in 0..groups {
                     w!(
                         e,
-                        "        if col0 + {}u < p.n {{ c4[r / 4u + {g}u] = vec4<f32>({}); }}",
-                        4 * g,
-                        comps.join(", ")
+                        "        if col0 + {}u < p.n {{ c4[r / 4u + {g}u] = c{i}_{g} + bias{g}; }}",
+                        4 * g
                     );
                 }
             }
