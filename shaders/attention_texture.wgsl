@@ -6,8 +6,9 @@
 //
 // Why textures: on lavapipe a storage-buffer load with a computed address is a loop over the 8
 // SIMD lanes, a texel fetch a vector gather (matmul/texture.wgsl's header has the numbers).
-// Each tensor is packed first (attention_pack: [rows, D] as D/4 texels a row, linear, texel t
-// at (t % 4096, t / 4096)), then the kernels run:
+// Each tensor is packed first ([rows, D] as D/4 texels a row, linear, texel t at
+// (t % 4096, t / 4096): its own bytes, so ops::attention has the queue copy them, and
+// attention_pack does it only from a buffer the queue cannot copy), then the kernels run:
 // The generated kernels come in tiles (src/kernels/gen/attention_texture.rs, AttentionTile):
 // R rows per invocation and D up to 4·MAX_D4; below, the r8k16d64 tile (R = 8, D <= 64);
 // r8k16d128 holds D <= 128 (twice the accumulators).

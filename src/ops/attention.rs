@@ -629,7 +629,8 @@ fn packed(ctx: &Context, slot: PackedSlot, texels: usize) -> Result<wgpu::Textur
         })
 }
 
-/// Appends the dispatch packing `src` (`[.., D]`, D % 4 == 0) into `slot`; returns the texture.
+/// Appends the copy (or, from a host's buffer, the dispatch) packing `src` (`[.., D]`,
+/// D % 4 == 0) into `slot`; returns the texture.
 fn pack(
     ctx: &Context,
     out: &mut Vec<Dispatch>,
@@ -638,6 +639,17 @@ fn pack(
 ) -> Result<wgpu::TextureView> {
     let texels = src.numel() / 4;
     let view = packed(ctx, slot, texels)?;
+    // The packed layout is the stored one: the queue's copy, where it can (not a host's buffer).
+    if let Some(copy) = Dispatch::copy_to_texture(
+        ctx,
+        "attention_texture.pack_copy",
+        src,
+        &view,
+        texels as u32,
+    ) {
+        out.push(copy);
+        return Ok(view);
+    }
     let p = PackParams {
         texels: texels as u32,
         tk: 0,

@@ -331,6 +331,61 @@ fn backward_matches_finite_differences() {
 /// here. K = 7 is not a whole number of texels, so the kernel reads the zero padding of the
 /// last texel and must not see the stale NaNs beyond it. A bigger product after that grows the
 /// texture while the earlier dispatches, which keep the old one, stay valid.
+/// An operand used as stored is packed by the queue's buffer-to-texture copy; one in a buffer
+/// the queue cannot copy from (a host's, STORAGE without COPY_SRC) takes the pack kernel. Both
+/// give the reference's product.
+#[test]
+fn texture_packs_copy_where_they_can_and_run_the_kernel_where_they_cannot() {
+    let (m, k, n) = (12, 8, 20);
+    let mut rng = Rng::new(31);
+    let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+    let opts = MatmulOptions::default();
+    let (want, tol) = reference_with_bound(&f64s(&a), &f64s(&b), None, 1, m, k, n, opts);
+    for copyable in [true, false] {
+        let mut usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        if copyable {
+            usage |= wgpu::BufferUsages::COPY_SRC;
+        }
+        let host = |data: &[f32], shape: &[usize]| {
+            let buffer = ctx().device().create_buffer(&wgpu::BufferDescriptor {
+                label: Some("host operand"),
+                size: (data.len() * 4) as u64,
+                usage,
+                mapped_at_creation: false,
+            });
+            ctx()
+                .queue()
+                .write_buffer(&buffer, 0, bytemuck::cast_slice(data));
+            kiln::Tensor::from_buffer(
+                ctx(),
+                std::sync::Arc::new(buffer),
+                0,
+                shape,
+                kiln::DType::F32,
+            )
+            .unwrap()
+        };
+        let c = kiln::Tensor::zeros(ctx(), &[m, n], kiln::DType::F32).unwrap();
+        let (at, bt) = (host(&a, &[m, k]), host(&b, &[k, n]));
+        let d =
+            matmul::forward_with(ctx(), MatmulVariant::Texture, &at, &bt, None, &c, opts).unwrap();
+        let packs: Vec<&str> = d[..2].iter().map(|d| d.label()).collect();
+        let expected = if copyable {
+            "kiln.matmul_texture.pack_copy"
+        } else {
+            "kiln.matmul_texture.matmul_pack4"
+        };
+        assert_eq!(packs, [expected; 2], "copy source: {copyable}");
+        kiln::kernels::run(ctx(), &d).unwrap();
+        assert_close_each(
+            &download(&c),
+            &want,
+            &tol,
+            &format!("texture product, copy source {copyable}"),
+        );
+    }
+}
+
 #[test]
 fn texture_variant_reuses_its_textures_without_stale_values() {
     let v = MatmulVariant::Texture;
