@@ -306,10 +306,11 @@ fn step_carry(v: vec3<u32>, x_end: u32, y_end: u32) -> vec3<u32> {
     return r;
 }
 
-// One texel of col [K, BN] (or cnhw [C, BN]) as ops::matmul packs an operand: 4 consecutive
-// values along one axis of one row of the other, zeros past the end. Along K (or C) the packed
-// rows are the BN columns: the B operand of the forward (w · col) and of the input gradient
-// (wᵀ · cnhw). Along BN they are the K (or C) rows: the weight gradient's cnhw · colᵀ.
+// One texel of col [K, BN] (or cnhw [C, BN]) as ops::matmul packs an operand (op(A) or op(B)
+// row-major): 4 consecutive values along one axis of one row of the other, zeros past the end.
+// Along BN the packed rows are the K (or C) rows: the B operand of the forward (w · col) and
+// of the input gradient (wᵀ · cnhw), and the A operand of the weight gradient (cnhw · colᵀ).
+// Along K they are the BN columns: that weight gradient's B operand, colᵀ.
 // The texel's 4 entries are consecutive along one axis, so the divisions that take a flat
 // index apart run once per texel and each next entry steps its coordinates (on lavapipe the
 // index arithmetic, not the loads, was most of an entry's cost).
