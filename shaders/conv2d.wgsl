@@ -370,10 +370,9 @@ fn conv2d_pack(
                 v[e] = x_at(at_bn.z, at_k.z, iy, ix);
             }
         }
+        // cnhw is packed along BN only (ops::conv2d's PackedMatrix): along K it is col.
         if along_bn {
             at_bn = step_carry(at_bn, params.ow, params.oh);
-        } else if from_cnhw {
-            at_k.z += 1u;
         } else {
             at_k = step_carry(at_k, params.kw, params.kh);
         }

@@ -311,7 +311,7 @@ fn pack(
     let bn = d.batch * d.oh * d.ow;
     let k = d.c_in * d.kh * d.kw;
     // pack_mode's bits (conv2d.wgsl): 1 reads cnhw from y instead of col from x, 2 puts BN
-    // along the texels.
+    // along the texels; cnhw always goes along BN (3), which the shader relies on.
     let (c, mode, rows, along) = match m {
         PackedMatrix::ColAlongK => (d.c_in, 0, bn, k),
         PackedMatrix::ColAlongBn => (d.c_in, 2, k, bn),

@@ -163,11 +163,8 @@ pub fn forward_with(
         &[logits, &out.losses, &out.mean, &out.count],
     )?;
     let p = params(rows, vocab, opts)?;
-    let (entry, grid) = launch(
-        variant,
-        ["cross_entropy_forward", "cross_entropy_forward_rows"],
-        rows,
-    );
+    let entries = ["cross_entropy_forward", "cross_entropy_forward_rows"];
+    let (entry, grid) = launch(ctx, variant, entries, rows, vocab)?;
     Ok(vec![
         Kernel::new("cross_entropy", entry).dispatch(
             ctx,
@@ -235,7 +232,7 @@ pub fn backward_logits_with(
         "cross_entropy_backward_logits",
         "cross_entropy_backward_logits_rows",
     ];
-    let (entry, grid) = launch(variant, entries, rows);
+    let (entry, grid) = launch(ctx, variant, entries, rows, vocab)?;
     Kernel::new("cross_entropy", entry).dispatch(
         ctx,
         &p,
@@ -251,16 +248,21 @@ pub enum CrossEntropyVariant {
     Workgroup,
     /// One invocation per row, looping the classes, no barriers: on a CPU driver the barriers
     /// cost more than the row's arithmetic (lavapipe, [2048, 64]: forward and backward 7.5 and
-    /// 8.3 ms with a workgroup per row, 0.6 and 0.9 ms with a row per invocation).
+    /// 8.3 ms with a workgroup per row, 0.6 and 0.8 ms with a row per invocation). Its loops
+    /// run 2·(V + 1) passes, which must fit the driver's loop budget.
     Rows,
 }
 
-/// `Rows` on CPU drivers, where `vocab` classes twice over fit the driver's loop budget;
-/// `Workgroup` elsewhere.
+/// Loop passes one invocation of the `Rows` kernels makes over `vocab` classes (the
+/// backward's two passes, the larger).
+fn rows_trips(vocab: usize) -> u64 {
+    2 * (vocab as u64 + 1)
+}
+
+/// `Rows` on CPU drivers where its loops fit the driver's loop budget; `Workgroup` elsewhere.
 pub fn variant(ctx: &Context, vocab: usize) -> CrossEntropyVariant {
     let cpu = ctx.adapter_info().device_type == wgpu::DeviceType::Cpu;
-    let trips = 2 * (vocab as u64 + 1);
-    if cpu && crate::kernels::loops_fit(ctx, trips) {
+    if cpu && crate::kernels::loops_fit(ctx, rows_trips(vocab)) {
         CrossEntropyVariant::Rows
     } else {
         CrossEntropyVariant::Workgroup
@@ -270,15 +272,27 @@ pub fn variant(ctx: &Context, vocab: usize) -> CrossEntropyVariant {
 /// Invocations per workgroup in `cross_entropy.wgsl`.
 const WG: usize = 64;
 
-/// The entry of `[workgroup, rows]` and the grid for `variant` over `rows` rows.
+/// The entry of `[workgroup, rows]` and the grid for `variant` over `rows` rows of `vocab`;
+/// an error where `Rows` would run past the driver's loop budget (its sums would stop short,
+/// silently).
 fn launch(
+    ctx: &Context,
     variant: CrossEntropyVariant,
     entries: [&'static str; 2],
     rows: usize,
-) -> (&'static str, [u32; 3]) {
+    vocab: usize,
+) -> Result<(&'static str, [u32; 3])> {
     match variant {
-        CrossEntropyVariant::Workgroup => (entries[0], grid_1d(rows as u32)),
-        CrossEntropyVariant::Rows => (entries[1], grid_1d(rows.div_ceil(WG) as u32)),
+        CrossEntropyVariant::Workgroup => Ok((entries[0], grid_1d(rows as u32))),
+        CrossEntropyVariant::Rows if crate::kernels::loops_fit(ctx, rows_trips(vocab)) => {
+            Ok((entries[1], grid_1d(rows.div_ceil(WG) as u32)))
+        }
+        CrossEntropyVariant::Rows => Err(Error::Unsupported(format!(
+            "cross_entropy: the row-per-invocation kernels loop {} times over {vocab} classes, \
+             past this driver's {} (use the workgroup variant)",
+            rows_trips(vocab),
+            crate::kernels::CPU_LOOP_LIMIT
+        ))),
     }
 }
 

@@ -289,6 +289,60 @@ fn forward_matches_reference_on_awkward_shapes() {
     }
 }
 
+/// Q, K and V in a host's storage-only buffers cannot be copied by the queue: the texture
+/// forward packs them with attention_pack instead, and matches the reference as the copied
+/// ones do (forward_matches_reference_on_awkward_shapes).
+#[test]
+fn texture_forward_packs_storage_only_buffers_with_its_kernel() {
+    // The texture variant does not run on GL (`variants` leaves it out there too).
+    if attention::texture_unavailable(ctx()).is_some() {
+        return;
+    }
+    let c = Case {
+        b: 2,
+        h: 1,
+        tq: 7,
+        tk: 9,
+        d: 8,
+        causal: true,
+    };
+    let mut rng = Rng::new(41);
+    let q = rng.vec(c.b * c.h * c.tq * c.d);
+    let k = rng.vec(c.b * c.h * c.tk * c.d);
+    let v = rng.vec(c.b * c.h * c.tk * c.d);
+    let (qt, kt, vt) = (
+        upload_storage_only(&c.q_shape(), &q),
+        upload_storage_only(&c.k_shape(), &k),
+        upload_storage_only(&c.k_shape(), &v),
+    );
+    let opts = AttentionOptions {
+        causal: c.causal,
+        scale: None,
+    };
+    let o = Tensor::zeros(ctx(), &c.q_shape(), DType::F32).unwrap();
+    let lse = Tensor::zeros(ctx(), &c.q_shape()[..3], DType::F32).unwrap();
+    let texture = AttentionVariant::Texture;
+    let d = attention::forward_with(ctx(), texture, &qt, &kt, &vt, None, opts, &o, &lse).unwrap();
+    let packs = d
+        .iter()
+        .filter(|d| d.label().ends_with(".attention_pack"))
+        .count();
+    let copies = d
+        .iter()
+        .filter(|d| d.label().ends_with(".pack_copy"))
+        .count();
+    assert_eq!((packs, copies), (3, 0), "Q, K, V packed by the kernel");
+    run(ctx(), &d).unwrap();
+    let want = reference(c, c.scale(), &f64s(&q), &f64s(&k), &f64s(&v), None);
+    check_forward(
+        c,
+        &want,
+        &download(&o),
+        &download(&lse),
+        "storage-only Q, K, V",
+    );
+}
+
 #[test]
 fn forward_head_dims_up_to_max() {
     for (i, d) in [1usize, 3, 7, 16, 33, 64, 100, 128].into_iter().enumerate() {

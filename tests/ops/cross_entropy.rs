@@ -262,6 +262,39 @@ fn forward_and_backward_match_reference_on_awkward_shapes() {
     }
 }
 
+/// The row-per-invocation kernels loop 2·(V + 1) times; past llvmpipe's loop budget they would
+/// stop short without a word, so asking for them there is an error and the choice avoids them.
+#[test]
+fn rows_variant_is_refused_past_the_loop_budget() {
+    let vocab = 40_000;
+    let logits = upload(&[1, vocab], &vec![0.5; vocab]);
+    let targets = upload_u32(&[1], &[3]);
+    let zeros = |shape: &[usize]| Tensor::zeros(ctx(), shape, DType::F32).unwrap();
+    let out = CrossEntropy {
+        losses: zeros(&[1]),
+        mean: zeros(&[1]),
+        count: zeros(&[1]),
+    };
+    let opts = CrossEntropyOptions::default();
+    let rows = CrossEntropyVariant::Rows;
+    let forward = cross_entropy::forward_with(ctx(), rows, &logits, &targets, &opts, &out);
+    if kiln::kernels::loops_limited(ctx()) {
+        let err = forward
+            .expect_err("Rows past the loop budget must be refused")
+            .to_string();
+        assert!(
+            err.contains("cross_entropy") && err.contains("loop"),
+            "{err}"
+        );
+        assert_eq!(
+            cross_entropy::variant(ctx(), vocab),
+            CrossEntropyVariant::Workgroup
+        );
+    } else {
+        assert!(forward.is_ok(), "no loop budget on this adapter");
+    }
+}
+
 #[test]
 fn multi_axis_targets_and_large_vocab() {
     let mut rng = Rng::new(22);

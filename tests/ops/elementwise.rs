@@ -339,8 +339,8 @@ fn check_binary_backwards(rng: &mut Rng, r: usize, c: usize) {
         upload(&[r, c], &wf),
     );
     let (a64, b64) = (f64s(&a), f64s(&b));
-    // Gradients here are single products or copies of w (or sums of r = 7 of them for dbias):
-    // one rounding, or 7·2⁻²⁴·Σ|w| for the sum; finite differences of these bilinear losses are
+    // Gradients here are single products or copies of w (or sums of r of them for dbias):
+    // one rounding, or r·2⁻²⁴·Σ|w| for the sum; finite differences of these bilinear losses are
     // exact to ~1e-10. atol 1e-9 absorbs that.
     let rtol = 2f64.powi(-23);
 

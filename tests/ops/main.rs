@@ -87,6 +87,30 @@ pub fn upload(shape: &[usize], data: &[f32]) -> Tensor {
     }
 }
 
+/// Uploads f32 data into a buffer as a host might make it: STORAGE without COPY_SRC, so the
+/// queue cannot copy out of it (packs then take their kernels).
+pub fn upload_storage_only(shape: &[usize], data: &[f32]) -> Tensor {
+    let buffer = ctx().device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("storage-only host buffer"),
+        size: (data.len() * 4) as u64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    ctx()
+        .queue()
+        .write_buffer(&buffer, 0, bytemuck::cast_slice(data));
+    match Tensor::from_buffer(
+        ctx(),
+        std::sync::Arc::new(buffer),
+        0,
+        shape,
+        kiln::DType::F32,
+    ) {
+        Ok(t) => t,
+        Err(e) => panic!("upload {shape:?} storage-only: {e}"),
+    }
+}
+
 /// Uploads u32 data (ids, targets, masks).
 pub fn upload_u32(shape: &[usize], data: &[u32]) -> Tensor {
     match Tensor::from_u32(ctx(), shape, data) {

@@ -342,28 +342,12 @@ fn texture_packs_copy_where_they_can_and_run_the_kernel_where_they_cannot() {
     let opts = MatmulOptions::default();
     let (want, tol) = reference_with_bound(&f64s(&a), &f64s(&b), None, 1, m, k, n, opts);
     for copyable in [true, false] {
-        let mut usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
-        if copyable {
-            usage |= wgpu::BufferUsages::COPY_SRC;
-        }
         let host = |data: &[f32], shape: &[usize]| {
-            let buffer = ctx().device().create_buffer(&wgpu::BufferDescriptor {
-                label: Some("host operand"),
-                size: (data.len() * 4) as u64,
-                usage,
-                mapped_at_creation: false,
-            });
-            ctx()
-                .queue()
-                .write_buffer(&buffer, 0, bytemuck::cast_slice(data));
-            kiln::Tensor::from_buffer(
-                ctx(),
-                std::sync::Arc::new(buffer),
-                0,
-                shape,
-                kiln::DType::F32,
-            )
-            .unwrap()
+            if copyable {
+                upload(shape, data)
+            } else {
+                upload_storage_only(shape, data)
+            }
         };
         let c = kiln::Tensor::zeros(ctx(), &[m, n], kiln::DType::F32).unwrap();
         let (at, bt) = (host(&a, &[m, k]), host(&b, &[k, n]));
