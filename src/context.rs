@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::kernels::{self, MatmulChoice, MatmulVariant};
+use crate::kernels::{self, MatmulChoice, MatmulTile, MatmulVariant};
 use crate::serial::{self, Entered, Gate};
 
 /// How long a sync point waits, in total, before declaring the GPU hung. The CPU driver runs a
@@ -23,6 +23,9 @@ const WAIT_SLICE: Duration = Duration::from_millis(500);
 pub const ENV_BACKEND: &str = "KILN_BACKEND";
 /// Environment variable with a case-insensitive substring of the adapter's name to pick.
 pub const ENV_ADAPTER: &str = "KILN_ADAPTER";
+/// Environment variable turning subgroup operations off (`off`) or leaving them on (`on`, the
+/// default) where the adapter has them ([`ContextOptions::subgroups`]).
+pub const ENV_SUBGROUPS: &str = "KILN_SUBGROUPS";
 
 /// What kiln needs from a device, beyond WebGPU's defaults it never exceeds.
 /// A limit: its name, how to read it, how to raise it, the least kiln needs.
@@ -150,7 +153,7 @@ driver: `apt-get install mesa-vulkan-drivers libvulkan1` (Debian/Ubuntu)";
 
 /// How [`Context::with_options`] picks an adapter and which kernels it runs. Every field left
 /// unset is filled from the environment ([`ENV_BACKEND`], [`ENV_ADAPTER`],
-/// [`crate::kernels::ENV_MATMUL`]), so a program's explicit choice wins and a user can still
+/// [`crate::kernels::ENV_MATMUL`], [`crate::kernels::ENV_MATMUL_TILE`]), so a program's explicit choice wins and a user can still
 /// steer a program that sets nothing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContextOptions {
@@ -164,6 +167,12 @@ pub struct ContextOptions {
     /// Pins the matmul variant (and the attention kernels that go with it) instead of the
     /// measured choice.
     pub matmul: Option<MatmulVariant>,
+    /// Pins the texture matmul's tile ([`crate::kernels::MatmulTile`]) instead of the measured
+    /// choice; the race then decides only the variant.
+    pub matmul_tile: Option<MatmulTile>,
+    /// Whether kernels may use subgroup operations where the adapter has them (on by default;
+    /// [`ENV_SUBGROUPS`]`=off` turns them off, to run or test the kernels without).
+    pub subgroups: bool,
     /// Whether a CPU driver (lavapipe, WARP, SwiftShader) may be chosen; on by default, since a
     /// CPU driver is often the only one a server or a CI machine has.
     pub allow_cpu: bool,
@@ -176,6 +185,8 @@ impl Default for ContextOptions {
             adapter: None,
             power_preference: wgpu::PowerPreference::HighPerformance,
             matmul: None,
+            matmul_tile: None,
+            subgroups: true,
             allow_cpu: true,
         }
     }
@@ -197,6 +208,12 @@ impl ContextOptions {
     /// Pins the matmul variant.
     pub fn matmul(mut self, variant: MatmulVariant) -> ContextOptions {
         self.matmul = Some(variant);
+        self
+    }
+
+    /// Pins the texture matmul's tile.
+    pub fn matmul_tile(mut self, tile: MatmulTile) -> ContextOptions {
+        self.matmul_tile = Some(tile);
         self
     }
 
@@ -223,6 +240,30 @@ impl ContextOptions {
                     ))
                 })?;
                 self.matmul = Some(variant);
+            }
+        }
+        if let Some(value) = env_value(ENV_SUBGROUPS) {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "off" | "0" | "false" | "no" => self.subgroups = false,
+                "on" | "1" | "true" | "yes" => {}
+                _ => {
+                    return Err(Error::NoAdapter(format!(
+                        "{ENV_SUBGROUPS}={value} is neither on nor off"
+                    )))
+                }
+            }
+        }
+        if self.matmul_tile.is_none() {
+            if let Some(name) = env_value(kernels::ENV_MATMUL_TILE) {
+                let names: Vec<String> = MatmulTile::ALL.iter().map(MatmulTile::name).collect();
+                let tile = MatmulTile::parse(&name).ok_or_else(|| {
+                    Error::NoAdapter(format!(
+                        "{}={name} is not a texture matmul tile; use one of {}",
+                        kernels::ENV_MATMUL_TILE,
+                        names.join(", ")
+                    ))
+                })?;
+                self.matmul_tile = Some(tile);
             }
         }
         Ok(self)
@@ -401,7 +442,11 @@ impl Context {
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("kiln"),
-            required_features: wgpu::Features::empty(),
+            required_features: if options.subgroups {
+                adapter.features() & wgpu::Features::SUBGROUP
+            } else {
+                wgpu::Features::empty()
+            },
             required_limits: limits,
             ..Default::default()
         }))
@@ -523,6 +568,11 @@ impl Context {
         self.options.matmul
     }
 
+    /// The texture matmul tile the options pin, if any.
+    pub(crate) fn pinned_matmul_tile(&self) -> Option<MatmulTile> {
+        self.options.matmul_tile
+    }
+
     /// The wgpu device.
     pub fn device(&self) -> &wgpu::Device {
         &self.device
@@ -536,6 +586,16 @@ impl Context {
     /// The adapter this context runs on.
     pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
         &self.info
+    }
+
+    /// Whether kernels may hand values between the 8 invocations of a workgroup with subgroup
+    /// broadcasts: the device has wgpu's `SUBGROUP` feature (a context kiln opens requests it
+    /// where the adapter offers it) and the adapter's subgroups hold at least 8 lanes, so an
+    /// 8-invocation workgroup is one subgroup.
+    pub fn subgroups(&self) -> bool {
+        self.options.subgroups
+            && self.device.features().contains(wgpu::Features::SUBGROUP)
+            && self.info.subgroup_min_size >= 8
     }
 
     /// One line naming the adapter, its type and backend, for reports.

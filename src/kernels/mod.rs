@@ -9,12 +9,12 @@
 mod gen;
 pub mod tuning;
 
-pub use gen::{AttentionTile, Generated};
+pub use gen::{AttentionTile, Generated, MatmulTile};
 mod variants;
 
 pub use variants::{
-    choose_matmul, choose_matmul_in, matmul_choice, parse_matmul_variant, ChoiceSource,
-    MatmulChoice, MatmulVariant, ENV_MATMUL, MARGIN,
+    choose_matmul, choose_matmul_in, matmul_choice, parse_matmul_variant, tuning_key, ChoiceSource,
+    MatmulCandidate, MatmulChoice, MatmulVariant, ENV_MATMUL, ENV_MATMUL_TILE, MARGIN,
 };
 
 use bytemuck::Pod;
@@ -488,19 +488,32 @@ pub fn validate(name: &str) -> Result<()> {
 
 /// [`validate`] for generated family `generated` at its tile.
 pub fn validate_generated(generated: Generated) -> Result<()> {
-    validate_wgsl(&generated.module_name(), &generated_source(generated)?)
+    let caps = if generated.uses_subgroups() {
+        naga::valid::Capabilities::SUBGROUP
+    } else {
+        naga::valid::Capabilities::empty()
+    };
+    validate_module(
+        &generated.module_name(),
+        &generated_source(generated)?,
+        caps,
+    )
 }
 
 /// Parses and validates WGSL `text` through naga; an error names `name` and the line.
 pub fn validate_wgsl(name: &str, text: &str) -> Result<()> {
+    validate_module(name, text, naga::valid::Capabilities::empty())
+}
+
+/// [`validate_wgsl`] allowing the `capabilities` a module needs (subgroups for a tile with
+/// broadcast).
+fn validate_module(name: &str, text: &str, capabilities: naga::valid::Capabilities) -> Result<()> {
     let module = naga::front::wgsl::parse_str(text).map_err(|e| Error::Shader {
         name: name.to_string(),
         message: e.emit_to_string_with_path(text, &format!("{name}.wgsl")),
     })?;
-    let mut validator = naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::empty(),
-    );
+    let mut validator =
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
     validator.validate(&module).map_err(|e| Error::Shader {
         name: name.to_string(),
         message: e.emit_to_string_with_path(text, &format!("{name}.wgsl")),

@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::kernels::{run, tuning, Dispatch};
-use crate::ops::matmul::{forward_with, MatmulOptions};
+use crate::kernels::{run, tuning, Dispatch, MatmulTile};
+use crate::ops::matmul::{forward_with_tile, MatmulOptions};
 use crate::tensor::Tensor;
 
 /// Which matmul kernel a context uses.
@@ -55,6 +55,41 @@ impl MatmulVariant {
 /// `texture`.
 pub const ENV_MATMUL: &str = "KILN_MATMUL";
 
+/// Environment variable forcing the texture kernel's tile ([`MatmulTile::name`]: `m32n16`,
+/// `m32n16b`, `m64n8b`); the race then only decides the variant.
+pub const ENV_MATMUL_TILE: &str = "KILN_MATMUL_TILE";
+
+/// One entrant of the race: a variant, and for the texture variant its tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MatmulCandidate {
+    /// The variant.
+    pub variant: MatmulVariant,
+    /// The texture kernel's tile (what a texture matmul uses; ignored by the other variants).
+    pub tile: MatmulTile,
+}
+
+impl MatmulCandidate {
+    /// `register`, or `texture.m32n16b` for the texture variant.
+    pub fn name(&self) -> String {
+        match self.variant {
+            MatmulVariant::Texture => format!("texture.{}", self.tile.name()),
+            v => v.name().to_string(),
+        }
+    }
+
+    /// The candidate [`Self::name`] wrote, on a context that has subgroups or not.
+    fn parse(name: &str, subgroups: bool) -> Option<MatmulCandidate> {
+        let (variant, tile) = match name.split_once('.') {
+            Some((v, t)) => (parse_matmul_variant(v)?, MatmulTile::parse(t)?),
+            None => (
+                parse_matmul_variant(name)?,
+                MatmulTile::default_for(subgroups),
+            ),
+        };
+        (subgroups || !tile.broadcast).then_some(MatmulCandidate { variant, tile })
+    }
+}
+
 /// Parses a value of [`ENV_MATMUL`] (case-insensitive); `None` for anything else.
 pub fn parse_matmul_variant(value: &str) -> Option<MatmulVariant> {
     let v = value.trim().to_ascii_lowercase();
@@ -70,8 +105,9 @@ pub enum ChoiceSource {
     Remembered(PathBuf),
     /// Measured now by a race; stored in the tuning file in this folder where there is one.
     Measured {
-        /// Milliseconds for the race's shapes, per variant that was still racing at the end.
-        ms: Vec<(MatmulVariant, f64)>,
+        /// Milliseconds for the race's shapes, per candidate ([`MatmulCandidate::name`]) that
+        /// was still racing at the end.
+        ms: Vec<(String, f64)>,
         /// Rounds the race ran.
         rounds: u32,
         /// The leader beat the runner-up by more than [`MARGIN`] (if not, and an earlier choice
@@ -89,15 +125,24 @@ pub enum ChoiceSource {
 pub struct MatmulChoice {
     /// The variant every matmul on the context uses.
     pub variant: MatmulVariant,
+    /// The texture kernel's tile, where the variant is the texture one.
+    pub tile: MatmulTile,
     /// How it was decided.
     pub source: ChoiceSource,
 }
 
 impl std::fmt::Display for MatmulChoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "matmul {}", self.variant.name())?;
+        let candidate = MatmulCandidate {
+            variant: self.variant,
+            tile: self.tile,
+        };
+        write!(f, "matmul {}", candidate.name())?;
         match &self.source {
-            ChoiceSource::Pinned => write!(f, " (pinned by the context's options or {ENV_MATMUL})"),
+            ChoiceSource::Pinned => write!(
+                f,
+                " (pinned by the context's options or {ENV_MATMUL} / {ENV_MATMUL_TILE})"
+            ),
             ChoiceSource::Remembered(dir) => {
                 write!(
                     f,
@@ -111,10 +156,7 @@ impl std::fmt::Display for MatmulChoice {
                 clear,
                 stored,
             } => {
-                let times: Vec<String> = ms
-                    .iter()
-                    .map(|(v, t)| format!("{} {t:.1} ms", v.name()))
-                    .collect();
+                let times: Vec<String> = ms.iter().map(|(v, t)| format!("{v} {t:.1} ms")).collect();
                 write!(f, " (measured now, {rounds} rounds: {}", times.join(", "))?;
                 if !clear {
                     write!(f, "; the lead is within the {:.0} % margin", MARGIN * 100.0)?;
@@ -161,10 +203,13 @@ pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
     if let Some(variant) = ctx.pinned_matmul() {
         return MatmulChoice {
             variant,
+            tile: ctx
+                .pinned_matmul_tile()
+                .unwrap_or(MatmulTile::default_for(ctx.subgroups())),
             source: ChoiceSource::Pinned,
         };
     }
-    let key = tuning::adapter_key(ctx.adapter_info());
+    let key = tuning_key(ctx);
     let mut done = decided().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(choice) = done.get(&key) {
         return choice.clone();
@@ -181,60 +226,94 @@ pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
 /// A failed measurement only costs speed: it falls back to the register kernel (naive if even
 /// that fails), never an error.
 pub fn choose_matmul_in(ctx: &Context, dir: Option<&Path>) -> MatmulChoice {
-    let key = tuning::adapter_key(ctx.adapter_info());
+    let key = tuning_key(ctx);
     let version = matmul_kernels_version();
+    let subgroups = ctx.subgroups();
+    let pinned_tile = ctx.pinned_matmul_tile();
     let earlier = dir.and_then(|d| tuning::load(d, &key));
-    if let (Some(dir), Some(e)) = (dir, &earlier) {
-        if let (true, Some(v)) = (e.kernels == version, parse_matmul_variant(&e.matmul)) {
+    let earlier_candidate = earlier
+        .as_ref()
+        .and_then(|e| MatmulCandidate::parse(&e.matmul, subgroups))
+        .filter(|c| pinned_tile.is_none_or(|t| c.variant != MatmulVariant::Texture || c.tile == t));
+    if let (Some(dir), Some(e), Some(c)) = (dir, &earlier, earlier_candidate) {
+        if e.kernels == version {
             return MatmulChoice {
-                variant: v,
+                variant: c.variant,
+                tile: c.tile,
                 source: ChoiceSource::Remembered(dir.to_path_buf()),
             };
         }
     }
-    let incumbent = earlier
-        .and_then(|e| parse_matmul_variant(&e.matmul))
-        .or_else(|| preferred(ctx.adapter_info().device_type));
-    let race = Race::run(
-        ctx,
-        &[
-            MatmulVariant::Register,
-            MatmulVariant::Workgroup,
-            MatmulVariant::Texture,
-        ],
+    let incumbent = earlier_candidate.or_else(|| preferred(ctx));
+    let default_tile = pinned_tile.unwrap_or(MatmulTile::default_for(subgroups));
+    let mut entrants: Vec<MatmulCandidate> = [MatmulVariant::Register, MatmulVariant::Workgroup]
+        .map(|variant| MatmulCandidate {
+            variant,
+            tile: default_tile,
+        })
+        .to_vec();
+    entrants.extend(
+        MatmulTile::ALL
+            .into_iter()
+            .filter(|t| (subgroups || !t.broadcast) && pinned_tile.is_none_or(|p| p == *t))
+            .map(|tile| MatmulCandidate {
+                variant: MatmulVariant::Texture,
+                tile,
+            }),
     );
+    let race = Race::run(ctx, &entrants);
     let totals = race.totals();
     if leader(&totals).is_none() {
         let fallback = [MatmulVariant::Register, MatmulVariant::Naive]
             .into_iter()
-            .find(|v| runs(ctx, *v))
+            .find(|v| {
+                runs(
+                    ctx,
+                    MatmulCandidate {
+                        variant: *v,
+                        tile: default_tile,
+                    },
+                )
+            })
             .unwrap_or(MatmulVariant::Naive);
         return MatmulChoice {
             variant: fallback,
+            tile: default_tile,
             source: ChoiceSource::Fallback,
         };
     }
-    let variant = decide(&totals, incumbent);
+    let chosen = decide(&totals, incumbent);
+    let ms: Vec<(String, f64)> = totals.iter().map(|(c, t)| (c.name(), t * 1e3)).collect();
     let entry = tuning::TunedChoice {
-        matmul: variant.name().to_string(),
+        matmul: chosen.name(),
         kernels: version,
-        ms: totals
-            .iter()
-            .map(|(v, t)| (v.name().to_string(), t * 1e3))
-            .collect(),
+        ms: ms.iter().cloned().collect(),
         rounds: race.rounds,
     };
     let stored = dir
         .filter(|d| tuning::store(d, &key, &entry).is_ok())
         .map(Path::to_path_buf);
     MatmulChoice {
-        variant,
+        variant: chosen.variant,
+        tile: chosen.tile,
         source: ChoiceSource::Measured {
-            ms: totals.iter().map(|(v, t)| (*v, t * 1e3)).collect(),
+            ms,
             rounds: race.rounds,
             clear: clear_lead(&totals).is_some(),
             stored,
         },
+    }
+}
+
+/// The key of `ctx`'s choice in the tuning file and in this process: its adapter
+/// ([`tuning::adapter_key`]), and whether it has subgroups, which decide the tiles it can run
+/// (a host's device on the same adapter may have them off).
+pub fn tuning_key(ctx: &Context) -> String {
+    let key = tuning::adapter_key(ctx.adapter_info());
+    if ctx.subgroups() {
+        format!("{key} | subgroups")
+    } else {
+        key
     }
 }
 
@@ -243,26 +322,35 @@ pub fn choose_matmul_in(ctx: &Context, dir: Option<&Path>) -> MatmulChoice {
 /// gathers where storage-buffer loads are per-lane loops (the 2-layer LM step measured 353 ms
 /// against 460 with the register kernel on lavapipe, where the matmul race alone had them 7 %
 /// apart). Elsewhere no default: the leader wins, however narrowly.
-fn preferred(device_type: wgpu::DeviceType) -> Option<MatmulVariant> {
-    (device_type == wgpu::DeviceType::Cpu).then_some(MatmulVariant::Texture)
+fn preferred(ctx: &Context) -> Option<MatmulCandidate> {
+    (ctx.adapter_info().device_type == wgpu::DeviceType::Cpu).then(|| MatmulCandidate {
+        variant: MatmulVariant::Texture,
+        tile: ctx
+            .pinned_matmul_tile()
+            .unwrap_or(MatmulTile::default_for(ctx.subgroups())),
+    })
 }
 
 /// The fingerprint of today's matmul kernels ([`tuning::kernels_version`]).
 fn matmul_kernels_version() -> String {
-    let texts: Vec<String> = MATMUL_SHADERS
+    let mut texts: Vec<String> = MATMUL_SHADERS
         .iter()
         .map(|name| crate::kernels::source(name).unwrap_or_default())
         .collect();
+    texts.extend(MatmulTile::ALL.map(|t| {
+        crate::kernels::generated_source(crate::kernels::Generated::MatmulTexture(t))
+            .unwrap_or_default()
+    }));
     tuning::kernels_version(texts.iter().map(String::as_str))
 }
 
 /// The fastest `(variant, seconds)` of `totals`.
-fn leader(totals: &[(MatmulVariant, f64)]) -> Option<(MatmulVariant, f64)> {
+fn leader(totals: &[(MatmulCandidate, f64)]) -> Option<(MatmulCandidate, f64)> {
     totals.iter().copied().min_by(|x, y| x.1.total_cmp(&y.1))
 }
 
 /// The leader of `totals` if the runner-up is more than [`MARGIN`] slower (or there is none).
-fn clear_lead(totals: &[(MatmulVariant, f64)]) -> Option<MatmulVariant> {
+fn clear_lead(totals: &[(MatmulCandidate, f64)]) -> Option<MatmulCandidate> {
     let (best, t) = leader(totals)?;
     let runner_up = totals
         .iter()
@@ -277,9 +365,15 @@ fn clear_lead(totals: &[(MatmulVariant, f64)]) -> Option<MatmulVariant> {
 
 /// The decision from a race's `totals`: the leader, unless `incumbent` (the earlier choice) is
 /// within [`MARGIN`] of it, in which case the incumbent stands.
-fn decide(totals: &[(MatmulVariant, f64)], incumbent: Option<MatmulVariant>) -> MatmulVariant {
+fn decide(
+    totals: &[(MatmulCandidate, f64)],
+    incumbent: Option<MatmulCandidate>,
+) -> MatmulCandidate {
     let Some((best, t)) = leader(totals) else {
-        return incumbent.unwrap_or(MatmulVariant::Register);
+        return incumbent.unwrap_or(MatmulCandidate {
+            variant: MatmulVariant::Register,
+            tile: MatmulTile::ALL[0],
+        });
     };
     let held = incumbent.and_then(|i| totals.iter().find(|(v, _)| *v == i));
     match held {
@@ -354,14 +448,14 @@ const HOPELESS: f64 = 3.0;
 /// [`MIN_ROUNDS`]) or [`MAX_ROUNDS`] are done.
 struct Race {
     /// Per variant still racing, its best seconds per case.
-    entrants: Vec<(MatmulVariant, Vec<Vec<Dispatch>>, Vec<f64>)>,
+    entrants: Vec<(MatmulCandidate, Vec<Vec<Dispatch>>, Vec<f64>)>,
     rounds: u32,
 }
 
 impl Race {
     /// Prepares each of `variants` on every case (a variant that fails to prepare or to run its
     /// warm-up is left out), then races them.
-    fn run(ctx: &Context, variants: &[MatmulVariant]) -> Race {
+    fn run(ctx: &Context, variants: &[MatmulCandidate]) -> Race {
         let mut entrants = Vec::new();
         for &v in variants {
             let prepared: Result<Vec<Vec<Dispatch>>> = RACE_CASES
@@ -426,7 +520,7 @@ impl Race {
     }
 
     /// Per entrant, the sum of its best seconds over the cases.
-    fn totals(&self) -> Vec<(MatmulVariant, f64)> {
+    fn totals(&self) -> Vec<(MatmulCandidate, f64)> {
         self.entrants
             .iter()
             .map(|(v, _, best)| (*v, best.iter().sum::<f64>()))
@@ -436,14 +530,14 @@ impl Race {
 }
 
 /// The dispatches of one race case with `variant`, on fresh operands.
-fn prepare_case(ctx: &Context, variant: MatmulVariant, case: &RaceCase) -> Result<Vec<Dispatch>> {
+fn prepare_case(ctx: &Context, c: MatmulCandidate, case: &RaceCase) -> Result<Vec<Dispatch>> {
     let (m, k, n) = (case.m, case.k, case.n);
     let a_shape = if case.opts.trans_a { [k, m] } else { [m, k] };
     let b_shape = if case.opts.trans_b { [n, k] } else { [k, n] };
     let a = Tensor::from_f32(ctx, &a_shape, &vec![0.5; m * k])?;
     let b = Tensor::from_f32(ctx, &b_shape, &vec![0.25; k * n])?;
-    let c = Tensor::zeros(ctx, &[m, n], crate::tensor::DType::F32)?;
-    forward_with(ctx, variant, &a, &b, None, &c, case.opts)
+    let out = Tensor::zeros(ctx, &[m, n], crate::tensor::DType::F32)?;
+    forward_with_tile(ctx, c.variant, c.tile, &a, &b, None, &out, case.opts)
 }
 
 /// The forward and backward of causal attention at a transformer block's shape (B 16, H 4,
@@ -452,7 +546,7 @@ fn prepare_case(ctx: &Context, variant: MatmulVariant, case: &RaceCase) -> Resul
 /// plain ones. The choice decides both, so the race measures both: on lavapipe the matmul
 /// shapes alone had the texture and register kernels 7-12 % apart, once 19 % the wrong way,
 /// while with attention the 2-layer LM's step is 320 ms against 445.
-fn prepare_attention(ctx: &Context, variant: MatmulVariant) -> Result<Vec<Dispatch>> {
+fn prepare_attention(ctx: &Context, c: MatmulCandidate) -> Result<Vec<Dispatch>> {
     use crate::ops::attention::{self, AttentionOptions, AttentionVariant};
     let (b, h, t, d) = (16, 4, 64, 32);
     let shape = [b, h, t, d];
@@ -467,7 +561,7 @@ fn prepare_attention(ctx: &Context, variant: MatmulVariant) -> Result<Vec<Dispat
         &attention::stats_shape(dims),
         crate::tensor::DType::F32,
     )?;
-    let kernels = match (variant, attention::texture_fits(ctx, dims)) {
+    let kernels = match (c.variant, attention::texture_fits(ctx, dims)) {
         (MatmulVariant::Texture, true) => AttentionVariant::Texture,
         _ => attention::variant(d),
     };
@@ -483,29 +577,69 @@ fn prepare_attention(ctx: &Context, variant: MatmulVariant) -> Result<Vec<Dispat
 }
 
 /// Whether `variant` compiles and runs the race's first case.
-fn runs(ctx: &Context, variant: MatmulVariant) -> bool {
-    prepare_case(ctx, variant, &RACE_CASES[0])
+fn runs(ctx: &Context, candidate: MatmulCandidate) -> bool {
+    prepare_case(ctx, candidate, &RACE_CASES[0])
         .and_then(|d| run(ctx, &d))
         .and_then(|_| ctx.wait(None))
         .is_ok()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use MatmulVariant::{Register, Texture, Workgroup};
+
+    fn entrant(variant: MatmulVariant, tile: usize) -> MatmulCandidate {
+        MatmulCandidate {
+            variant,
+            tile: MatmulTile::ALL[tile],
+        }
+    }
 
     #[test]
     fn a_leader_within_the_margin_does_not_unseat_the_earlier_choice() {
-        let totals = [(Register, 0.100), (Texture, 0.095), (Workgroup, 0.9)];
-        assert_eq!(decide(&totals, Some(Register)), Register);
-        assert_eq!(decide(&totals, None), Texture);
+        let register = entrant(MatmulVariant::Register, 0);
+        let workgroup = entrant(MatmulVariant::Workgroup, 0);
+        let texture = entrant(MatmulVariant::Texture, 0);
+        let broadcast = entrant(MatmulVariant::Texture, 1);
+        let totals = [(register, 0.100), (texture, 0.095), (workgroup, 0.9)];
+        assert_eq!(decide(&totals, Some(register)), register);
+        assert_eq!(decide(&totals, None), texture);
         assert_eq!(clear_lead(&totals), None);
-        let totals = [(Register, 0.200), (Texture, 0.095)];
-        assert_eq!(decide(&totals, Some(Register)), Texture);
-        assert_eq!(clear_lead(&totals), Some(Texture));
+        let totals = [(register, 0.200), (texture, 0.095)];
+        assert_eq!(decide(&totals, Some(register)), texture);
+        assert_eq!(clear_lead(&totals), Some(texture));
+        // Two tiles of one variant are two entrants.
+        let totals = [(texture, 0.100), (broadcast, 0.060)];
+        assert_eq!(decide(&totals, Some(texture)), broadcast);
+        assert_eq!(
+            decide(&[(texture, 0.100), (broadcast, 0.095)], Some(texture)),
+            texture
+        );
         // An incumbent that did not race (it failed here) cannot stand.
-        assert_eq!(decide(&[(Texture, 0.1)], Some(Workgroup)), Texture);
-        assert_eq!(decide(&[], Some(Workgroup)), Workgroup);
+        assert_eq!(decide(&[(texture, 0.1)], Some(workgroup)), texture);
+        assert_eq!(decide(&[], Some(workgroup)), workgroup);
+    }
+
+    #[test]
+    fn a_candidate_reads_back_from_its_name() {
+        for tile in MatmulTile::ALL {
+            let c = MatmulCandidate {
+                variant: MatmulVariant::Texture,
+                tile,
+            };
+            assert_eq!(MatmulCandidate::parse(&c.name(), true), Some(c));
+            // A broadcast tile needs subgroups.
+            let without = MatmulCandidate::parse(&c.name(), false);
+            assert_eq!(without, (!tile.broadcast).then_some(c));
+        }
+        // A name from before tiles were raced: the variant, and the default tile.
+        let old = MatmulCandidate::parse("texture", true).unwrap();
+        assert_eq!(old.tile, MatmulTile::default_for(true));
+        assert_eq!(
+            MatmulCandidate::parse("register", false).unwrap().variant,
+            MatmulVariant::Register
+        );
+        assert_eq!(MatmulCandidate::parse("texture.m7n7", true), None);
     }
 }

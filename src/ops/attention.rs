@@ -218,10 +218,11 @@ pub enum AttentionVariant {
 /// largest of [`AttentionTile::ALL`]).
 pub const TEXTURE_HEAD_DIM_MAX: usize = AttentionTile::max_head_dim();
 
-/// The texture kernels' tile for `dims` ([`AttentionTile::for_shape`]).
-fn texture_tile(dims: AttentionDims) -> Result<AttentionTile> {
+/// The texture kernels' tile for `dims` on `ctx` ([`AttentionTile::for_shape`]), with
+/// broadcast where the context has subgroups.
+fn texture_tile(ctx: &Context, dims: AttentionDims) -> Result<AttentionTile> {
     let d = dims.d;
-    AttentionTile::for_shape(d, dims.tq, dims.tk).ok_or_else(|| {
+    AttentionTile::for_shape(d, dims.tq, dims.tk, ctx.subgroups()).ok_or_else(|| {
         Error::Unsupported(format!(
             "attention: no texture tile holds head size {d} (at most {TEXTURE_HEAD_DIM_MAX})"
         ))
@@ -365,7 +366,7 @@ pub fn forward_with(
             pack_mask(ctx, &mut out, dims, mask)?,
         ];
         out.push(
-            texture_kernel("attention_forward_tex", dims, mask)?.dispatch_bindings(
+            texture_kernel(ctx, "attention_forward_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &texture_params(dims, opts),
                 &[
@@ -376,7 +377,7 @@ pub fn forward_with(
                     Binding::Tensor(o),
                     Binding::Tensor(lse),
                 ],
-                texture_grid(dims, dims.tq)?,
+                texture_grid(ctx, dims, dims.tq)?,
             )?,
         );
         return Ok(out);
@@ -481,17 +482,18 @@ pub fn backward_with(
         let tstats = packed(ctx, PackedSlot::AttentionStats, rows)?;
         let p = texture_params(dims, opts);
         out.push(
-            texture_kernel("attention_backward_preprocess_tex", dims, mask)?.dispatch_bindings(
-                ctx,
-                &p,
-                &[
-                    Binding::Tensor(o),
-                    Binding::Tensor(do_),
-                    Binding::Tensor(lse),
-                    Binding::Texture(&tstats),
-                ],
-                grid_for(rows, 64),
-            )?,
+            texture_kernel(ctx, "attention_backward_preprocess_tex", dims, mask)?
+                .dispatch_bindings(
+                    ctx,
+                    &p,
+                    &[
+                        Binding::Tensor(o),
+                        Binding::Tensor(do_),
+                        Binding::Tensor(lse),
+                        Binding::Texture(&tstats),
+                    ],
+                    grid_for(rows, 64),
+                )?,
         );
         let inputs = [
             Binding::Texture(&tq),
@@ -503,20 +505,20 @@ pub fn backward_with(
         ];
         let dkdv = [&inputs[..], &[Binding::Tensor(dk), Binding::Tensor(dv)]].concat();
         out.push(
-            texture_kernel("attention_backward_dkdv_tex", dims, mask)?.dispatch_bindings(
+            texture_kernel(ctx, "attention_backward_dkdv_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &p,
                 &dkdv,
-                texture_grid(dims, dims.tk)?,
+                texture_grid(ctx, dims, dims.tk)?,
             )?,
         );
         let dq_bindings = [&inputs[..], &[Binding::Tensor(dq)]].concat();
         out.push(
-            texture_kernel("attention_backward_dq_tex", dims, mask)?.dispatch_bindings(
+            texture_kernel(ctx, "attention_backward_dq_tex", dims, mask)?.dispatch_bindings(
                 ctx,
                 &p,
                 &dq_bindings,
-                texture_grid(dims, dims.tq)?,
+                texture_grid(ctx, dims, dims.tq)?,
             )?,
         );
         return Ok(out);
@@ -603,19 +605,20 @@ fn texture_params(dims: AttentionDims, opts: AttentionOptions) -> TextureParams 
 }
 
 fn texture_kernel(
+    ctx: &Context,
     entry: &'static str,
     dims: AttentionDims,
     mask: Option<&Tensor>,
 ) -> Result<Kernel> {
-    let tile = texture_tile(dims)?;
+    let tile = texture_tile(ctx, dims)?;
     Ok(Kernel::generated(Generated::AttentionTexture(tile), entry)
         .with("D4", (dims.d / 4) as f64)
         .with("HAS_MASK", mask.is_some() as u8 as f64))
 }
 
 /// One workgroup per tile's rows (`8·rows`) of one (b,h): x over the rows, y over B·H.
-fn texture_grid(dims: AttentionDims, rows: usize) -> Result<[u32; 3]> {
-    let per_group = texture_tile(dims)?.rows_per_group();
+fn texture_grid(ctx: &Context, dims: AttentionDims, rows: usize) -> Result<[u32; 3]> {
+    let per_group = texture_tile(ctx, dims)?.rows_per_group();
     Ok([rows.div_ceil(per_group) as u32, (dims.b * dims.h) as u32, 1])
 }
 

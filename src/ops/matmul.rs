@@ -14,7 +14,8 @@ use crate::context::{Context, PackedSlot};
 use crate::error::{shape_error, Error, Result};
 use crate::graph::{Graph, Meta, Var};
 use crate::kernels::{
-    grid_1d, matmul_choice, run, Binding, Dispatch, Kernel, MatmulChoice, MatmulVariant,
+    grid_1d, matmul_choice, run, Binding, Dispatch, Generated, Kernel, MatmulChoice, MatmulTile,
+    MatmulVariant,
 };
 use crate::tensor::{DType, Tensor};
 
@@ -164,10 +165,38 @@ pub fn forward(
     forward_with(ctx, variant(ctx), a, b, bias, c, opts)
 }
 
-/// Prepares a matmul with an explicit variant (for tests and benchmarks).
+/// The texture kernel's tile on this context: the one its options pin or its matmul choice
+/// measured ([`choice`]).
+pub fn tile(ctx: &Context) -> MatmulTile {
+    choice(ctx).tile
+}
+
+/// Prepares a matmul with an explicit variant (for tests and benchmarks); a texture matmul
+/// uses the context's [`tile`].
 pub fn forward_with(
     ctx: &Context,
     variant: MatmulVariant,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    c: &Tensor,
+    opts: MatmulOptions,
+) -> Result<Vec<Dispatch>> {
+    let tile = match variant {
+        MatmulVariant::Texture => tile(ctx),
+        _ => MatmulTile::ALL[0],
+    };
+    forward_with_tile(ctx, variant, tile, a, b, bias, c, opts)
+}
+
+/// Prepares a matmul with an explicit variant and, for the texture variant, tile (for tests,
+/// benchmarks and the variant race). A tile with broadcast needs subgroups
+/// ([`Context::subgroups`]): without them it is an error.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_with_tile(
+    ctx: &Context,
+    variant: MatmulVariant,
+    tile: MatmulTile,
     a: &Tensor,
     b: &Tensor,
     bias: Option<&Tensor>,
@@ -203,7 +232,8 @@ pub fn forward_with(
         MatmulVariant::Texture
     };
     if variant == MatmulVariant::Texture && fits(MatmulVariant::Texture) {
-        if let Some(dispatches) = texture_forward(ctx, &d, opts, a, b, bias_t, c, bias.is_some())? {
+        let texture = texture_forward(ctx, tile, &d, opts, a, b, bias_t, c, bias.is_some())?;
+        if let Some(dispatches) = texture {
             return Ok(dispatches);
         }
     }
@@ -264,8 +294,6 @@ struct TextureParams {
 
 /// Width in texels of the packed-operand textures (`texel_at` in `texture.wgsl`).
 pub(crate) const PACKED_WIDTH: u32 = 4096;
-/// Rows and columns of C one invocation of `texture.wgsl` accumulates.
-const TEXTURE_TILE: (usize, usize) = (32, 16);
 
 /// One operand as stored, `rows` of `cols` contiguous values per batch, and how it is packed:
 /// as op(A) or op(B) row-major, 4 values a texel, so that the pack copies an operand stored as
@@ -355,6 +383,7 @@ impl Operand<'_> {
 #[allow(clippy::too_many_arguments)]
 fn texture_forward(
     ctx: &Context,
+    tile: MatmulTile,
     d: &MatmulDims,
     opts: MatmulOptions,
     a: &Tensor,
@@ -382,6 +411,7 @@ fn texture_forward(
     };
     texture_multiply(
         ctx,
+        tile,
         d,
         Operand::Stored(pa, a),
         Operand::Stored(pb, b),
@@ -416,13 +446,15 @@ pub(crate) fn texture_forward_from(
         b_batched: false,
     };
     let bias = Tensor::placeholder(ctx, DType::F32)?;
-    texture_multiply(ctx, &d, a, b, &bias, c, false)
+    texture_multiply(ctx, tile(ctx), &d, a, b, &bias, c, false)
 }
 
 /// The texture variant's dispatches: each operand packed (by matmul's packs or its producer),
 /// then the multiply; `None` when an operand does not fit the device's textures.
+#[allow(clippy::too_many_arguments)]
 fn texture_multiply(
     ctx: &Context,
+    tile: MatmulTile,
     d: &MatmulDims,
     a: Operand,
     b: Operand,
@@ -430,6 +462,16 @@ fn texture_multiply(
     c: &Tensor,
     has_bias: bool,
 ) -> Result<Option<Vec<Dispatch>>> {
+    if tile.broadcast && !ctx.subgroups() {
+        return Err(Error::Unsupported(format!(
+            "matmul: the texture tile {} hands operands round with subgroup broadcasts, and \
+             this device ({}) has no subgroups of 8 lanes; use a tile without broadcast ({})",
+            tile.name(),
+            ctx.adapter_info().name,
+            MatmulTile::ALL[0].name()
+        )));
+    }
+    let module = Generated::MatmulTexture(tile);
     let (a_batch_texels, a_texels) = a.layout(d.m, d.k);
     let (b_batch_texels, b_texels) = b.layout(d.k, d.n);
     if a_texels.max(b_texels) > u32::MAX as usize {
@@ -467,7 +509,7 @@ fn texture_multiply(
                 transpose: p.transpose as u32,
                 _pad: [0; 2],
             };
-            Kernel::new("matmul_texture", entry).dispatch_bindings(
+            Kernel::generated(module, entry).dispatch_bindings(
                 ctx,
                 &params,
                 &[Binding::Tensor(src), Binding::Texture(view)],
@@ -475,7 +517,7 @@ fn texture_multiply(
             )
         }
     };
-    let (tm, tn) = TEXTURE_TILE;
+    let (tm, tn) = (tile.rows, tile.cols);
     // Lanes along N: as many as N has column blocks for, the rest of the 8 along M.
     let lanes_n = match d.n.div_ceil(tn) {
         1 => 1,
@@ -513,12 +555,17 @@ fn texture_multiply(
         d.batch as u32,
     ];
     // Rows of C in whole vec4s take the vec4 stores (same bindings, binding 4 read as vec4s).
-    let entry = if d.n.is_multiple_of(4) {
-        "matmul_forward4"
-    } else {
-        "matmul_forward"
+    // With broadcast, lanes that all share A's rows (or all B's columns) fetch them once
+    // between them; the lanes of a split layout fetch their own.
+    let entry = match (d.n.is_multiple_of(4), tile.broadcast, lanes_n) {
+        (true, true, 8) => "matmul_forward4_share_a",
+        (true, true, 1) => "matmul_forward4_share_b",
+        (false, true, 8) => "matmul_forward_share_a",
+        (false, true, 1) => "matmul_forward_share_b",
+        (true, _, _) => "matmul_forward4",
+        (false, _, _) => "matmul_forward",
     };
-    let multiply = Kernel::new("matmul_texture", entry).dispatch_bindings(
+    let multiply = Kernel::generated(module, entry).dispatch_bindings(
         ctx,
         &params,
         &[

@@ -1033,13 +1033,18 @@ fn texture_tiles_hold_head_sizes_up_to_128() {
     // above.
     use kiln::kernels::AttentionTile;
     assert_eq!(TEXTURE_HEAD_DIM_MAX, 128);
-    let tile = |d, tq, tk| AttentionTile::for_shape(d, tq, tk).map(|t| t.name());
-    assert_eq!(tile(64, 70, 37).as_deref(), Some("r4k8d64"));
-    assert_eq!(tile(68, 5, 9).as_deref(), Some("r4k8d128"));
-    assert_eq!(tile(64, 130, 128).as_deref(), Some("r8k16d64"));
-    assert_eq!(tile(100, 128, 131).as_deref(), Some("r8k16d128"));
-    assert_eq!(tile(64, 127, 1000).as_deref(), Some("r4k8d64"));
-    assert_eq!(tile(132, 9, 9), None);
+    // This context runs the broadcast tiles where it has subgroups (CI also runs these tests
+    // with KILN_SUBGROUPS=off, so both kinds run).
+    for broadcast in [false, true] {
+        let b = if broadcast { "b" } else { "" };
+        let tile = |d, tq, tk| AttentionTile::for_shape(d, tq, tk, broadcast).map(|t| t.name());
+        assert_eq!(tile(64, 70, 37), Some(format!("r4k8d64{b}")));
+        assert_eq!(tile(68, 5, 9), Some(format!("r4k8d128{b}")));
+        assert_eq!(tile(64, 130, 128), Some(format!("r8k16d64{b}")));
+        assert_eq!(tile(100, 128, 131), Some(format!("r8k16d128{b}")));
+        assert_eq!(tile(64, 127, 1000), Some(format!("r4k8d64{b}")));
+        assert_eq!(tile(132, 9, 9), None);
+    }
     if let Some(why) = attention::texture_unavailable(ctx()) {
         // The backend refuses the tiles by name (GL), and every other test here runs the
         // storage-buffer kernels that replace them.

@@ -2,7 +2,7 @@
 //! batch broadcasting; the backward against finite differences; the variant choice; errors.
 
 use super::*;
-use kiln::kernels::{parse_matmul_variant, MatmulVariant};
+use kiln::kernels::{parse_matmul_variant, MatmulTile, MatmulVariant};
 use kiln::ops::matmul::{self, MatmulOptions};
 
 /// f64 reference: c[b,i,j] = Σ_k op(a)[b,i,k]·op(b)[b,k,j] (+ bias[j]), with a or b broadcast
@@ -140,7 +140,27 @@ fn cases() -> Vec<Case> {
     out
 }
 
-fn check_forward(variant: MatmulVariant, case: Case, rng: &mut Rng) {
+/// Every variant, the texture one at each tile this context runs (the broadcast tiles where it
+/// has subgroups; CI also runs these tests with `KILN_SUBGROUPS=off` and on GL, which has none).
+fn every_config() -> Vec<(MatmulVariant, MatmulTile)> {
+    let mut configs = Vec::new();
+    for variant in MatmulVariant::ALL {
+        if variant == MatmulVariant::Texture {
+            let runs = |t: &MatmulTile| ctx().subgroups() || !t.broadcast;
+            configs.extend(
+                MatmulTile::ALL
+                    .into_iter()
+                    .filter(runs)
+                    .map(|t| (variant, t)),
+            );
+        } else {
+            configs.push((variant, MatmulTile::ALL[0]));
+        }
+    }
+    configs
+}
+
+fn check_forward((variant, tile): (MatmulVariant, MatmulTile), case: Case, rng: &mut Rng) {
     let (a_shape, b_shape) = (case.a_shape(), case.b_shape());
     let a = rng.vec(a_shape.iter().product());
     let b = rng.vec(b_shape.iter().product());
@@ -152,9 +172,10 @@ fn check_forward(variant: MatmulVariant, case: Case, rng: &mut Rng) {
         c_shape.insert(0, batch);
     }
     let c = kiln::Tensor::zeros(ctx(), &c_shape, kiln::DType::F32).unwrap();
-    let d = matmul::forward_with(
+    let d = matmul::forward_with_tile(
         ctx(),
         variant,
+        tile,
         &upload(&a_shape, &a),
         &upload(&b_shape, &b),
         case.bias.then_some(&bias_t),
@@ -174,22 +195,23 @@ fn check_forward(variant: MatmulVariant, case: Case, rng: &mut Rng) {
         case.n,
         case.opts,
     );
-    assert_close_each(&download(&c), &want, &tol, &format!("{variant:?} {case:?}"));
+    let what = format!("{variant:?} {} {case:?}", tile.name());
+    assert_close_each(&download(&c), &want, &tol, &what);
 }
 
 #[test]
 fn every_variant_matches_reference() {
-    for variant in MatmulVariant::ALL {
+    for config in every_config() {
         let mut rng = Rng::new(11);
         for case in cases() {
-            check_forward(variant, case, &mut rng);
+            check_forward(config, case, &mut rng);
         }
     }
 }
 
 #[test]
 fn every_variant_matches_reference_on_a_bigger_case() {
-    for variant in MatmulVariant::ALL {
+    for config in every_config() {
         let mut rng = Rng::new(12);
         for t in 0..4 {
             let case = Case {
@@ -204,7 +226,7 @@ fn every_variant_matches_reference_on_a_bigger_case() {
                 a_batched: false,
                 b_batched: false,
             };
-            check_forward(variant, case, &mut rng);
+            check_forward(config, case, &mut rng);
         }
     }
 }
@@ -214,7 +236,7 @@ fn every_variant_matches_reference_on_a_bigger_case() {
 /// odd sizes only reach the scalar packs.
 #[test]
 fn every_variant_matches_reference_on_whole_texel_sizes() {
-    for variant in MatmulVariant::ALL {
+    for config in every_config() {
         let mut rng = Rng::new(13);
         for (i, &(m, k, n)) in [(12, 9, 20), (36, 16, 8), (4, 4, 4), (8, 33, 12)]
             .iter()
@@ -234,7 +256,7 @@ fn every_variant_matches_reference_on_whole_texel_sizes() {
                     a_batched: batching == 1 || batching == 3,
                     b_batched: batching == 1 || batching == 2,
                 };
-                check_forward(variant, case, &mut rng);
+                check_forward(config, case, &mut rng);
             }
         }
     }
@@ -372,6 +394,14 @@ fn texture_packs_copy_where_they_can_and_run_the_kernel_where_they_cannot() {
 
 #[test]
 fn texture_variant_reuses_its_textures_without_stale_values() {
+    for (v, tile) in every_config() {
+        if v == MatmulVariant::Texture {
+            reuses_textures_without_stale_values(tile);
+        }
+    }
+}
+
+fn reuses_textures_without_stale_values(tile: MatmulTile) {
     let v = MatmulVariant::Texture;
     let run_one = |m: usize, k: usize, n: usize, fill: Option<f32>, seed: u64| {
         let mut rng = Rng::new(seed);
@@ -385,9 +415,10 @@ fn texture_variant_reuses_its_textures_without_stale_values() {
         };
         let c = kiln::Tensor::zeros(ctx(), &[m, n], kiln::DType::F32).unwrap();
         let opts = MatmulOptions::default();
-        let d = matmul::forward_with(
+        let d = matmul::forward_with_tile(
             ctx(),
             v,
+            tile,
             &upload(&[m, k], &a),
             &upload(&[k, n], &b),
             None,
@@ -417,7 +448,7 @@ fn texture_variant_reuses_its_textures_without_stale_values() {
         &download(&c),
         &want,
         &tol,
-        "small product after a NaN-filled one",
+        &format!("small product after a NaN-filled one, {}", tile.name()),
     );
     kiln::kernels::run(ctx(), &bigger).unwrap();
 }
@@ -469,15 +500,22 @@ fn the_matmul_choice_is_measured_once_and_then_read_from_the_tuning_file() {
         panic!("an empty folder must race: {first}");
     };
     assert!(
-        *rounds >= 1 && ms.iter().any(|(v, _)| *v == first.variant),
+        *rounds >= 1
+            && ms
+                .iter()
+                .any(|(name, _)| name.starts_with(first.variant.name())),
         "{first}"
     );
     assert!(ms.iter().all(|(_, t)| t.is_finite() && *t > 0.0), "{first}");
     assert_ne!(first.variant, MatmulVariant::Naive, "{first}");
     assert_eq!(stored.as_deref(), Some(dir.as_path()), "{first}");
-    let key = tuning::adapter_key(ctx().adapter_info());
+    let key = kiln::kernels::tuning_key(ctx());
     let entry = tuning::load(&dir, &key).expect("the race stored its result");
-    assert_eq!(entry.matmul, first.variant.name());
+    assert!(
+        entry.matmul.starts_with(first.variant.name()),
+        "{}",
+        entry.matmul
+    );
 
     let second = choose_matmul_in(ctx(), Some(&dir));
     assert_eq!(second.variant, first.variant);

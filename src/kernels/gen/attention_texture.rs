@@ -16,6 +16,10 @@ pub struct AttentionTile {
     pub keys: usize,
     /// Texel columns of the head dimension unrolled: head sizes up to `4·max_d4`.
     pub max_d4: usize,
+    /// The workgroup's 8 lanes share each block's keys (queries in dK/dV): a lane fetches
+    /// `keys / 8` of them and subgroup broadcasts hand them round, where without it every lane
+    /// fetches all `keys` (the same texels). Needs subgroups ([`crate::Context::subgroups`]).
+    pub broadcast: bool,
 }
 
 impl AttentionTile {
@@ -29,28 +33,37 @@ impl AttentionTile {
     /// tile, but their LLVM time at the first dispatch is 7.1 s with 8 rows and 16 keys,
     /// 4.8 s with 8 and 8, 2.3 s with 4 and 16 and 1.6 s with 4 and 8: a cold first step is
     /// mostly this compile, so short sequences take the small tile.
-    pub const ALL: [AttentionTile; 4] = [
-        AttentionTile::new(4, 8, 16),
-        AttentionTile::new(4, 8, 32),
-        AttentionTile::new(8, 16, 16),
-        AttentionTile::new(8, 16, 32),
+    pub const ALL: [AttentionTile; 8] = [
+        AttentionTile::new(4, 8, 16, false),
+        AttentionTile::new(4, 8, 32, false),
+        AttentionTile::new(8, 16, 16, false),
+        AttentionTile::new(8, 16, 32, false),
+        AttentionTile::new(4, 8, 16, true),
+        AttentionTile::new(4, 8, 32, true),
+        AttentionTile::new(8, 16, 16, true),
+        AttentionTile::new(8, 16, 32, true),
     ];
 
     /// Query and key counts from which the long tiles are used.
     pub const LONG: usize = 128;
 
-    const fn new(rows: usize, keys: usize, max_d4: usize) -> AttentionTile {
-        AttentionTile { rows, keys, max_d4 }
+    const fn new(rows: usize, keys: usize, max_d4: usize, broadcast: bool) -> AttentionTile {
+        AttentionTile {
+            rows,
+            keys,
+            max_d4,
+            broadcast,
+        }
     }
 
     /// The tile for head size `d` (a multiple of 4) over `tq` queries and `tk` keys: the
     /// smallest head-size class that holds `d`, long tiles once both counts reach
     /// [`Self::LONG`]; `None` past the largest head size.
-    pub fn for_shape(d: usize, tq: usize, tk: usize) -> Option<AttentionTile> {
+    pub fn for_shape(d: usize, tq: usize, tk: usize, broadcast: bool) -> Option<AttentionTile> {
         let long = tq.min(tk) >= Self::LONG;
         Self::ALL
             .into_iter()
-            .find(|t| (t.rows == 8) == long && 4 * t.max_d4 >= d)
+            .find(|t| (t.rows == 8) == long && 4 * t.max_d4 >= d && t.broadcast == broadcast)
     }
 
     /// The largest head size any tile holds.
@@ -63,9 +76,10 @@ impl AttentionTile {
         8 * self.rows
     }
 
-    /// A short name for file names and labels: `r8k16d64`.
+    /// A short name for file names and labels: `r8k16d64`, `r8k16d64b` with broadcast.
     pub fn name(&self) -> String {
-        format!("r{}k{}d{}", self.rows, self.keys, 4 * self.max_d4)
+        let b = if self.broadcast { "b" } else { "" };
+        format!("r{}k{}d{}{b}", self.rows, self.keys, 4 * self.max_d4)
     }
 }
 
@@ -78,12 +92,99 @@ fn sum(t: &AttentionTile, f: impl Fn(usize) -> String) -> String {
     (0..t.keys).map(f).collect::<Vec<_>>().join(" + ")
 }
 
-fn open(e: &mut Emitter, name: &str) {
+fn open(e: &mut Emitter, t: &AttentionTile, name: &str) {
     e.line("@compute @workgroup_size(8)");
     w!(e, "fn {name}(");
     e.line("    @builtin(workgroup_id) wid: vec3<u32>,");
     e.line("    @builtin(local_invocation_index) lid: u32,");
+    if t.broadcast {
+        e.line("    @builtin(subgroup_invocation_id) sid: u32,");
+    }
     e.line(") {");
+}
+
+/// The texel bases of a block's rows `start + 0 .. start + t.keys - 1` of `base`, each clamped
+/// to `limit - 1`: `{var}{j}` per row, or with broadcast `{var}l{h}` for this lane's share
+/// (rows `start + 8h + sid`). Also the stats texel of each row as `st{j}` (`stl{h}`) if asked.
+fn block_bases(
+    e: &mut Emitter,
+    t: &AttentionTile,
+    var: &str,
+    base: &str,
+    start: &str,
+    limit: &str,
+    stats: bool,
+) {
+    if t.broadcast {
+        for h in 0..t.keys / 8 {
+            w!(
+                e,
+                "        let {var}row{h} = {base} + min({start} + {}u + sid, {limit} - 1u);",
+                8 * h
+            );
+            w!(e, "        let {var}l{h} = {var}row{h} * D4;");
+            if stats {
+                w!(
+                    e,
+                    "        let stl{h} = textureLoad(tex_stats, texel_at({var}row{h}), 0);"
+                );
+            }
+        }
+        if stats {
+            for j in 0..t.keys {
+                w!(
+                    e,
+                    "        let st{j} = subgroupBroadcast(stl{}, {}u);",
+                    j / 8,
+                    j % 8
+                );
+            }
+        }
+    } else {
+        for j in 0..t.keys {
+            w!(
+                e,
+                "        let {var}row{j} = {base} + min({start} + {j}u, {limit} - 1u);"
+            );
+            w!(e, "        let {var}{j} = {var}row{j} * D4;");
+            if stats {
+                w!(
+                    e,
+                    "        let st{j} = textureLoad(tex_stats, texel_at({var}row{j}), 0);"
+                );
+            }
+        }
+    }
+}
+
+/// `let {name}{j} = {fetch}({var}{j} + {col})` for each row of a block (see [`block_bases`]):
+/// with broadcast, this lane's `t.keys / 8` fetches and a broadcast per row.
+fn block_fetch(
+    e: &mut Emitter,
+    t: &AttentionTile,
+    indent: &str,
+    name: &str,
+    fetch: &str,
+    var: &str,
+    col: &str,
+) {
+    if t.broadcast {
+        for h in 0..t.keys / 8 {
+            w!(e, "{indent}let {name}l{h} = {fetch}({var}l{h} + {col});");
+        }
+        for j in 0..t.keys {
+            w!(
+                e,
+                "{indent}let {name}{j} = subgroupBroadcast({name}l{}, {}u);",
+                j / 8,
+                j % 8
+            );
+        }
+    } else {
+        for j in 0..t.keys {
+            w!(e, "{indent}let {name}{j} = {fetch}({var}{j} + {col});");
+        }
+    }
 }
 
 /// Lane rows row0 + lid + 8r of one (b,h) (wid.y), returning past `limit`.
@@ -119,12 +220,7 @@ fn key_block(e: &mut Emitter, t: &AttentionTile) {
         8 * t.rows
     );
     w!(e, "    for (var j0 = 0u; j0 < k_end; j0 += {}u) {{", t.keys);
-    for j in 0..t.keys {
-        w!(
-            e,
-            "        let kt{j} = (k_base + min(j0 + {j}u, p.tk - 1u)) * D4;"
-        );
-    }
+    block_bases(e, t, "kt", "k_base", "j0", "p.tk", false);
 }
 
 fn visible(e: &mut Emitter, r: usize, j: usize) {
@@ -133,7 +229,7 @@ fn visible(e: &mut Emitter, r: usize, j: usize) {
 
 fn forward(t: &AttentionTile) -> String {
     let mut e = Emitter::default();
-    open(&mut e, "attention_forward_tex");
+    open(&mut e, t, "attention_forward_tex");
     rows_prologue(&mut e, t, "p.tq");
     for r in 0..t.rows {
         w!(e, "    let i{r} = row0 + lid + {}u;", 8 * r);
@@ -154,9 +250,7 @@ fn forward(t: &AttentionTile) -> String {
     for r in 0..t.rows {
         w!(e, "            let q{r} = fetch_q(qt{r} + g);");
     }
-    for j in 0..t.keys {
-        w!(e, "            let k{j} = fetch_k(kt{j} + g);");
-    }
+    block_fetch(&mut e, t, "            ", "k", "fetch_k", "kt", "g");
     for r in 0..t.rows {
         for j in 0..t.keys {
             w!(e, "            s{r}_{j} += dot(q{r}, k{j});");
@@ -194,9 +288,15 @@ fn forward(t: &AttentionTile) -> String {
     }
     for g in 0..t.max_d4 {
         w!(e, "        if {g}u < D4 {{");
-        for j in 0..t.keys {
-            w!(e, "            let v{j} = fetch_v(kt{j} + {g}u);");
-        }
+        block_fetch(
+            &mut e,
+            t,
+            "            ",
+            "v",
+            "fetch_v",
+            "kt",
+            &format!("{g}u"),
+        );
         for r in 0..t.rows {
             let terms = sum(t, |j| format!("p{r}_{j} * v{j}"));
             w!(e, "            o{r}_{g} = o{r}_{g} * alpha{r} + {terms};");
@@ -231,7 +331,7 @@ fn forward(t: &AttentionTile) -> String {
 
 fn dq(t: &AttentionTile) -> String {
     let mut e = Emitter::default();
-    open(&mut e, "attention_backward_dq_tex");
+    open(&mut e, t, "attention_backward_dq_tex");
     rows_prologue(&mut e, t, "p.tq");
     for r in 0..t.rows {
         w!(e, "    let i{r} = row0 + lid + {}u;", 8 * r);
@@ -257,10 +357,8 @@ fn dq(t: &AttentionTile) -> String {
         w!(e, "            let q{r} = fetch_q(qt{r} + g);");
         w!(e, "            let do{r} = fetch_do(qt{r} + g);");
     }
-    for j in 0..t.keys {
-        w!(e, "            let k{j} = fetch_k(kt{j} + g);");
-        w!(e, "            let v{j} = fetch_v(kt{j} + g);");
-    }
+    block_fetch(&mut e, t, "            ", "k", "fetch_k", "kt", "g");
+    block_fetch(&mut e, t, "            ", "v", "fetch_v", "kt", "g");
     for r in 0..t.rows {
         for j in 0..t.keys {
             w!(e, "            s{r}_{j} += dot(q{r}, k{j});");
@@ -277,9 +375,15 @@ fn dq(t: &AttentionTile) -> String {
     }
     for g in 0..t.max_d4 {
         w!(e, "        if {g}u < D4 {{");
-        for j in 0..t.keys {
-            w!(e, "            let k{j} = fetch_k(kt{j} + {g}u);");
-        }
+        block_fetch(
+            &mut e,
+            t,
+            "            ",
+            "k",
+            "fetch_k",
+            "kt",
+            &format!("{g}u"),
+        );
         for r in 0..t.rows {
             w!(
                 e,
@@ -311,7 +415,7 @@ fn dq(t: &AttentionTile) -> String {
 
 fn dkdv(t: &AttentionTile) -> String {
     let mut e = Emitter::default();
-    open(&mut e, "attention_backward_dkdv_tex");
+    open(&mut e, t, "attention_backward_dkdv_tex");
     rows_prologue(&mut e, t, "p.tk");
     for r in 0..t.rows {
         w!(e, "    let j{r} = row0 + lid + {}u;", 8 * r);
@@ -332,17 +436,7 @@ fn dkdv(t: &AttentionTile) -> String {
         "    for (var i0 = query_start(row0); i0 < p.tq; i0 += {}u) {{",
         t.keys
     );
-    for i in 0..t.keys {
-        w!(
-            e,
-            "        let qrow{i} = q_base + min(i0 + {i}u, p.tq - 1u);"
-        );
-        w!(e, "        let qt{i} = qrow{i} * D4;");
-        w!(
-            e,
-            "        let st{i} = textureLoad(tex_stats, texel_at(qrow{i}), 0);"
-        );
-    }
+    block_bases(&mut e, t, "qt", "q_base", "i0", "p.tq", true);
     for r in 0..t.rows {
         for i in 0..t.keys {
             w!(e, "        var s{r}_{i} = 0.0;");
@@ -354,10 +448,8 @@ fn dkdv(t: &AttentionTile) -> String {
         w!(e, "            let k{r} = fetch_k(kt{r} + g);");
         w!(e, "            let v{r} = fetch_v(kt{r} + g);");
     }
-    for i in 0..t.keys {
-        w!(e, "            let q{i} = fetch_q(qt{i} + g);");
-        w!(e, "            let do{i} = fetch_do(qt{i} + g);");
-    }
+    block_fetch(&mut e, t, "            ", "q", "fetch_q", "qt", "g");
+    block_fetch(&mut e, t, "            ", "do", "fetch_do", "qt", "g");
     for r in 0..t.rows {
         for i in 0..t.keys {
             w!(e, "            s{r}_{i} += dot(k{r}, q{i});");
@@ -377,10 +469,9 @@ fn dkdv(t: &AttentionTile) -> String {
     }
     for g in 0..t.max_d4 {
         w!(e, "        if {g}u < D4 {{");
-        for i in 0..t.keys {
-            w!(e, "            let q{i} = fetch_q(qt{i} + {g}u);");
-            w!(e, "            let do{i} = fetch_do(qt{i} + {g}u);");
-        }
+        let col = format!("{g}u");
+        block_fetch(&mut e, t, "            ", "q", "fetch_q", "qt", &col);
+        block_fetch(&mut e, t, "            ", "do", "fetch_do", "qt", &col);
         for r in 0..t.rows {
             w!(
                 e,

@@ -13,12 +13,12 @@
 //!
 //! A family whose unrolled sizes vary takes a typed tile ([`AttentionTile`]); [`Generated`]
 //! names one family at one tile, and is part of the pipeline key, so each tile is its own
-//! module and its own pipelines. [`Generated::ALL`] lists every one any op may choose, which is
+//! module and its own pipelines. [`Generated::all`] lists every one any op may choose, which is
 //! what `tests/ops/shaders.rs` validates.
 //!
 //! To add a family: a `gen/<family>.rs` with a function that returns the entry points (built
 //! with [`Emitter`] and [`w!`]) from its tile, a `Generated` variant for it (its shader file in
-//! [`Generated::shader`], every tile in [`Generated::ALL`]), and the op's `Kernel` built with
+//! [`Generated::shader`], every tile in [`Generated::all`]), and the op's `Kernel` built with
 //! [`crate::kernels::Kernel::generated`].
 
 mod attention_texture;
@@ -26,48 +26,57 @@ mod matmul_register;
 mod matmul_texture;
 
 pub use attention_texture::AttentionTile;
+pub use matmul_texture::MatmulTile;
 
 /// One generated family at one tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Generated {
     /// `shaders/matmul/register.wgsl`'s 32x32 block.
     MatmulRegister,
-    /// `shaders/matmul/texture.wgsl`'s `TM x TN` block.
-    MatmulTexture,
+    /// `shaders/matmul/texture.wgsl`'s multiply at one tile.
+    MatmulTexture(MatmulTile),
     /// `shaders/attention_texture.wgsl`'s forward, dQ and dK/dV at one tile.
     AttentionTexture(AttentionTile),
 }
 
 impl Generated {
-    /// Every generated module an op may create.
-    pub const ALL: [Generated; 6] = [
-        Generated::MatmulRegister,
-        Generated::MatmulTexture,
-        Generated::AttentionTexture(AttentionTile::ALL[0]),
-        Generated::AttentionTexture(AttentionTile::ALL[1]),
-        Generated::AttentionTexture(AttentionTile::ALL[2]),
-        Generated::AttentionTexture(AttentionTile::ALL[3]),
-    ];
+    /// Every generated module an op may create: each family at each of its tiles.
+    pub fn all() -> Vec<Generated> {
+        let mut all = vec![Generated::MatmulRegister];
+        all.extend(MatmulTile::ALL.map(Generated::MatmulTexture));
+        all.extend(AttentionTile::ALL.map(Generated::AttentionTexture));
+        all
+    }
+
+    /// Whether the module uses subgroup operations (a tile with broadcast).
+    pub fn uses_subgroups(&self) -> bool {
+        match self {
+            Generated::MatmulRegister => false,
+            Generated::MatmulTexture(t) => t.broadcast,
+            Generated::AttentionTexture(t) => t.broadcast,
+        }
+    }
 
     /// The hand-written file (by stem in [`crate::kernels::SHADERS`]) the entry points join.
     pub fn shader(&self) -> &'static str {
         match self {
             Generated::MatmulRegister => "matmul_register",
-            Generated::MatmulTexture => "matmul_texture",
+            Generated::MatmulTexture(_) => "matmul_texture",
             Generated::AttentionTexture(_) => "attention_texture",
         }
     }
 
-    /// The family's tile when a kernel names none.
+    /// The family's first tile (one without subgroups), for a kernel that names none.
     pub fn default_for(shader: &str) -> Option<Generated> {
-        Generated::ALL.into_iter().find(|g| g.shader() == shader)
+        Generated::all().into_iter().find(|g| g.shader() == shader)
     }
 
     /// `shader` or `shader.<tile>`: the module's label and its file name when dumped.
     pub fn module_name(&self) -> String {
         match self {
             Generated::AttentionTexture(t) => format!("{}.{}", self.shader(), t.name()),
-            _ => self.shader().to_string(),
+            Generated::MatmulTexture(t) => format!("{}.{}", self.shader(), t.name()),
+            Generated::MatmulRegister => self.shader().to_string(),
         }
     }
 
@@ -75,7 +84,7 @@ impl Generated {
     pub(crate) fn entry_points(&self) -> String {
         match self {
             Generated::MatmulRegister => matmul_register::entry_points(),
-            Generated::MatmulTexture => matmul_texture::entry_points(),
+            Generated::MatmulTexture(t) => matmul_texture::entry_points(t),
             Generated::AttentionTexture(t) => attention_texture::entry_points(t),
         }
     }
