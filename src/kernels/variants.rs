@@ -1,10 +1,12 @@
 //! Per-adapter choice of kernel variants, by measurement (Burn's named tunables, in small).
 //!
-//! The first matmul on a context races the fast variants on the shapes of a training step
-//! ([`Race`]), round after round until the leader is clear, and keeps the winner. The decision
+//! The first matmul on a context races the fast variants, the texture one at each tile the
+//! context can run ([`MatmulCandidate`]), on the shapes of a training step ([`Race`]), round
+//! after round until the leader is clear, and keeps the winner. The decision
 //! is stored per adapter and driver in kiln's cache folder ([`tuning`]), so every later run on
 //! the machine reads it instead of racing: the same command makes the same choice every time,
-//! and the race is paid once. [`ENV_MATMUL`] pins a variant instead.
+//! and the race is paid once. [`ENV_MATMUL`] pins a variant instead, [`ENV_MATMUL_TILE`] a
+//! tile.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -203,9 +205,7 @@ pub fn matmul_choice(ctx: &Context) -> MatmulChoice {
     if let Some(variant) = ctx.pinned_matmul() {
         return MatmulChoice {
             variant,
-            tile: ctx
-                .pinned_matmul_tile()
-                .unwrap_or(MatmulTile::default_for(ctx.subgroups())),
+            tile: standing_tile(ctx),
             source: ChoiceSource::Pinned,
         };
     }
@@ -245,7 +245,7 @@ pub fn choose_matmul_in(ctx: &Context, dir: Option<&Path>) -> MatmulChoice {
         }
     }
     let incumbent = earlier_candidate.or_else(|| preferred(ctx));
-    let default_tile = pinned_tile.unwrap_or(MatmulTile::default_for(subgroups));
+    let default_tile = standing_tile(ctx);
     let mut entrants: Vec<MatmulCandidate> = [MatmulVariant::Register, MatmulVariant::Workgroup]
         .map(|variant| MatmulCandidate {
             variant,
@@ -325,10 +325,15 @@ pub fn tuning_key(ctx: &Context) -> String {
 fn preferred(ctx: &Context) -> Option<MatmulCandidate> {
     (ctx.adapter_info().device_type == wgpu::DeviceType::Cpu).then(|| MatmulCandidate {
         variant: MatmulVariant::Texture,
-        tile: ctx
-            .pinned_matmul_tile()
-            .unwrap_or(MatmulTile::default_for(ctx.subgroups())),
+        tile: standing_tile(ctx),
     })
+}
+
+/// The texture tile that stands on `ctx` without a race: the pinned one, else
+/// [`MatmulTile::default_for`] its subgroups.
+fn standing_tile(ctx: &Context) -> MatmulTile {
+    ctx.pinned_matmul_tile()
+        .unwrap_or(MatmulTile::default_for(ctx.subgroups()))
 }
 
 /// The fingerprint of today's matmul kernels ([`tuning::kernels_version`]).

@@ -63,7 +63,7 @@ impl AttentionTile {
 
     /// The tile for head size `d` (a multiple of 4) over `tq` queries and `tk` keys: the
     /// smallest head-size class that holds `d`, long tiles once both counts reach
-    /// [`Self::LONG`]; `None` past the largest head size.
+    /// [`Self::LONG`], with broadcast or not as asked; `None` past the largest head size.
     pub fn for_shape(d: usize, tq: usize, tk: usize, broadcast: bool) -> Option<AttentionTile> {
         let long = tq.min(tk) >= Self::LONG;
         Self::ALL
