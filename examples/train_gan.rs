@@ -76,9 +76,9 @@ struct Args {
     /// Built-in digits generated.
     #[arg(long, default_value_t = 6400)]
     count: usize,
-    /// The run's folder.
-    #[arg(long, default_value = "runs/gan")]
-    out: PathBuf,
+    /// The run's folder (default: the --resume folder, else runs/gan).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Continue the run saved in this folder (its model config is used, not the size flags).
     #[arg(long)]
     resume: Option<PathBuf>,
@@ -114,6 +114,12 @@ struct Args {
     seed: u64,
     #[command(flatten)]
     device: device::DeviceArgs,
+}
+
+impl Args {
+    fn out(&self) -> PathBuf {
+        kiln::train::run_dir(self.out.as_deref(), self.resume.as_deref(), "runs/gan")
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -251,7 +257,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         }
     );
     let options = TrainOptions::new(epochs).show_progress().counting("images");
-    let mut run = Trainer::new(ctx, &args.out, options, &cfg)?;
+    let mut run = Trainer::new(ctx, args.out(), options, &cfg)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut gan)?;
         println!(
@@ -304,7 +310,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         },
     )?;
     report.plot(
-        args.out.join("loss.png"),
+        args.out().join("loss.png"),
         &["d_loss", "g_loss"],
         "train_gan: losses",
         false,
@@ -313,14 +319,14 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         // The plots' bitmap font is ASCII.
         let title = "train_gan: Frechet distance to real digits per epoch";
         report.plot(
-            args.out.join("quality.png"),
+            args.out().join("quality.png"),
             &["frechet_distance"],
             title,
             true,
         )?;
         let title = "train_gan: mode coverage per epoch";
         let names = ["classes_covered", "class_entropy", "spread"];
-        report.plot(args.out.join("coverage.png"), &names, title, false)?;
+        report.plot(args.out().join("coverage.png"), &names, title, false)?;
     }
     let last = |name: &str| kiln::train::number(report.last(name).unwrap_or(f64::NAN));
     let extra = json!({
@@ -347,7 +353,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         "warnings": warnings,
     });
     run.write_summary(&report, extra)?;
-    let summary = std::fs::read_to_string(args.out.join("summary.json")).unwrap_or_default();
+    let summary = std::fs::read_to_string(args.out().join("summary.json")).unwrap_or_default();
     println!("{summary}");
     Ok(())
 }
@@ -380,11 +386,11 @@ fn sample(ctx: &Context, dir: &Path, n: usize, args: &Args) -> Result<()> {
     plan.set_input_f32(ctx, "z", &normal_noise(args.seed ^ 0x5a, n * cfg.latent))?;
     plan.step(ctx)?;
     let pixels = plan.read_f32(ctx, images)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
-        path: args.out.display().to_string(),
+    std::fs::create_dir_all(args.out()).map_err(|e| Error::Io {
+        path: args.out().display().to_string(),
         message: e.to_string(),
     })?;
-    let path = args.out.join("samples.png");
+    let path = args.out().join("samples.png");
     let cols = (n as f64).sqrt().ceil() as usize;
     kiln::viz::image_grid(&path, &pixels, n, cfg.channels, cfg.size, cfg.size, cols)?;
     println!("wrote {n} samples to {}", path.display());

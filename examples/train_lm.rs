@@ -33,9 +33,9 @@ struct Args {
     /// A UTF-8 text file (its last 5 % is held out).
     #[arg(long, required_unless_present = "checkpoint")]
     data: Option<PathBuf>,
-    /// The run's folder.
-    #[arg(long, default_value = "runs/lm")]
-    out: PathBuf,
+    /// The run's folder (default: the --resume folder, else runs/lm).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Continue the run saved in this folder (its model and tokenizer are used, not the flags).
     #[arg(long, conflicts_with = "checkpoint")]
     resume: Option<PathBuf>,
@@ -103,6 +103,12 @@ struct Args {
     device: device::DeviceArgs,
 }
 
+impl Args {
+    fn out(&self) -> PathBuf {
+        kiln::train::run_dir(self.out.as_deref(), self.resume.as_deref(), "runs/lm")
+    }
+}
+
 /// What a checkpoint carries besides the weights: the model and its tokenizer, whole.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
@@ -135,7 +141,9 @@ fn run(args: &Args) -> Result<()> {
     let path = args.data.as_ref().ok_or_else(|| {
         Error::Unsupported("--data FILE is needed to train (or --checkpoint DIR)".into())
     })?;
-    let text = data::read_text(path)?;
+    let file = data::read_text(path)?;
+    println!("{}", file.summary());
+    let text = file.text;
     // The held-out tail is cut from the text, not the ids, so every tokenizer scores the
     // same characters, and a trained tokenizer never sees them.
     let cut = text
@@ -163,10 +171,29 @@ fn run(args: &Args) -> Result<()> {
         }
     };
     let (cfg, tokenizer) = (saved.model, &saved.tokenizer);
-    tokenizer.save(&args.out.join("tokenizer.json"))?;
+    cfg.check()?;
+    tokenizer.check_fits(cfg.vocab)?;
     let train = tokenizer.encode(train_text)?;
     let (heldout, ends) = tokenizer.encode_with_ends(heldout_text)?;
+    if resumed.is_some() {
+        // The saved vocabulary meets this text for the first time.
+        let name = path.display().to_string();
+        if let Some(warning) = tokenizer.check_coverage(&name, [&train[..], &heldout[..]])? {
+            println!("{warning}");
+        }
+    }
     let (b, t) = (args.batch as usize, cfg.window);
+    if train.len() <= t {
+        return Err(Error::Data {
+            path: path.display().to_string(),
+            line: 0,
+            message: format!(
+                "{} training tokens, and a window of {t} needs at least {}: lower --window or add text",
+                train.len(),
+                t + 1
+            ),
+        });
+    }
     println!(
         "data: {} ({} characters; {} tokenizer, {} ids): {} training tokens, {} held out",
         path.display(),
@@ -198,10 +225,17 @@ fn run(args: &Args) -> Result<()> {
     let options = TrainOptions::new(args.epochs)
         .show_progress()
         .counting("tokens");
-    let mut run = Trainer::new(ctx, &args.out, options, &saved)?;
+    let mut run = Trainer::new(ctx, args.out(), options, &saved)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut plan)?;
+        println!(
+            "resumed {} after epoch {}, writing to {}",
+            ck.path.display(),
+            run.first_epoch(),
+            run.dir().display()
+        );
     }
+    tokenizer.save(&run.dir().join("tokenizer.json"))?;
     let per_epoch = (train.len() / (b * t)).max(1) as u64;
     let report = run.fit(
         ctx,
@@ -235,7 +269,7 @@ fn run(args: &Args) -> Result<()> {
         },
     )?;
     report.plot(
-        args.out.join("loss.png"),
+        args.out().join("loss.png"),
         &["loss", "heldout_loss"],
         "train_lm: training and held-out loss (nats per token)",
         true,
@@ -244,7 +278,8 @@ fn run(args: &Args) -> Result<()> {
         Some(p) => p.clone(),
         None => default_prompt(heldout_text, train_text),
     };
-    let sample = sample(ctx, args, cfg, tokenizer, &mut store, &prompt)?;
+    let mut sampler = Sampler::new(ctx, cfg, &mut store)?;
+    let sample = sample(ctx, args, &mut sampler, tokenizer, &prompt)?;
     if let Some(bpc) = report.score("heldout_bits_per_char") {
         println!("held-out: {bpc:.3} bits per character");
     }
@@ -287,9 +322,8 @@ fn default_prompt(heldout: &str, train: &str) -> String {
 fn sample(
     ctx: &Context,
     args: &Args,
-    cfg: LmConfig,
+    sampler: &mut Sampler,
     tokenizer: &Tokenizer,
-    store: &mut ParamStore,
     prompt: &str,
 ) -> Result<String> {
     let ids = tokenizer.encode(prompt)?;
@@ -298,7 +332,13 @@ fn sample(
             "the prompt {prompt:?} encodes to no tokens"
         )));
     }
-    let mut sampler = Sampler::new(ctx, cfg, store)?;
+    let unknown = ids.iter().filter(|&&id| id == data::vocab::UNK).count();
+    if unknown > 0 {
+        println!(
+            "warning: {unknown} of the prompt's {} tokens are not in the vocabulary (they read as <unk>)",
+            ids.len()
+        );
+    }
     let start = std::time::Instant::now();
     let out = sampler.generate(ctx, &ids, args.max_new, &sampling(args))?;
     let secs = start.elapsed().as_secs_f64();
@@ -315,16 +355,13 @@ fn sample(
 fn sample_only(ctx: &Context, args: &Args, dir: &std::path::Path) -> Result<()> {
     let ck = checkpoint::load(dir)?;
     let saved: Saved = ck.config()?;
+    saved.model.check()?;
+    saved.tokenizer.check_fits(saved.model.vocab)?;
+    // The model first, then the checkpoint into it: every weight it declares must be there.
     let mut store = ParamStore::new(args.seed);
+    let mut sampler = Sampler::new(ctx, saved.model, &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;
     let prompt = args.prompt.clone().unwrap_or_else(|| "The ".into());
-    sample(
-        ctx,
-        args,
-        saved.model,
-        &saved.tokenizer,
-        &mut store,
-        &prompt,
-    )?;
+    sample(ctx, args, &mut sampler, &saved.tokenizer, &prompt)?;
     Ok(())
 }

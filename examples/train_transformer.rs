@@ -32,6 +32,9 @@ use serde_json::json;
 #[path = "common/device.rs"]
 mod device;
 
+/// The built-in task's name in a run's config and summary.
+const DATES: &str = "dates";
+
 /// Train a Transformer on dates or on your own sentence pairs.
 #[derive(Parser, Debug)]
 struct Args {
@@ -41,9 +44,9 @@ struct Args {
     /// Held-out `source<TAB>target` lines, scored each epoch instead of a split of --data.
     #[arg(long)]
     test: Option<PathBuf>,
-    /// The run's folder.
-    #[arg(long, default_value = "runs/transformer")]
-    out: PathBuf,
+    /// The run's folder (default: the --resume folder, else runs/transformer).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Continue the run saved in this folder (its model config is used, not the size flags).
     #[arg(long)]
     resume: Option<PathBuf>,
@@ -115,11 +118,24 @@ struct Args {
     device: device::DeviceArgs,
 }
 
-/// What a checkpoint carries besides the weights: the model's config and its tokenizer.
+impl Args {
+    fn out(&self) -> PathBuf {
+        kiln::train::run_dir(
+            self.out.as_deref(),
+            self.resume.as_deref(),
+            "runs/transformer",
+        )
+    }
+}
+
+/// What a checkpoint carries besides the weights: the model's config, its tokenizer and the
+/// data it was trained on (`dates` or the --data file; absent in older runs).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
     model: Seq2SeqConfig,
     tokenizer: Tokenizer,
+    #[serde(default)]
+    data: Option<String>,
 }
 
 fn main() {
@@ -158,9 +174,26 @@ fn training_spec(loss: Var, d_model: usize, total: u64, args: &Args) -> PlanSpec
 }
 
 fn train(ctx: &Context, args: &Args) -> Result<()> {
+    // A resumed run rebuilds the saved model, vocabulary included, from its checkpoint alone.
+    let resumed = args.resume.as_ref().map(checkpoint::load).transpose()?;
+    let saved: Option<Saved> = resumed.as_ref().map(|ck| ck.config()).transpose()?;
+    if let (
+        Some(Saved {
+            data: Some(file), ..
+        }),
+        None,
+    ) = (&saved, &args.data)
+    {
+        if file != DATES {
+            return Err(kiln::Error::Unsupported(format!(
+                "the run in {} was trained on {file}: pass --data {file} to continue it",
+                args.resume.as_deref().unwrap_or(Path::new("")).display()
+            )));
+        }
+    }
     let (name, sets) = match &args.data {
         None => (
-            "dates".to_string(),
+            DATES.to_string(),
             PairSets::dates(args.seed, args.train, args.heldout),
         ),
         Some(path) => {
@@ -173,10 +206,11 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
             (path.display().to_string(), sets)
         }
     };
-    // A resumed run rebuilds the saved model, vocabulary included, from its checkpoint alone.
-    let resumed = args.resume.as_ref().map(checkpoint::load).transpose()?;
-    let saved: Saved = match &resumed {
-        Some(ck) => ck.config()?,
+    let saved: Saved = match saved {
+        Some(saved) => Saved {
+            data: Some(name.clone()),
+            ..saved
+        },
         None => {
             let size = args.vocab_size as usize;
             let vocab = Tokenizer::train_on_pairs(args.tokenizer, &sets.train, size)?;
@@ -192,13 +226,22 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
             Saved {
                 model,
                 tokenizer: vocab,
+                data: Some(name.clone()),
             }
         }
     };
     let (cfg, vocab) = (saved.model, &saved.tokenizer);
-    vocab.save(&args.out.join("tokenizer.json"))?;
+    vocab.check_fits(cfg.vocab)?;
     let train_ids = vocab.encode_pairs(&sets.train)?;
     let heldout_ids = vocab.encode_pairs(&sets.heldout)?;
+    if resumed.is_some() {
+        // The saved vocabulary meets this data for the first time.
+        let seqs = train_ids.iter().chain(&heldout_ids);
+        let ids = seqs.flat_map(|(s, t)| [s.as_slice(), t.as_slice()]);
+        if let Some(warning) = vocab.check_coverage(&name, ids)? {
+            println!("{warning}");
+        }
+    }
     let (b, (ts, tt)) = (args.batch as usize, (cfg.max_src, cfg.max_tgt));
     let shape = cfg.batch_shape(b);
     let (n, h, v) = (sets.train.len(), sets.heldout.len(), vocab.len());
@@ -214,10 +257,19 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let options = TrainOptions::new(args.epochs)
         .show_progress()
         .counting("tokens");
-    let mut run = Trainer::new(ctx, &args.out, options, &saved)?;
+    let mut run = Trainer::new(ctx, args.out(), options, &saved)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut plan)?;
-        println!("resumed after epoch {}", run.first_epoch());
+        println!(
+            "resumed {} after epoch {}, writing to {}",
+            ck.path.display(),
+            run.first_epoch(),
+            run.dir().display()
+        );
+    }
+    vocab.save(&run.dir().join("tokenizer.json"))?;
+    if h == 0 {
+        println!("warning: no held-out pairs to score (too few lines for a tenth; --test FILE names some)");
     }
     println!("plan: {:?}, {} parameters", plan.stats(), store.numel());
     let report = run.fit(
@@ -232,6 +284,9 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
             Ok(tokens)
         },
         |ctx, _, _| {
+            if heldout_ids.is_empty() {
+                return Ok(Scores::new());
+            }
             let (exact, outputs) = translator.exact_match(ctx, &heldout_ids)?;
             for ((src, want), got) in heldout_ids.iter().zip(&outputs).take(3) {
                 let (s, g, w) = (vocab.decode(src), vocab.decode(got), vocab.decode(want));
@@ -241,7 +296,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         },
     )?;
     report.plot(
-        args.out.join("loss.png"),
+        args.out().join("loss.png"),
         &["loss"],
         "train_transformer: loss",
         true,
@@ -252,10 +307,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         .iter()
         .position(|(s, _)| s.chars().filter(|c| c.is_alphabetic()).count() >= 3);
     if let Some((src, _)) = heldout_ids.get(words.unwrap_or(0)) {
-        let path = args.out.join("cross_attention.png");
+        let path = args.out().join("cross_attention.png");
         translator.cross_attention_png(ctx, &mut store, src, |ids| vocab.decode(ids), &path)?;
     }
-    let beam_exact = if args.beam > 1 {
+    let beam_exact = if args.beam > 1 && h > 0 {
         let mut beam = Translator::new(ctx, cfg, args.beam as usize, &mut store)?;
         let exact = beam.beam_exact_match(ctx, &heldout_ids, args.length_penalty)?;
         println!(
@@ -275,6 +330,9 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
         "beam_exact_match": beam_exact,
     });
     run.write_summary(&report, summary)?;
+    if h == 0 {
+        return Ok(());
+    }
     // A run resumed at its last epoch trained nothing and so scored nothing: score it now.
     let exact = match report.score("exact_match") {
         Some(exact) => exact,
@@ -287,7 +345,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
 /// Translates `text` with the model saved in `dir`, rebuilt from the checkpoint alone.
 fn translate(ctx: &Context, dir: &Path, text: &str, beam: usize, alpha: f32) -> Result<()> {
     let ck = checkpoint::load(dir)?;
-    let Saved { model, tokenizer } = ck.config()?;
+    let Saved {
+        model, tokenizer, ..
+    } = ck.config()?;
+    tokenizer.check_fits(model.vocab)?;
     let mut store = ParamStore::new(0);
     let mut translator = Translator::new(ctx, model, beam, &mut store)?;
     checkpoint::restore(ctx, &ck, &mut store, &[])?;

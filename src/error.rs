@@ -127,6 +127,11 @@ impl fmt::Display for Error {
                 path,
                 line,
                 message,
+            } if *line == 0 => write!(f, "{path}: {message}"),
+            Error::Data {
+                path,
+                line,
+                message,
             } => write!(f, "{path}:{line}: {message}"),
             Error::Io { path, message } => write!(f, "{path}: {message}"),
         }

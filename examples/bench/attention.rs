@@ -12,7 +12,7 @@ use kiln::ops::matmul::{self, MatmulOptions};
 use kiln::ops::softmax;
 use kiln::{Context, DType, Result, Tensor};
 
-use crate::figure::{median_seconds, Figure};
+use crate::figure::{median_seconds, print_by_kernel, Figure};
 
 const B: usize = 8;
 const H: usize = 8;
@@ -32,6 +32,14 @@ fn random(ctx: &Context, shape: &[usize], seed: u64) -> Result<Tensor> {
         })
         .collect();
     Tensor::from_f32(ctx, shape, &data)
+}
+
+/// `(kernel label, median seconds)` of each of `dispatches` submitted and waited for alone.
+fn profile(ctx: &Context, dispatches: &[Dispatch]) -> Result<Vec<(String, f64)>> {
+    dispatches
+        .iter()
+        .map(|d| Ok((d.label().to_string(), time(ctx, std::slice::from_ref(d))?)))
+        .collect()
 }
 
 /// Median seconds of recording, submitting and waiting for `dispatches`.
@@ -54,14 +62,15 @@ fn mib(bytes: u64) -> f64 {
 }
 
 /// Runs the attention cases: head size 64 (the figures named `attention_*`) and 128 (the
-/// same names with `_d128`, the texture kernels' wider tile where they run).
-pub fn run(ctx: &Context) -> Result<Vec<Figure>> {
-    let mut figures = case(ctx, 64, "")?;
-    figures.extend(case(ctx, 128, "_d128")?);
+/// same names with `_d128`, the texture kernels' wider tile where they run). With `profile`,
+/// also prints each case's fused and unfused forward+backward by kernel.
+pub fn run(ctx: &Context, profile: bool) -> Result<Vec<Figure>> {
+    let mut figures = case(ctx, 64, "", profile)?;
+    figures.extend(case(ctx, 128, "_d128", profile)?);
     Ok(figures)
 }
 
-fn case(ctx: &Context, d: usize, suffix: &str) -> Result<Vec<Figure>> {
+fn case(ctx: &Context, d: usize, suffix: &str, profile_each: bool) -> Result<Vec<Figure>> {
     // A fresh context on the same adapter, so that its packed-operand textures are this case's
     // alone: the fused kernels pack into the attention slots, the composition's matmuls into
     // the matmul ones, and both count as memory.
@@ -149,6 +158,18 @@ fn case(ctx: &Context, d: usize, suffix: &str) -> Result<Vec<Figure>> {
     let fwd_base = time(ctx, &unfused_fwd)? * ms;
     let all = time(ctx, &fused_all)? * ms;
     let all_base = time(ctx, &unfused_all)? * ms;
+    if profile_each {
+        print_by_kernel(
+            &format!("fused fwd+bwd {shape}"),
+            &profile(ctx, &fused_all)?,
+            16,
+        );
+        print_by_kernel(
+            &format!("unfused fwd+bwd {shape}"),
+            &profile(ctx, &unfused_all)?,
+            16,
+        );
+    }
     // Memory beyond inputs and input gradients: fused keeps O, lse and the (lse, D) pairs;
     // the composition keeps O and the four Tq×Tk matrices S, P, dP, dS; each adds the
     // textures its kernels pack operands into (none unless a texture variant runs).

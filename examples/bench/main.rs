@@ -5,7 +5,8 @@
 //! matmul, softmax, attention, block, decode, batch_norm, search, encoder, and `peers` (the
 //! peer's two training steps, `peers_lm` or `peers_dcgan` alone: run each in its own process
 //! for a cold first step). `--profile-first-step` breaks the LM's first and second steps and
-//! the DCGAN's second step pair down by kernel (the first-step figures then mean nothing).
+//! the DCGAN's second step pair down by kernel (the first-step figures then mean nothing), and
+//! the attention cases' fused and unfused forward+backward.
 //!
 //! `encoder` needs `KILN_MINILM_DIR` (`.ci/fetch_minilm.sh DIR`) and is skipped without it.
 
@@ -65,7 +66,7 @@ fn main() -> kiln::Result<()> {
         figures.extend(batch_norm::run(&ctx)?);
     }
     if wanted("attention") {
-        let attention = attention::run(&ctx)?;
+        let attention = attention::run(&ctx, profile_first)?;
         for f in &attention {
             println!("{}", f.line());
         }

@@ -39,7 +39,9 @@ pub use images::{image_batch, ImageSet, LabelledImages};
 #[cfg(feature = "images")]
 pub use images::{load_image_classes, load_image_dir};
 pub use pairs::{read_pairs, split_pairs, PairFile, PairOptions, PairSets, SkipReason, Skipped};
-pub use text::{heldout_windows, lm_windows, read_text, split_tail, HeldoutWindows, LmBatch};
+pub use text::{
+    heldout_windows, lm_windows, read_text, split_tail, HeldoutWindows, LmBatch, TextFile,
+};
 #[cfg(feature = "text")]
 pub use tokenizer::{Tokenizer, TokenizerKind};
 pub use vocab::Vocab;
@@ -113,13 +115,4 @@ pub(crate) fn data_error(
 pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
     std::fs::read(path)
         .map_err(|e| data_error(path.display().to_string(), 0, format!("cannot read: {e}")))
-}
-
-/// The 1-based line holding byte `offset` of `bytes`.
-pub(crate) fn line_of(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }

@@ -3,32 +3,95 @@
 //! A window is `T` consecutive ids as input and the same `T` shifted by one as target, so the
 //! model predicts each next character: `target[i] = ids[start + i + 1]`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{data_error, line_of, read_file, Rng};
+use super::pairs::KEPT_LINE_NUMBERS;
+use super::{data_error, read_file, Rng};
 use crate::{Error, Result};
 
+/// A text file as [`read_text`] reads it: its text, and the lines it left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextFile {
+    /// The file, as given.
+    pub path: PathBuf,
+    /// The text, `\r\n` turned into `\n`, a byte-order mark dropped, bad lines left out.
+    pub text: String,
+    /// How many lines were not UTF-8 and were left out.
+    pub not_utf8: usize,
+    /// The first [`KEPT_LINE_NUMBERS`] of them, 1-based.
+    pub not_utf8_lines: Vec<usize>,
+}
+
+impl TextFile {
+    /// One line for a CLI: `read 14123 characters from book.txt; left out 1 line that is not
+    /// UTF-8 (line 108)`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "read {} characters from {}",
+            self.text.chars().count(),
+            self.path.display()
+        );
+        if self.not_utf8 > 0 {
+            let numbers: Vec<String> = self.not_utf8_lines.iter().map(|l| l.to_string()).collect();
+            let more = if self.not_utf8 > numbers.len() {
+                ", …"
+            } else {
+                ""
+            };
+            let (lines, are, them) = if self.not_utf8 == 1 {
+                ("line", "is", "it")
+            } else {
+                ("lines", "are", "them")
+            };
+            s += &format!(
+                "; left out {} {lines} that {are} not UTF-8 ({lines} {}{more}; save the file as \
+                 UTF-8 to keep {them})",
+                self.not_utf8,
+                numbers.join(", ")
+            );
+        }
+        s
+    }
+}
+
 /// Reads a UTF-8 text file whole, with `\r\n` turned into `\n` and a byte-order mark dropped.
-/// An unreadable file, invalid UTF-8 (naming the line) or an empty file is an
-/// [`Error::Data`].
-pub fn read_text(path: &Path) -> Result<String> {
+/// A line that is not UTF-8 is left out and counted ([`TextFile::summary`] names it), so one
+/// bad line does not cost the rest. An unreadable file, an empty one or one with no UTF-8
+/// line at all is an [`Error::Data`] naming the file (and the first bad line).
+pub fn read_text(path: &Path) -> Result<TextFile> {
     let name = path.display().to_string();
     let bytes = read_file(path)?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        data_error(
-            &name,
-            line_of(&bytes, e.valid_up_to()),
-            format!(
-                "invalid UTF-8 at byte {} (save the file as UTF-8)",
-                e.valid_up_to()
-            ),
-        )
-    })?;
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    if text.is_empty() {
+    if bytes.is_empty() {
         return Err(data_error(name, 0, "the file is empty"));
     }
-    Ok(text.replace("\r\n", "\n"))
+    let mut text = String::with_capacity(bytes.len());
+    let (mut not_utf8, mut not_utf8_lines) = (0, Vec::new());
+    for (i, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        match std::str::from_utf8(line) {
+            Ok(line) => text.push_str(line),
+            Err(_) => {
+                not_utf8 += 1;
+                if not_utf8_lines.len() < KEPT_LINE_NUMBERS {
+                    not_utf8_lines.push(i + 1);
+                }
+            }
+        }
+    }
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+    if text.is_empty() {
+        let line = not_utf8_lines.first().copied().unwrap_or(0);
+        return Err(data_error(
+            name,
+            line,
+            "no line of the file is UTF-8 (save it as UTF-8)",
+        ));
+    }
+    Ok(TextFile {
+        path: path.to_path_buf(),
+        text: text.replace("\r\n", "\n"),
+        not_utf8,
+        not_utf8_lines,
+    })
 }
 
 /// Splits `ids` into (train, held-out): the last `round(heldout_fraction · n)` ids (fraction

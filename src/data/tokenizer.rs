@@ -35,6 +35,9 @@ use crate::{Error, Result};
 /// The specials, in id order, as trained tokenizers spell them.
 const SPECIALS: [&str; 4] = ["<pad>", "<s>", "</s>", "<unk>"];
 
+/// The largest share of unknown tokens [`Tokenizer::check_coverage`] lets through.
+pub const MAX_UNKNOWN_SHARE: f64 = 0.01;
+
 /// Which tokenizer a run trains (`--tokenizer char|bpe|wordpiece`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -236,6 +239,53 @@ impl Tokenizer {
     /// Whether there are no ids (never, for a tokenizer made here).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// An error unless this tokenizer has exactly the `model_vocab` ids a model was built
+    /// for: a checkpoint whose tokenizer and model disagree would decode the wrong text.
+    pub fn check_fits(&self, model_vocab: usize) -> Result<()> {
+        if self.len() == model_vocab {
+            return Ok(());
+        }
+        Err(Error::Unsupported(format!(
+            "the {} tokenizer has {} ids but the model's vocabulary is {model_vocab}: \
+             they were not saved together",
+            self.kind(),
+            self.len()
+        )))
+    }
+
+    /// How well this vocabulary covers text encoded as `ids` (read from `source`, a file
+    /// name or "the prompt"): an error when more than [`MAX_UNKNOWN_SHARE`] of the tokens are
+    /// [`UNK`](super::vocab::UNK), so a run resumed on text its vocabulary never saw stops
+    /// instead of training on unknown-for-unknown; otherwise a warning line when any are.
+    pub fn check_coverage<'a>(
+        &self,
+        source: &str,
+        ids: impl IntoIterator<Item = &'a [u32]>,
+    ) -> Result<Option<String>> {
+        let (mut unknown, mut total) = (0usize, 0usize);
+        for seq in ids {
+            total += seq.len();
+            unknown += seq.iter().filter(|&&id| id == super::vocab::UNK).count();
+        }
+        if unknown == 0 {
+            return Ok(None);
+        }
+        let share = unknown as f64 / total.max(1) as f64;
+        let what = format!(
+            "{unknown} of {total} tokens of {source} ({:.1} %) are not in this {}-id {} vocabulary",
+            100.0 * share,
+            self.len(),
+            self.kind()
+        );
+        if share > MAX_UNKNOWN_SHARE {
+            return Err(Error::Unsupported(format!(
+                "{what}: the text is not what the vocabulary was built from (a new run, \
+                 without --resume, builds one for it)"
+            )));
+        }
+        Ok(Some(format!("warning: {what}; they read as <unk>")))
     }
 
     /// The ids of `text` (no specials added).

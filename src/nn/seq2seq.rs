@@ -744,7 +744,8 @@ impl Translator {
 
     /// Decodes every source of `examples` (source, wanted output) as
     /// [`translate_all`](Self::translate_all) does: the fraction decoded exactly as wanted
-    /// (0 for no examples), and the outputs in order.
+    /// (0 for no examples; a wanted output holding the unknown id never counts, since an
+    /// unknown decoded for an unknown says nothing), and the outputs in order.
     pub fn exact_match(
         &mut self,
         ctx: &Context,
@@ -755,7 +756,7 @@ impl Translator {
         let right = examples
             .iter()
             .zip(&outputs)
-            .filter(|((_, want), got)| want == *got)
+            .filter(|((_, want), got)| matches(want, got))
             .count();
         Ok((right as f64 / examples.len().max(1) as f64, outputs))
     }
@@ -770,7 +771,7 @@ impl Translator {
     ) -> Result<f64> {
         let mut right = 0;
         for (src, want) in examples {
-            right += (self.translate_beam(ctx, src, alpha)? == *want) as usize;
+            right += matches(want, &self.translate_beam(ctx, src, alpha)?) as usize;
         }
         Ok(right as f64 / examples.len().max(1) as f64)
     }
@@ -819,5 +820,24 @@ impl Translator {
         let title = format!("cross-attention: {} -> {}", label(src), label(&output));
         let (r, c) = (rows.len(), cols.len().max(1));
         crate::viz::heatmap(path, &weights, r, c, &rows, &cols, &title)
+    }
+}
+
+/// Whether `got` is exactly `want`, which must hold no unknown id (see
+/// [`Translator::exact_match`]).
+fn matches(want: &[u32], got: &[u32]) -> bool {
+    want == got && !want.contains(&crate::data::vocab::UNK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+    use crate::data::vocab::UNK;
+
+    #[test]
+    fn an_unknown_decoded_for_an_unknown_is_no_match() {
+        assert!(matches(&[5, 6, 7], &[5, 6, 7]));
+        assert!(!matches(&[5, 6, 7], &[5, 6]));
+        assert!(!matches(&[5, UNK, 7], &[5, UNK, 7]));
     }
 }

@@ -653,7 +653,9 @@ pub fn backward_bias(ctx: &Context, dy: &Tensor, dbias: &Tensor) -> Result<Dispa
     bias_grad(ctx, &d, dy, dbias)
 }
 
-fn scratch(ctx: &Context, d: &ConvDims) -> Result<[Tensor; 2]> {
+/// The im2col scratch of `d` (`col`, `cnhw`) for the eager entry points (a graph's plan owns
+/// its own as the node's extra outputs).
+pub(crate) fn scratch(ctx: &Context, d: &ConvDims) -> Result<[Tensor; 2]> {
     let [c, n] = d.scratch_shapes();
     Ok([
         Tensor::zeros(ctx, &c, DType::F32)?,

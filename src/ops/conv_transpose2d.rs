@@ -168,14 +168,6 @@ pub fn backward_bias(ctx: &Context, dy: &Tensor, dbias: &Tensor) -> Result<Dispa
     conv2d::backward_bias(ctx, dy, dbias)
 }
 
-fn scratch(ctx: &Context, d: &ConvDims) -> Result<[Tensor; 2]> {
-    let [c, n] = d.scratch_shapes();
-    Ok([
-        Tensor::zeros(ctx, &c, DType::F32)?,
-        Tensor::zeros(ctx, &n, DType::F32)?,
-    ])
-}
-
 /// Runs `conv_transpose2d(x, w) (+ bias)` now.
 pub fn conv_transpose2d(
     ctx: &Context,
@@ -186,7 +178,7 @@ pub fn conv_transpose2d(
 ) -> Result<Tensor> {
     let d = dims(x.shape(), w.shape(), bias.map(|b| b.shape()), opts)?;
     let y = Tensor::zeros(ctx, &d.x_shape(), DType::F32)?;
-    let [col, cnhw] = scratch(ctx, &d)?;
+    let [col, cnhw] = conv2d::scratch(ctx, &d)?;
     run(ctx, &forward(ctx, x, w, bias, &y, &col, &cnhw, opts)?)?;
     Ok(y)
 }
@@ -203,7 +195,7 @@ pub fn conv_transpose2d_backward(
     let d = dims(x.shape(), w.shape(), None, opts)?;
     let dx = Tensor::zeros(ctx, x.shape(), DType::F32)?;
     let dw = Tensor::zeros(ctx, w.shape(), DType::F32)?;
-    let [col, cnhw] = scratch(ctx, &d)?;
+    let [col, cnhw] = conv2d::scratch(ctx, &d)?;
     let mut ds = backward_input(ctx, w, dy, &dx, &col, &cnhw, opts)?;
     ds.extend(backward_weight(ctx, x, dy, &dw, &col, &cnhw, opts)?);
     let dbias = if with_bias {

@@ -12,6 +12,8 @@ pub use trainer::{
     Trainer,
 };
 
+use std::path::{Path, PathBuf};
+
 use crate::error::{Error, Result};
 use crate::graph::Var;
 use crate::optim::{Optimizer, Schedule};
@@ -69,6 +71,14 @@ impl Training {
         }
         Ok(())
     }
+}
+
+/// The folder a training program writes to: `out` if the user named one, else the folder of
+/// the run it resumes (so that run's history and checkpoint continue in place), else
+/// `default`.
+pub fn run_dir(out: Option<&Path>, resume: Option<&Path>, default: &str) -> PathBuf {
+    out.or(resume)
+        .map_or_else(|| PathBuf::from(default), Path::to_path_buf)
 }
 
 /// The store name of a parameter's moving average ([`Training::ema_decay`]).

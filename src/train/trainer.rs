@@ -323,6 +323,10 @@ impl Trainer {
     /// step count into `steps` (compiled against `store`), and the epoch count, so the next
     /// epoch is the one the saved run would have taken next, with the same batches and noise.
     /// `metrics.csv` and `eval.csv` are then appended to rather than started afresh.
+    ///
+    /// The run goes on in this trainer's folder: the checkpoint's own (its history continues
+    /// there), or a new one. A folder that already holds another run's checkpoint is an
+    /// error, before anything is written, rather than that run overwritten.
     pub fn resume(
         &mut self,
         ctx: &Context,
@@ -330,6 +334,22 @@ impl Trainer {
         store: &mut ParamStore,
         steps: &mut dyn Steps,
     ) -> Result<()> {
+        let here = self.dir.join(checkpoint::CHECKPOINT_FILE);
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        if here.exists() && !same(&here, &ckpt.path) {
+            return Err(Error::Io {
+                path: self.dir.display().to_string(),
+                message: format!(
+                    "already holds a run (its {}); resuming {} here would overwrite it: \
+                     continue in the resumed run's own folder, or in a new one",
+                    checkpoint::CHECKPOINT_FILE,
+                    ckpt.path.display()
+                ),
+            });
+        }
         let unused = checkpoint::restore(ctx, ckpt, store, &steps.optimizer_state())?;
         if !unused.is_empty() {
             return Err(Error::Io {

@@ -553,11 +553,32 @@ fn data_batches_cover_each_epoch() {
 #[test]
 fn data_text_windows_and_files() {
     let f = Temp::new("text.txt", "ab\r\ncd\n".as_bytes());
-    assert_eq!(read_text(f.path()).unwrap(), "ab\ncd\n");
-    let bad = Temp::new("bad.txt", b"one\ntwo\nthr\xc3");
-    assert_eq!(data_err(read_text(bad.path()).unwrap_err()).1, 3);
+    assert_eq!(read_text(f.path()).unwrap().text, "ab\ncd\n");
+    // A line that is not UTF-8 is left out and named; the lines around it stay.
+    let bad = Temp::new("bad.txt", b"one\ntw\xffo\nthree\nfo\xc3\n");
+    let file = read_text(bad.path()).unwrap();
+    assert_eq!(file.text, "one\nthree\n");
+    assert_eq!(
+        (file.not_utf8, file.not_utf8_lines.clone()),
+        (2, vec![2, 4])
+    );
+    assert!(file
+        .summary()
+        .contains("left out 2 lines that are not UTF-8 (lines 2, 4"));
+    // Nothing readable at all is an error naming the first bad line.
+    let none = Temp::new("none.txt", b"\xff\n\xfe");
+    let none_err = read_text(none.path()).unwrap_err();
+    assert!(none_err.to_string().contains("none.txt:1: "), "{none_err}");
     let empty = Temp::new("empty.txt", b"");
-    assert_eq!(data_err(read_text(empty.path()).unwrap_err()).1, 0);
+    let empty_err = read_text(empty.path()).unwrap_err();
+    // A whole-file error names no line.
+    assert!(
+        empty_err
+            .to_string()
+            .ends_with("empty.txt: the file is empty"),
+        "{empty_err}"
+    );
+    assert_eq!(data_err(empty_err).1, 0);
 
     let ids: Vec<u32> = (100..150).collect();
     let (train, held) = split_tail(&ids, 0.1);

@@ -98,3 +98,37 @@ fn character_ends_count_characters_not_bytes() {
     );
     assert!("sentencepiece".parse::<TokenizerKind>().is_err());
 }
+
+#[test]
+fn a_vocabulary_refuses_text_it_does_not_cover_and_a_model_of_another_size() {
+    let chars = Tokenizer::train(TokenizerKind::Char, &["abc abc cab"], 0).unwrap();
+    let covered = chars.encode("cab bac").unwrap();
+    assert_eq!(
+        chars.check_coverage("seen.txt", [&covered[..]]).unwrap(),
+        None
+    );
+    // One unknown in 200 tokens (0.5 %): let through, with a warning that counts it.
+    let mostly = chars.encode(&format!("{}Q", "abc ".repeat(50))).unwrap();
+    let warning = chars.check_coverage("mostly.txt", [&mostly[..]]).unwrap();
+    let warning = warning.expect("an unknown token is worth a warning");
+    assert!(
+        warning.contains("1 of 201 tokens of mostly.txt"),
+        "{warning}"
+    );
+    // Text the vocabulary never saw (the resumed-on-other-data case): an error naming it.
+    let other = chars.encode("QQQ ZZZ").unwrap();
+    let err = chars.check_coverage("other.tsv", [&other[..], &covered[..]]);
+    let err = err.unwrap_err().to_string();
+    assert!(err.contains("6 of 14 tokens of other.tsv"), "{err}");
+    // A byte-level BPE has no unknowns.
+    let bpe = Tokenizer::train(TokenizerKind::Bpe, &[corpus().as_str()], 300).unwrap();
+    let any = bpe.encode("QQQ ZZZ 東京").unwrap();
+    assert_eq!(bpe.check_coverage("any.txt", [&any[..]]).unwrap(), None);
+
+    assert!(chars.check_fits(chars.len()).is_ok());
+    let err = chars.check_fits(32).unwrap_err().to_string();
+    assert!(err.contains(&format!(
+        "has {} ids but the model's vocabulary is 32",
+        chars.len()
+    )));
+}

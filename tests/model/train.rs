@@ -164,6 +164,110 @@ fn a_resumed_run_ends_bitwise_where_the_uninterrupted_one_does() {
 }
 
 #[test]
+fn a_run_resumed_into_a_folder_holding_another_run_is_refused_before_anything_is_written() {
+    let (first, second) = (fresh_dir("guard-first"), fresh_dir("guard-second"));
+    run_mlp(&first, 1, false);
+    run_mlp(&second, 2, false);
+    let before = std::fs::read(second.join(checkpoint::CHECKPOINT_FILE)).unwrap();
+    let cfg = Mlp {
+        hidden: 8,
+        lr: 0.05,
+    };
+    let mut store = ParamStore::new(11);
+    let (mut plan, _) = mlp_plan(cfg, &mut store);
+    let mut run = Trainer::new(ctx(), &second, TrainOptions::new(3), &cfg).unwrap();
+    let ck = checkpoint::load(&first).unwrap();
+    let err = run.resume(ctx(), &ck, &mut store, &mut plan).unwrap_err();
+    let err = err.to_string();
+    assert!(err.contains("already holds a run"), "{err}");
+    assert_eq!(
+        std::fs::read(second.join(checkpoint::CHECKPOINT_FILE)).unwrap(),
+        before,
+        "the other run's checkpoint is untouched"
+    );
+    // Into its own folder (however the path is spelled) or a new one, it goes on.
+    let spelled = first.join(".").join(checkpoint::CHECKPOINT_FILE);
+    let mut own = Trainer::new(ctx(), &first, TrainOptions::new(3), &cfg).unwrap();
+    let ck = checkpoint::load(&spelled).unwrap();
+    own.resume(ctx(), &ck, &mut store, &mut plan).unwrap();
+    let mut fresh = Trainer::new(ctx(), fresh_dir("guard-new"), TrainOptions::new(3), &cfg);
+    fresh
+        .as_mut()
+        .unwrap()
+        .resume(ctx(), &ck, &mut store, &mut plan)
+        .unwrap();
+    // The examples' --out: named, else the resumed folder, else their default.
+    let (out, resume) = (Path::new("out"), Path::new("runs/old"));
+    assert_eq!(
+        kiln::train::run_dir(Some(out), Some(resume), "runs/lm"),
+        out
+    );
+    assert_eq!(kiln::train::run_dir(None, Some(resume), "runs/lm"), resume);
+    assert_eq!(
+        kiln::train::run_dir(None, None, "runs/lm"),
+        Path::new("runs/lm")
+    );
+}
+
+#[test]
+fn a_language_model_config_out_of_range_is_an_error_not_an_abort() {
+    let good = LmConfig {
+        vocab: 40,
+        d_model: 32,
+        heads: 4,
+        layers: 2,
+        d_ff: 64,
+        dropout: 0.1,
+        norm: ResidualNorm::Pre,
+        window: 16,
+    };
+    assert!(good.check().is_ok());
+    // What a hand-edited checkpoint config can say: each refused by name, at once (a window
+    // of 10^12 once aborted on allocating the position table; a million layers hung).
+    let cases = [
+        (
+            LmConfig {
+                window: 1_000_000_000_000,
+                ..good
+            },
+            "window",
+        ),
+        (
+            LmConfig {
+                layers: 1_000_000,
+                ..good
+            },
+            "layers",
+        ),
+        (LmConfig { heads: 5, ..good }, "heads"),
+        (LmConfig { vocab: 0, ..good }, "vocab"),
+        (
+            LmConfig {
+                d_model: 1 << 15,
+                vocab: 1 << 16,
+                heads: 1,
+                ..good
+            },
+            "vocab x d_model",
+        ),
+        (
+            LmConfig {
+                dropout: f32::NAN,
+                ..good
+            },
+            "dropout",
+        ),
+    ];
+    for (cfg, field) in cases {
+        let err = cfg.check().unwrap_err().to_string();
+        assert!(err.contains(field), "{field}: {err}");
+        let mut g = Graph::new();
+        let built = kiln::nn::LanguageModel::new(&mut g, cfg);
+        assert!(built.is_err(), "{field}: the model is not built");
+    }
+}
+
+#[test]
 fn a_run_of_zero_epochs_writes_a_summary_that_parses() {
     let dir = fresh_dir("zero");
     let cfg = Mlp { hidden: 4, lr: 0.1 };
