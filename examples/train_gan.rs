@@ -131,6 +131,10 @@ enum LrSchedule {
 fn main() {
     if let Err(e) = run(&Args::parse()) {
         eprintln!("error: {e}");
+        if let kiln::Error::Interrupted { dir, .. } = &e {
+            eprintln!("continue with --resume {dir}");
+            std::process::exit(130);
+        }
         std::process::exit(1);
     }
 }
@@ -256,7 +260,10 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
             k => format!(", scored every {k} epochs and at the end"),
         }
     );
-    let options = TrainOptions::new(epochs).show_progress().counting("images");
+    let options = TrainOptions::new(epochs)
+        .show_progress()
+        .stop_on_ctrl_c()
+        .counting("images");
     let mut run = Trainer::new(ctx, args.out(), options, &cfg)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut gan)?;

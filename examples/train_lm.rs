@@ -119,6 +119,10 @@ struct Saved {
 fn main() {
     if let Err(e) = run(&Args::parse()) {
         eprintln!("error: {e}");
+        if let kiln::Error::Interrupted { dir, .. } = &e {
+            eprintln!("continue with --resume {dir}");
+            std::process::exit(130);
+        }
         std::process::exit(1);
     }
 }
@@ -224,6 +228,7 @@ fn run(args: &Args) -> Result<()> {
     let mut eval = Plan::compile(ctx, &graph, &mut store, &PlanSpec::eval(vec![loss]))?;
     let options = TrainOptions::new(args.epochs)
         .show_progress()
+        .stop_on_ctrl_c()
         .counting("tokens");
     let mut run = Trainer::new(ctx, args.out(), options, &saved)?;
     if let Some(ck) = &resumed {

@@ -142,6 +142,10 @@ fn main() {
     let args = Args::parse();
     if let Err(e) = run(&args) {
         eprintln!("error: {e}");
+        if let kiln::Error::Interrupted { dir, .. } = &e {
+            eprintln!("continue with --resume {dir}");
+            std::process::exit(130);
+        }
         std::process::exit(1);
     }
 }
@@ -256,6 +260,7 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let mut translator = Translator::new(ctx, cfg, 250.min(h.max(1)), &mut store)?;
     let options = TrainOptions::new(args.epochs)
         .show_progress()
+        .stop_on_ctrl_c()
         .counting("tokens");
     let mut run = Trainer::new(ctx, args.out(), options, &saved)?;
     if let Some(ck) = &resumed {

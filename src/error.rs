@@ -27,6 +27,14 @@ pub enum Error {
         /// Where the graph was built with this op (the user's call site), when known.
         at: Option<&'static std::panic::Location<'static>>,
     },
+    /// A training run stopped on request (Ctrl-C, or a [`crate::train::Stopper`]) after
+    /// saving a checkpoint that resumes exactly where it stopped.
+    Interrupted {
+        /// The run's folder, holding the checkpoint.
+        dir: String,
+        /// The last step taken.
+        step: u64,
+    },
     /// A tensor of the wrong element type was passed.
     DType {
         /// The op or call that rejected it.
@@ -122,6 +130,11 @@ impl fmt::Display for Error {
                 write!(f, "the GPU did not finish {during} within {seconds:.0} s")
             }
             Error::Graph(msg) => write!(f, "graph: {msg}"),
+            Error::Interrupted { dir, step } => write!(
+                f,
+                "stopped on request after step {step}; the run is saved in {dir} and resumes \
+                 exactly from there"
+            ),
             Error::Shader { name, message } => write!(f, "shader {name}.wgsl: {message}"),
             Error::Data {
                 path,

@@ -44,6 +44,10 @@ pub const CONFIG_KEY: &str = "config";
 /// Metadata key of the count of completed epochs.
 pub const EPOCH_KEY: &str = "epoch";
 
+/// Metadata key of the batches already taken in the epoch after the completed ones (a run
+/// stopped mid-epoch); absent at an epoch's end.
+pub const BATCH_KEY: &str = "batch";
+
 /// A checkpoint read into host memory.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Checkpoint {
@@ -71,6 +75,15 @@ impl Checkpoint {
     /// Completed epochs saved with it, if the file has a readable count.
     pub fn epoch(&self) -> Option<usize> {
         self.metadata.get(EPOCH_KEY)?.parse().ok()
+    }
+
+    /// Batches taken in the epoch after the completed ones, for a run saved mid-epoch (0 at an
+    /// epoch's end).
+    pub fn batch(&self) -> usize {
+        self.metadata
+            .get(BATCH_KEY)
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(0)
     }
 
     /// The model's config saved with it (by a [`Trainer`](crate::train::Trainer), or under

@@ -4,8 +4,11 @@
 //! resumption, `summary.json`).
 
 pub mod flags;
+mod interrupt;
 mod log;
 mod trainer;
+
+pub use interrupt::Stopper;
 
 pub use trainer::{
     classifier_accuracy, no_evaluation, number, EpochEnd, Report, Scores, Steps, TrainOptions,

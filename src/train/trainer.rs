@@ -19,10 +19,11 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::graph::{ParamStore, Plan};
-use crate::io::checkpoint::{self, Checkpoint, CONFIG_KEY, EPOCH_KEY};
+use crate::io::checkpoint::{self, Checkpoint, BATCH_KEY, CONFIG_KEY, EPOCH_KEY};
 use crate::progress::Progress;
 use crate::tensor::Tensor;
 
+use super::interrupt::{CatchSignals, Stopper};
 use super::log::{CsvLog, Curves};
 
 /// Held-out scores an evaluation returns, by name (`heldout_accuracy`, `exact_match`, ...),
@@ -111,6 +112,11 @@ pub struct TrainOptions {
     pub columns: Option<Vec<String>>,
     /// The progress bar's label.
     pub label: String,
+    /// Ctrl-C (SIGINT or SIGTERM) during [`Trainer::fit`] stops the run after its current
+    /// step, saved to resume exactly there, instead of ending the process (a second one still
+    /// does). For programs that own the process; a host application stops a run with
+    /// [`Trainer::stopper`] instead.
+    pub stop_on_ctrl_c: bool,
 }
 
 impl Default for TrainOptions {
@@ -121,6 +127,7 @@ impl Default for TrainOptions {
             unit: "examples".into(),
             columns: None,
             label: "train".into(),
+            stop_on_ctrl_c: false,
         }
     }
 }
@@ -138,6 +145,14 @@ impl TrainOptions {
     pub fn show_progress(self) -> TrainOptions {
         TrainOptions {
             progress: true,
+            ..self
+        }
+    }
+
+    /// Ctrl-C stops and saves the run ([`TrainOptions::stop_on_ctrl_c`]).
+    pub fn stop_on_ctrl_c(self) -> TrainOptions {
+        TrainOptions {
+            stop_on_ctrl_c: true,
             ..self
         }
     }
@@ -276,6 +291,9 @@ pub struct Trainer {
     first_epoch: usize,
     /// The step of the checkpoint this run resumed from.
     resumed_at: Option<u64>,
+    /// Batches of `first_epoch` the resumed run had already taken (it stopped mid-epoch).
+    skip_batches: usize,
+    stopper: Stopper,
     created: Instant,
     adapter: String,
 }
@@ -304,6 +322,8 @@ impl Trainer {
             config,
             first_epoch: 0,
             resumed_at: None,
+            skip_batches: 0,
+            stopper: Stopper::default(),
             created: Instant::now(),
             adapter: ctx.adapter_summary(),
         })
@@ -312,6 +332,11 @@ impl Trainer {
     /// The run's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// A handle that stops this run after its current step (see [`Stopper`]), from any thread.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
     }
 
     /// Epochs already completed (non-zero after [`Trainer::resume`]).
@@ -362,6 +387,7 @@ impl Trainer {
         let step = ckpt.step().unwrap_or(0);
         steps.set_step_count(step);
         self.first_epoch = ckpt.epoch().unwrap_or(0);
+        self.skip_batches = ckpt.batch();
         self.resumed_at = Some(step);
         Ok(())
     }
@@ -374,6 +400,11 @@ impl Trainer {
     /// GPU is waited for, the readings are flushed to `metrics.csv`, `evaluate` runs and its
     /// scores go to `eval.csv`, and the checkpoint is saved. `summary.json` is written at the
     /// end (extend it with [`Trainer::write_summary`]).
+    ///
+    /// Asked to stop ([`Trainer::stopper`], or Ctrl-C with [`TrainOptions::stop_on_ctrl_c`]),
+    /// it finishes the step it is on, flushes the readings, saves a checkpoint that records
+    /// the batches taken in the epoch (a resumed run skips them and continues exactly), writes
+    /// `summary.json` with `"interrupted": true` and returns [`Error::Interrupted`].
     pub fn fit<S, B, I>(
         &mut self,
         ctx: &Context,
@@ -423,14 +454,16 @@ impl Trainer {
         let mut saved = false;
         let mut score_curves: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
 
+        let signals = self.options.stop_on_ctrl_c.then(CatchSignals::install);
         let mut epoch_start = steps.step_count();
         for epoch in self.first_epoch..self.options.epochs {
             let epoch_batches: Vec<B> = batches(epoch).into_iter().collect();
+            let (in_epoch, skip) = (epoch_batches.len(), std::mem::take(&mut self.skip_batches));
             if self.options.progress && bar.is_none() {
-                let left = (self.options.epochs - epoch) * epoch_batches.len();
+                let left = (self.options.epochs - epoch) * in_epoch - skip.min(in_epoch);
                 bar = Some(Progress::new(left as u64, &self.options.label));
             }
-            for batch in epoch_batches {
+            for (taken, batch) in epoch_batches.into_iter().enumerate().skip(skip) {
                 let items = step(ctx, steps, batch)?;
                 collect.pending.insert(steps.step_count(), (epoch, items));
                 done_steps += 1;
@@ -438,6 +471,24 @@ impl Trainer {
                 collect.absorb(arrived, steps, &mut metrics, &mut report);
                 if let Some(bar) = &mut bar {
                     bar.set(done_steps, &self.bar_message(epoch, &report));
+                }
+                if self.stopper.take(signals.is_some()) {
+                    let arrived = steps.take_readings(ctx, true)?;
+                    collect.absorb(arrived, steps, &mut metrics, &mut report);
+                    metrics.flush()?;
+                    self.save_at(ctx, store, steps, epoch, taken + 1)?;
+                    if let Some(mut bar) = bar.take() {
+                        bar.finish();
+                    }
+                    report.epochs = epoch;
+                    report.steps = steps.step_count();
+                    report.train_s = start.elapsed().as_secs_f64();
+                    report.rate = collect.items_done as f64 / report.train_s.max(1e-9);
+                    self.write_summary(&report, serde_json::json!({ "interrupted": true }))?;
+                    return Err(Error::Interrupted {
+                        dir: self.dir.display().to_string(),
+                        step: report.steps,
+                    });
                 }
             }
             let arrived = steps.take_readings(ctx, true)?;
@@ -530,9 +581,24 @@ impl Trainer {
         steps: &dyn Steps,
         epoch: usize,
     ) -> Result<()> {
+        self.save_at(ctx, store, steps, epoch, 0)
+    }
+
+    /// [`Trainer::save`] after `epoch` whole epochs and `batch` batches of the next.
+    fn save_at(
+        &self,
+        ctx: &Context,
+        store: &ParamStore,
+        steps: &dyn Steps,
+        epoch: usize,
+        batch: usize,
+    ) -> Result<()> {
         let mut meta = BTreeMap::new();
         meta.insert(CONFIG_KEY.to_string(), self.config.clone());
         meta.insert(EPOCH_KEY.to_string(), epoch.to_string());
+        if batch > 0 {
+            meta.insert(BATCH_KEY.to_string(), batch.to_string());
+        }
         checkpoint::save(
             ctx,
             &self.dir,

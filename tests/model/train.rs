@@ -65,6 +65,18 @@ fn points() -> (Vec<f32>, Vec<u32>) {
 /// Trains the MLP in `dir` to `epochs` epochs (resuming from `dir` when `resume`), with an
 /// evaluation of the loss-free kind (training accuracy); returns the store.
 fn run_mlp(dir: &Path, epochs: usize, resume: bool) -> (ParamStore, kiln::train::Report) {
+    let (store, report) = run_mlp_until(dir, epochs, resume, None);
+    (store, report.unwrap())
+}
+
+/// [`run_mlp`], asking the run to stop once it has taken step `stop_after` (if given): the
+/// store, and what `fit` returned.
+fn run_mlp_until(
+    dir: &Path,
+    epochs: usize,
+    resume: bool,
+    stop_after: Option<u64>,
+) -> (ParamStore, kiln::Result<kiln::train::Report>) {
     let cfg = Mlp {
         hidden: 8,
         lr: 0.05,
@@ -78,32 +90,34 @@ fn run_mlp(dir: &Path, epochs: usize, resume: bool) -> (ParamStore, kiln::train:
         run.resume(ctx(), &ck, &mut store, &mut plan).unwrap();
     }
     let (xs, ys) = points();
-    let report = run
-        .fit(
-            ctx(),
-            &mut plan,
-            &store,
-            |epoch| Batches::new(8, 4, 5, epoch as u64).full(),
-            |ctx, plan, chunk| {
-                let x: Vec<f32> = chunk
-                    .iter()
-                    .flat_map(|&i| [xs[2 * i], xs[2 * i + 1]])
-                    .collect();
-                let y: Vec<u32> = chunk.iter().map(|&i| ys[i]).collect();
-                plan.set_input_f32(ctx, "x", &x)?;
-                plan.set_input_u32(ctx, "y", &y)?;
-                plan.step(ctx)?;
-                Ok(chunk.len())
-            },
-            |_, plan, end| {
-                // Something that changes each epoch, so eval.csv's rows can be told apart.
-                Ok(Scores::from([
-                    ("epoch_seen".to_string(), end.epoch as f64),
-                    ("steps_seen".to_string(), plan.step_count() as f64),
-                ]))
-            },
-        )
-        .unwrap();
+    let stopper = run.stopper();
+    let report = run.fit(
+        ctx(),
+        &mut plan,
+        &store,
+        |epoch| Batches::new(8, 4, 5, epoch as u64).full(),
+        |ctx, plan, chunk| {
+            let x: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&i| [xs[2 * i], xs[2 * i + 1]])
+                .collect();
+            let y: Vec<u32> = chunk.iter().map(|&i| ys[i]).collect();
+            plan.set_input_f32(ctx, "x", &x)?;
+            plan.set_input_u32(ctx, "y", &y)?;
+            plan.step(ctx)?;
+            if stop_after == Some(plan.step_count()) {
+                stopper.stop();
+            }
+            Ok(chunk.len())
+        },
+        |_, plan, end| {
+            // Something that changes each epoch, so eval.csv's rows can be told apart.
+            Ok(Scores::from([
+                ("epoch_seen".to_string(), end.epoch as f64),
+                ("steps_seen".to_string(), plan.step_count() as f64),
+            ]))
+        },
+    );
     (store, report)
 }
 
@@ -161,6 +175,34 @@ fn a_resumed_run_ends_bitwise_where_the_uninterrupted_one_does() {
         .map(|r| r.split(',').next().unwrap())
         .collect();
     assert_eq!(firsts, ["1", "2", "3", "4", "5", "6"]);
+}
+
+#[test]
+fn a_run_stopped_mid_epoch_resumes_and_ends_bitwise_where_the_uninterrupted_one_does() {
+    let (straight, stopped) = (fresh_dir("stop-straight"), fresh_dir("stop-stopped"));
+    let (whole, _) = run_mlp(&straight, 4, false);
+    // Epochs of 2 batches: step 5 is the first batch of the third epoch.
+    let (_, result) = run_mlp_until(&stopped, 4, false, Some(5));
+    match result {
+        Err(kiln::Error::Interrupted { step: 5, dir }) => assert_eq!(Path::new(&dir), stopped),
+        other => panic!("expected a stop after step 5, got {other:?}"),
+    }
+    let ck = checkpoint::load(&stopped).unwrap();
+    assert_eq!((ck.step(), ck.epoch(), ck.batch()), (Some(5), Some(2), 1));
+    let summary = std::fs::read_to_string(stopped.join("summary.json")).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["steps"], 5);
+    // Resumed: the rest of the third epoch's batches, then the fourth, as if never stopped.
+    let (resumed, report) = run_mlp(&stopped, 4, true);
+    assert_eq!((report.steps, report.epochs), (8, 4));
+    assert_eq!(values(&whole), values(&resumed));
+    let rows = |dir: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        let loss_of = |row: &str| row.split(',').take(3).collect::<Vec<_>>().join(",");
+        text.lines().map(loss_of).collect()
+    };
+    assert_eq!(rows(&straight), rows(&stopped));
 }
 
 #[test]
