@@ -91,8 +91,8 @@ struct Args {
     #[arg(long, default_value_t = 0.8, value_parser = kiln::train::flags::temperature)]
     temperature: f32,
     /// Sample among the k most likely tokens only.
-    #[arg(long)]
-    top_k: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    top_k: Option<u32>,
     /// Sample among the fewest tokens whose probability reaches p, in (0, 1].
     #[arg(long, value_parser = kiln::train::flags::fraction)]
     top_p: Option<f32>,
@@ -130,7 +130,7 @@ fn main() {
 fn sampling(args: &Args) -> Sampling {
     Sampling {
         temperature: args.temperature,
-        top_k: args.top_k,
+        top_k: args.top_k.map(|k| k as usize),
         top_p: args.top_p,
         seed: args.seed,
     }

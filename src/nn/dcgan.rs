@@ -40,8 +40,23 @@ pub struct DcganConfig {
 }
 
 impl DcganConfig {
-    /// Blocks n between the 4x4 map and the image: log2(S) − 2.
+    /// Blocks n between the 4x4 map and the image: log2(S) − 2; an error for a size other
+    /// than 32 or 64, or channels, latent or a width outside [1, 2^16] (a config read from a
+    /// checkpoint is the user's file).
     fn blocks(&self) -> Result<usize> {
+        let max = super::limits::MAX_WIDTH;
+        for (field, value) in [
+            ("channels", self.channels),
+            ("latent", self.latent),
+            ("g_width", self.g_width),
+            ("d_width", self.d_width),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(Error::Unsupported(format!(
+                    "dcgan config: {field} = {value} is outside [1, {max}]"
+                )));
+            }
+        }
         match self.size {
             32 => Ok(3),
             64 => Ok(4),

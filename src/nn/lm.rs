@@ -40,59 +40,28 @@ pub struct LmConfig {
 }
 
 impl LmConfig {
-    /// The largest window, width, depth and vocabulary a config may ask for. A config read
-    /// from a checkpoint is the user's file: past these it is an error, never an allocation
-    /// that aborts the process or a graph of a million layers.
-    pub const MAX_WINDOW: usize = 1 << 16;
-    /// See [`Self::MAX_WINDOW`].
-    pub const MAX_WIDTH: usize = 1 << 16;
-    /// See [`Self::MAX_WINDOW`].
-    pub const MAX_LAYERS: usize = 1024;
-    /// See [`Self::MAX_WINDOW`].
-    pub const MAX_VOCAB: usize = 1 << 24;
-
-    /// Every size in range (and within 2³⁰ values for the position table and the embedding),
-    /// `heads` dividing `d_model`, dropout in [0, 1); else an error naming the field.
+    /// Every size within [`super::limits`] (and each table within 2³⁰ values), `heads`
+    /// dividing `d_model`, dropout in [0, 1); else an error naming the field. A config read
+    /// from a checkpoint is the user's file.
     pub fn check(&self) -> Result<()> {
+        use super::limits::*;
         let c = self;
-        let ranges = [
-            ("vocab", c.vocab, 1, Self::MAX_VOCAB),
-            ("d_model", c.d_model, 1, Self::MAX_WIDTH),
-            ("heads", c.heads, 1, c.d_model.max(1)),
-            ("layers", c.layers, 1, Self::MAX_LAYERS),
-            ("d_ff", c.d_ff, 1, 16 * Self::MAX_WIDTH),
-            ("window", c.window, 2, Self::MAX_WINDOW),
-        ];
-        for (name, value, low, high) in ranges {
-            if !(low..=high).contains(&value) {
-                return Err(Error::Unsupported(format!(
-                    "language model config: {name} = {value} is outside [{low}, {high}]"
-                )));
-            }
-        }
-        if !c.d_model.is_multiple_of(c.heads) {
-            return Err(Error::Unsupported(format!(
-                "language model config: heads ({}) must divide d_model ({})",
-                c.heads, c.d_model
-            )));
-        }
-        for (name, values) in [
-            ("window x d_model", c.window * c.d_model),
-            ("vocab x d_model", c.vocab * c.d_model),
-        ] {
-            if values > 1 << 30 {
-                return Err(Error::Unsupported(format!(
-                    "language model config: {name} is {values} values, past 2^30"
-                )));
-            }
-        }
-        if !(0.0..1.0).contains(&c.dropout) {
-            return Err(Error::Unsupported(format!(
-                "language model config: dropout = {} is outside [0, 1)",
-                c.dropout
-            )));
-        }
-        Ok(())
+        super::check_config(
+            "language model",
+            &[
+                ("vocab", c.vocab, 1, MAX_VOCAB),
+                ("d_model", c.d_model, 1, MAX_WIDTH),
+                ("layers", c.layers, 1, MAX_LAYERS),
+                ("d_ff", c.d_ff, 1, 16 * MAX_WIDTH),
+                ("window", c.window, 2, MAX_LENGTH),
+            ],
+            (c.heads, c.d_model),
+            &[
+                ("window x d_model", c.window * c.d_model),
+                ("vocab x d_model", c.vocab * c.d_model),
+            ],
+            &[("dropout", c.dropout)],
+        )
     }
 }
 

@@ -88,6 +88,36 @@ impl Seq2SeqConfig {
         }
     }
 
+    /// Every size within [`super::limits`] (and each table within 2³⁰ values), `heads`
+    /// dividing `d_model`, dropout and label smoothing in [0, 1); else an error naming the
+    /// field. A config read from a checkpoint is the user's file.
+    pub fn check(&self) -> Result<()> {
+        use super::limits::*;
+        let c = self;
+        super::check_config(
+            "seq2seq",
+            &[
+                ("vocab", c.vocab, 1, MAX_VOCAB),
+                ("d_model", c.d_model, 1, MAX_WIDTH),
+                ("encoder_layers", c.encoder_layers, 1, MAX_LAYERS),
+                ("decoder_layers", c.decoder_layers, 1, MAX_LAYERS),
+                ("d_ff", c.d_ff, 1, 16 * MAX_WIDTH),
+                ("max_src", c.max_src, 1, MAX_LENGTH),
+                ("max_tgt", c.max_tgt, 1, MAX_LENGTH),
+            ],
+            (c.heads, c.d_model),
+            &[
+                ("max_src x d_model", c.max_src * c.d_model),
+                ("max_tgt x d_model", c.max_tgt * c.d_model),
+                ("vocab x d_model", c.vocab * c.d_model),
+            ],
+            &[
+                ("dropout", c.dropout),
+                ("label_smoothing", c.label_smoothing),
+            ],
+        )
+    }
+
     /// The shape of its batches of `batch` examples.
     pub fn batch_shape(&self, batch: usize) -> crate::data::BatchShape {
         crate::data::BatchShape {
@@ -139,6 +169,7 @@ pub struct Seq2SeqTraining {
 impl Seq2Seq {
     /// Declares the model's parameters in `g`.
     pub fn new(g: &mut Graph, cfg: Seq2SeqConfig) -> Result<Seq2Seq> {
+        cfg.check()?;
         let d = cfg.d_model;
         let opts = TransformerOptions {
             norm: cfg.norm,

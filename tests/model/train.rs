@@ -252,7 +252,7 @@ fn a_run_resumed_into_a_folder_holding_another_run_is_refused_before_anything_is
 }
 
 #[test]
-fn a_language_model_config_out_of_range_is_an_error_not_an_abort() {
+fn a_model_config_out_of_range_is_an_error_not_an_abort() {
     let good = LmConfig {
         vocab: 40,
         d_model: 32,
@@ -307,6 +307,53 @@ fn a_language_model_config_out_of_range_is_an_error_not_an_abort() {
         let built = kiln::nn::LanguageModel::new(&mut g, cfg);
         assert!(built.is_err(), "{field}: the model is not built");
     }
+    // The translation model's config, by the same rules.
+    let good = Seq2SeqConfig {
+        max_src: 12,
+        max_tgt: 10,
+        ..Seq2SeqConfig::new(40, 32, 4, 1, 64)
+    };
+    assert!(good.check().is_ok());
+    let cases = [
+        (
+            Seq2SeqConfig {
+                max_src: 1 << 40,
+                ..good
+            },
+            "max_src",
+        ),
+        (
+            Seq2SeqConfig {
+                decoder_layers: 0,
+                ..good
+            },
+            "decoder_layers",
+        ),
+        (
+            Seq2SeqConfig {
+                label_smoothing: 1.5,
+                ..good
+            },
+            "label_smoothing",
+        ),
+    ];
+    for (cfg, field) in cases {
+        let mut g = Graph::new();
+        let err = Seq2Seq::new(&mut g, cfg).unwrap_err().to_string();
+        assert!(err.contains(field), "{field}: {err}");
+    }
+    let gan = DcganConfig {
+        size: 32,
+        channels: 1,
+        latent: 1 << 40,
+        g_width: 16,
+        d_width: 16,
+    };
+    let mut g = Graph::new();
+    let err = kiln::nn::Generator::new(&mut g, gan)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("latent"), "{err}");
 }
 
 #[test]
