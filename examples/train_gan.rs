@@ -267,11 +267,6 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let mut run = Trainer::new(ctx, args.out(), options, &cfg)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut gan)?;
-        println!(
-            "resumed after epoch {}, step {}",
-            run.first_epoch(),
-            gan.step_count()
-        );
     }
     let (ds, gs) = gan.stats();
     println!(

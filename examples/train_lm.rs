@@ -233,12 +233,6 @@ fn run(args: &Args) -> Result<()> {
     let mut run = Trainer::new(ctx, args.out(), options, &saved)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut plan)?;
-        println!(
-            "resumed {} after epoch {}, writing to {}",
-            ck.path.display(),
-            run.first_epoch(),
-            run.dir().display()
-        );
     }
     tokenizer.save(&run.dir().join("tokenizer.json"))?;
     let per_epoch = (train.len() / (b * t)).max(1) as u64;

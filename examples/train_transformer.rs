@@ -265,12 +265,6 @@ fn train(ctx: &Context, args: &Args) -> Result<()> {
     let mut run = Trainer::new(ctx, args.out(), options, &saved)?;
     if let Some(ck) = &resumed {
         run.resume(ctx, ck, &mut store, &mut plan)?;
-        println!(
-            "resumed {} after epoch {}, writing to {}",
-            ck.path.display(),
-            run.first_epoch(),
-            run.dir().display()
-        );
     }
     vocab.save(&run.dir().join("tokenizer.json"))?;
     if h == 0 {

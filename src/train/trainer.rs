@@ -389,6 +389,18 @@ impl Trainer {
         self.first_epoch = ckpt.epoch().unwrap_or(0);
         self.skip_batches = ckpt.batch();
         self.resumed_at = Some(step);
+        if self.options.progress {
+            let within = match self.skip_batches {
+                0 => String::new(),
+                n => format!(" and {n} batches of the next"),
+            };
+            eprintln!(
+                "resumed {} at step {step}, after epoch {}{within}; writing to {}",
+                ckpt.path.display(),
+                self.first_epoch,
+                self.dir.display()
+            );
+        }
         Ok(())
     }
 
