@@ -56,17 +56,27 @@ impl TextFile {
 
 /// Reads a UTF-8 text file whole, with `\r\n` turned into `\n` and a byte-order mark dropped.
 /// A line that is not UTF-8 is left out and counted ([`TextFile::summary`] names it), so one
-/// bad line does not cost the rest. An unreadable file, an empty one or one with no UTF-8
-/// line at all is an [`Error::Data`] naming the file (and the first bad line).
+/// bad line does not cost the rest. An [`Error::Data`] naming the file (and the first bad
+/// line): an unreadable or empty file, a UTF-16 or UTF-32 one (by its byte-order mark), or
+/// one where more than a tenth of the lines (two at least) are not UTF-8, which reads as
+/// another encoding rather than a few damaged lines.
 pub fn read_text(path: &Path) -> Result<TextFile> {
     let name = path.display().to_string();
     let bytes = read_file(path)?;
     if bytes.is_empty() {
         return Err(data_error(name, 0, "the file is empty"));
     }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(data_error(
+            name,
+            1,
+            "the file is UTF-16 or UTF-32 (its byte-order mark says so): save it as UTF-8",
+        ));
+    }
     let mut text = String::with_capacity(bytes.len());
-    let (mut not_utf8, mut not_utf8_lines) = (0, Vec::new());
+    let (mut not_utf8, mut not_utf8_lines, mut lines) = (0, Vec::new(), 0);
     for (i, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        lines += 1;
         match std::str::from_utf8(line) {
             Ok(line) => text.push_str(line),
             Err(_) => {
@@ -76,6 +86,16 @@ pub fn read_text(path: &Path) -> Result<TextFile> {
                 }
             }
         }
+    }
+    if not_utf8 >= 2 && not_utf8 * 10 > lines {
+        return Err(data_error(
+            name,
+            not_utf8_lines[0],
+            format!(
+                "{not_utf8} of its {lines} lines are not UTF-8: save the file as UTF-8 (it \
+                 reads as another encoding)"
+            ),
+        ));
     }
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     if text.is_empty() {

@@ -274,7 +274,7 @@ impl Tokenizer {
         }
         let share = unknown as f64 / total.max(1) as f64;
         let what = format!(
-            "{unknown} of {total} tokens of {source} ({:.1} %) are not in this {}-id {} vocabulary",
+            "{unknown} of {total} tokens of {source} ({:.2} %) are not in this {}-id {} vocabulary",
             100.0 * share,
             self.len(),
             self.kind()

@@ -44,8 +44,8 @@ pub const CONFIG_KEY: &str = "config";
 /// Metadata key of the count of completed epochs.
 pub const EPOCH_KEY: &str = "epoch";
 
-/// Metadata key of the batches already taken in the epoch after the completed ones (a run
-/// stopped mid-epoch); absent at an epoch's end.
+/// Metadata key of a run stopped mid-epoch: `k/n`, `k` batches taken of the `n` in the epoch
+/// after the completed ones; absent at an epoch's end.
 pub const BATCH_KEY: &str = "batch";
 
 /// A checkpoint read into host memory.
@@ -77,13 +77,11 @@ impl Checkpoint {
         self.metadata.get(EPOCH_KEY)?.parse().ok()
     }
 
-    /// Batches taken in the epoch after the completed ones, for a run saved mid-epoch (0 at an
-    /// epoch's end).
-    pub fn batch(&self) -> usize {
-        self.metadata
-            .get(BATCH_KEY)
-            .and_then(|b| b.parse().ok())
-            .unwrap_or(0)
+    /// For a run saved mid-epoch, `(taken, of)`: batches taken of those in the epoch after the
+    /// completed ones; `None` at an epoch's end (or when the value does not parse).
+    pub fn batch(&self) -> Option<(usize, usize)> {
+        let (taken, of) = self.metadata.get(BATCH_KEY)?.split_once('/')?;
+        Some((taken.parse().ok()?, of.parse().ok()?))
     }
 
     /// The model's config saved with it (by a [`Trainer`](crate::train::Trainer), or under

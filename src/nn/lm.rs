@@ -57,8 +57,10 @@ impl LmConfig {
             ],
             (c.heads, c.d_model),
             &[
-                ("window x d_model", c.window * c.d_model),
-                ("vocab x d_model", c.vocab * c.d_model),
+                ("window x d_model", c.window.saturating_mul(c.d_model)),
+                ("vocab x d_model", c.vocab.saturating_mul(c.d_model)),
+                ("d_model x d_model", c.d_model.saturating_mul(c.d_model)),
+                ("d_model x d_ff", c.d_model.saturating_mul(c.d_ff)),
             ],
             &[("dropout", c.dropout)],
         )

@@ -107,9 +107,11 @@ impl Seq2SeqConfig {
             ],
             (c.heads, c.d_model),
             &[
-                ("max_src x d_model", c.max_src * c.d_model),
-                ("max_tgt x d_model", c.max_tgt * c.d_model),
-                ("vocab x d_model", c.vocab * c.d_model),
+                ("max_src x d_model", c.max_src.saturating_mul(c.d_model)),
+                ("max_tgt x d_model", c.max_tgt.saturating_mul(c.d_model)),
+                ("vocab x d_model", c.vocab.saturating_mul(c.d_model)),
+                ("d_model x d_model", c.d_model.saturating_mul(c.d_model)),
+                ("d_model x d_ff", c.d_model.saturating_mul(c.d_ff)),
             ],
             &[
                 ("dropout", c.dropout),

@@ -3,7 +3,8 @@
 //! saves a checkpoint that resumes at exactly that step, writes `summary.json` and returns
 //! [`Error::Interrupted`](crate::Error::Interrupted). With
 //! [`TrainOptions::stop_on_ctrl_c`](super::TrainOptions::stop_on_ctrl_c), Ctrl-C (SIGINT, or
-//! SIGTERM) does the same during `fit`; a second one ends the process as it always would.
+//! SIGTERM) does the same during `fit` on Unix; a second one ends the process as it always
+//! would. Elsewhere signals are left alone (a [`Stopper`] still works).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -35,10 +36,12 @@ impl Stopper {
 }
 
 /// While alive, the first SIGINT or SIGTERM sets [`SIGNALLED`] instead of ending the process;
-/// dropping it puts the earlier handlers back.
+/// dropping it puts the earlier dispositions back whole (`sigaction`, flags and mask
+/// included). A signal the process ignores stays ignored. One run at a time: a second
+/// `CatchSignals` while one is alive shares the same flag.
 pub(crate) struct CatchSignals {
     #[cfg(unix)]
-    previous: Vec<(libc::c_int, libc::sighandler_t)>,
+    previous: Vec<(libc::c_int, libc::sigaction)>,
 }
 
 #[cfg(unix)]
@@ -56,13 +59,26 @@ impl CatchSignals {
         SIGNALLED.store(false, Ordering::SeqCst);
         #[cfg(unix)]
         {
-            let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            let previous = [libc::SIGINT, libc::SIGTERM]
-                .into_iter()
-                // SAFETY: the handler only stores to an atomic and calls signal().
-                .map(|s| (s, unsafe { libc::signal(s, handler) }))
-                .filter(|&(_, p)| p != libc::SIG_ERR)
-                .collect();
+            let mut previous = Vec::new();
+            for signal in [libc::SIGINT, libc::SIGTERM] {
+                // SAFETY: plain sigaction calls on zeroed structs; the handler only stores to
+                // an atomic and calls signal().
+                unsafe {
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
+                        || old.sa_sigaction == libc::SIG_IGN
+                    {
+                        continue;
+                    }
+                    let mut new: libc::sigaction = std::mem::zeroed();
+                    new.sa_sigaction =
+                        on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                    libc::sigemptyset(&mut new.sa_mask);
+                    if libc::sigaction(signal, &new, std::ptr::null_mut()) == 0 {
+                        previous.push((signal, old));
+                    }
+                }
+            }
             CatchSignals { previous }
         }
         #[cfg(not(unix))]
@@ -73,10 +89,10 @@ impl CatchSignals {
 impl Drop for CatchSignals {
     fn drop(&mut self) {
         #[cfg(unix)]
-        for &(signal, previous) in &self.previous {
-            // SAFETY: restores the handler that was there before `install`.
+        for (signal, old) in &self.previous {
+            // SAFETY: restores the disposition saved by `install`.
             unsafe {
-                libc::signal(signal, previous);
+                libc::sigaction(*signal, old, std::ptr::null_mut());
             }
         }
     }

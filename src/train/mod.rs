@@ -77,11 +77,18 @@ impl Training {
 }
 
 /// The folder a training program writes to: `out` if the user named one, else the folder of
-/// the run it resumes (so that run's history and checkpoint continue in place), else
-/// `default`.
+/// the run it resumes (`resume` itself, or the folder of a checkpoint file named there), so
+/// that run's history and checkpoint continue in place; else `default`.
 pub fn run_dir(out: Option<&Path>, resume: Option<&Path>, default: &str) -> PathBuf {
-    out.or(resume)
-        .map_or_else(|| PathBuf::from(default), Path::to_path_buf)
+    match (out, resume) {
+        (Some(out), _) => out.to_path_buf(),
+        (None, Some(file)) if file.is_file() => match file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        (None, Some(dir)) => dir.to_path_buf(),
+        (None, None) => PathBuf::from(default),
+    }
 }
 
 /// The store name of a parameter's moving average ([`Training::ema_decay`]).

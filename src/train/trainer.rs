@@ -291,8 +291,9 @@ pub struct Trainer {
     first_epoch: usize,
     /// The step of the checkpoint this run resumed from.
     resumed_at: Option<u64>,
-    /// Batches of `first_epoch` the resumed run had already taken (it stopped mid-epoch).
-    skip_batches: usize,
+    /// `(taken, of)` batches of `first_epoch` the resumed run had already taken (it stopped
+    /// mid-epoch).
+    skip_batches: Option<(usize, usize)>,
     stopper: Stopper,
     created: Instant,
     adapter: String,
@@ -322,7 +323,7 @@ impl Trainer {
             config,
             first_epoch: 0,
             resumed_at: None,
-            skip_batches: 0,
+            skip_batches: None,
             stopper: Stopper::default(),
             created: Instant::now(),
             adapter: ctx.adapter_summary(),
@@ -391,8 +392,8 @@ impl Trainer {
         self.resumed_at = Some(step);
         if self.options.progress {
             let within = match self.skip_batches {
-                0 => String::new(),
-                n => format!(" and {n} batches of the next"),
+                None => String::new(),
+                Some((taken, of)) => format!(" and {taken} of the next's {of} batches"),
             };
             eprintln!(
                 "resumed {} at step {step}, after epoch {}{within}; writing to {}",
@@ -470,9 +471,21 @@ impl Trainer {
         let mut epoch_start = steps.step_count();
         for epoch in self.first_epoch..self.options.epochs {
             let epoch_batches: Vec<B> = batches(epoch).into_iter().collect();
-            let (in_epoch, skip) = (epoch_batches.len(), std::mem::take(&mut self.skip_batches));
+            let in_epoch = epoch_batches.len();
+            let skip = match self.skip_batches.take() {
+                Some((taken, of)) if of != in_epoch => {
+                    return Err(Error::Unsupported(format!(
+                        "the checkpoint stopped after {taken} of the {of} batches of epoch {}, \
+                         but this run's epoch has {in_epoch}: resume with the data and batch \
+                         size it was trained with",
+                        epoch + 1
+                    )));
+                }
+                Some((taken, _)) => taken,
+                None => 0,
+            };
             if self.options.progress && bar.is_none() {
-                let left = (self.options.epochs - epoch) * in_epoch - skip.min(in_epoch);
+                let left = (self.options.epochs - epoch) * in_epoch - skip;
                 bar = Some(Progress::new(left as u64, &self.options.label));
             }
             for (taken, batch) in epoch_batches.into_iter().enumerate().skip(skip) {
@@ -488,7 +501,7 @@ impl Trainer {
                     let arrived = steps.take_readings(ctx, true)?;
                     collect.absorb(arrived, steps, &mut metrics, &mut report);
                     metrics.flush()?;
-                    self.save_at(ctx, store, steps, epoch, taken + 1)?;
+                    self.save_at(ctx, store, steps, epoch, Some((taken + 1, in_epoch)))?;
                     if let Some(mut bar) = bar.take() {
                         bar.finish();
                     }
@@ -559,8 +572,9 @@ impl Trainer {
         }
         if !saved {
             // Nothing to train (zero epochs, or resumed at the end): still leave a checkpoint
-            // of what there is, so the run directory is complete.
-            self.save(ctx, store, steps, report.epochs)?;
+            // of what there is (a mid-epoch stop still marked), so the run directory is
+            // complete.
+            self.save_at(ctx, store, steps, report.epochs, self.skip_batches)?;
         }
         report.steps = steps.step_count();
         report.train_s = start.elapsed().as_secs_f64();
@@ -568,6 +582,14 @@ impl Trainer {
         report.curves = collect.curves.into_named();
         report.curves.extend(score_curves);
         self.write_summary(&report, Value::Null)?;
+        // A stop asked for during the last evaluation or save: the run is complete and saved,
+        // but the caller should still stop rather than go on to its own long work.
+        if self.stopper.take(signals.is_some()) {
+            return Err(Error::Interrupted {
+                dir: self.dir.display().to_string(),
+                step: report.steps,
+            });
+        }
         Ok(report)
     }
 
@@ -593,23 +615,24 @@ impl Trainer {
         steps: &dyn Steps,
         epoch: usize,
     ) -> Result<()> {
-        self.save_at(ctx, store, steps, epoch, 0)
+        self.save_at(ctx, store, steps, epoch, None)
     }
 
-    /// [`Trainer::save`] after `epoch` whole epochs and `batch` batches of the next.
+    /// [`Trainer::save`] after `epoch` whole epochs and, stopped mid-epoch, `(taken, of)`
+    /// batches of the next.
     fn save_at(
         &self,
         ctx: &Context,
         store: &ParamStore,
         steps: &dyn Steps,
         epoch: usize,
-        batch: usize,
+        batch: Option<(usize, usize)>,
     ) -> Result<()> {
         let mut meta = BTreeMap::new();
         meta.insert(CONFIG_KEY.to_string(), self.config.clone());
         meta.insert(EPOCH_KEY.to_string(), epoch.to_string());
-        if batch > 0 {
-            meta.insert(BATCH_KEY.to_string(), batch.to_string());
+        if let Some((taken, of)) = batch {
+            meta.insert(BATCH_KEY.to_string(), format!("{taken}/{of}"));
         }
         checkpoint::save(
             ctx,

@@ -555,9 +555,11 @@ fn data_text_windows_and_files() {
     let f = Temp::new("text.txt", "ab\r\ncd\n".as_bytes());
     assert_eq!(read_text(f.path()).unwrap().text, "ab\ncd\n");
     // A line that is not UTF-8 is left out and named; the lines around it stay.
-    let bad = Temp::new("bad.txt", b"one\ntw\xffo\nthree\nfo\xc3\n");
+    let mut bytes = b"one\ntw\xffo\nthree\nfo\xc3\n".to_vec();
+    bytes.extend(b"more\r\n".repeat(20));
+    let bad = Temp::new("bad.txt", &bytes);
     let file = read_text(bad.path()).unwrap();
-    assert_eq!(file.text, "one\nthree\n");
+    assert_eq!(file.text, format!("one\nthree\n{}", "more\n".repeat(20)));
     assert_eq!(
         (file.not_utf8, file.not_utf8_lines.clone()),
         (2, vec![2, 4])
@@ -565,6 +567,21 @@ fn data_text_windows_and_files() {
     assert!(file
         .summary()
         .contains("left out 2 lines that are not UTF-8 (lines 2, 4"));
+    // Most lines bad reads as another encoding (Latin-1): an error, not a gutted text.
+    let latin = Temp::new("latin.txt", b"caf\xe9\nna\xefve\nplain\n");
+    let latin_err = read_text(latin.path()).unwrap_err().to_string();
+    assert!(
+        latin_err.contains("latin.txt:1: 2 of its 3 lines are not UTF-8"),
+        "{latin_err}"
+    );
+    // UTF-16 (Windows PowerShell's `>`), where only the byte-order mark's line would fail.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("hi\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let utf16 = Temp::new("utf16.txt", &utf16);
+    let utf16_err = read_text(utf16.path()).unwrap_err().to_string();
+    assert!(utf16_err.contains("UTF-16"), "{utf16_err}");
     // Nothing readable at all is an error naming the first bad line.
     let none = Temp::new("none.txt", b"\xff\n\xfe");
     let none_err = read_text(none.path()).unwrap_err();

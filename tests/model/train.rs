@@ -69,13 +69,26 @@ fn run_mlp(dir: &Path, epochs: usize, resume: bool) -> (ParamStore, kiln::train:
     (store, report.unwrap())
 }
 
+/// How a test asks a run to stop.
+#[derive(Clone, Copy, PartialEq)]
+enum StopBy {
+    /// The trainer's [`kiln::train::Stopper`].
+    Stopper,
+    /// SIGINT raised in the step, as Ctrl-C would (with `stop_on_ctrl_c`).
+    #[cfg(unix)]
+    Signal,
+    /// The `Stopper`, in a run that catches Ctrl-C but gets none.
+    #[cfg(unix)]
+    StopperCatchingCtrlC,
+}
+
 /// [`run_mlp`], asking the run to stop once it has taken step `stop_after` (if given): the
 /// store, and what `fit` returned.
 fn run_mlp_until(
     dir: &Path,
     epochs: usize,
     resume: bool,
-    stop_after: Option<u64>,
+    stop_after: Option<(u64, StopBy)>,
 ) -> (ParamStore, kiln::Result<kiln::train::Report>) {
     let cfg = Mlp {
         hidden: 8,
@@ -83,7 +96,11 @@ fn run_mlp_until(
     };
     let mut store = ParamStore::new(11);
     let (mut plan, _) = mlp_plan(cfg, &mut store);
-    let mut run = Trainer::new(ctx(), dir, TrainOptions::new(epochs), &cfg).unwrap();
+    let mut options = TrainOptions::new(epochs);
+    // Only the signal test catches Ctrl-C: tests run in parallel, and a caught signal is one
+    // flag for the whole process.
+    options.stop_on_ctrl_c = stop_after.is_some_and(|(_, by)| by != StopBy::Stopper);
+    let mut run = Trainer::new(ctx(), dir, options, &cfg).unwrap();
     if resume {
         let ck = checkpoint::load(dir).unwrap();
         assert_eq!(ck.config::<Mlp>().unwrap(), cfg);
@@ -105,8 +122,18 @@ fn run_mlp_until(
             plan.set_input_f32(ctx, "x", &x)?;
             plan.set_input_u32(ctx, "y", &y)?;
             plan.step(ctx)?;
-            if stop_after == Some(plan.step_count()) {
-                stopper.stop();
+            match stop_after {
+                Some((at, StopBy::Stopper)) if at == plan.step_count() => stopper.stop(),
+                #[cfg(unix)]
+                Some((at, StopBy::StopperCatchingCtrlC)) if at == plan.step_count() => {
+                    stopper.stop()
+                }
+                // SAFETY: raise() runs the handler fit installed, in this thread, first.
+                #[cfg(unix)]
+                Some((at, StopBy::Signal)) if at == plan.step_count() => unsafe {
+                    libc::raise(libc::SIGINT);
+                },
+                _ => {}
             }
             Ok(chunk.len())
         },
@@ -177,32 +204,91 @@ fn a_resumed_run_ends_bitwise_where_the_uninterrupted_one_does() {
     assert_eq!(firsts, ["1", "2", "3", "4", "5", "6"]);
 }
 
+/// The rows of a run's `file` without their timing columns.
+fn logged(dir: &Path, file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let timing = |c: &&str| c.ends_with("_per_s") || *c == "elapsed_s";
+    let keep: Vec<bool> = header.iter().map(|c| !timing(c)).collect();
+    text.lines()
+        .map(|row| {
+            let fields = row.split(',').zip(&keep).filter(|(_, k)| **k);
+            fields.map(|(f, _)| f).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
 #[test]
 fn a_run_stopped_mid_epoch_resumes_and_ends_bitwise_where_the_uninterrupted_one_does() {
     let (straight, stopped) = (fresh_dir("stop-straight"), fresh_dir("stop-stopped"));
     let (whole, _) = run_mlp(&straight, 4, false);
     // Epochs of 2 batches: step 5 is the first batch of the third epoch.
-    let (_, result) = run_mlp_until(&stopped, 4, false, Some(5));
+    let (_, result) = run_mlp_until(&stopped, 4, false, Some((5, StopBy::Stopper)));
     match result {
         Err(kiln::Error::Interrupted { step: 5, dir }) => assert_eq!(Path::new(&dir), stopped),
         other => panic!("expected a stop after step 5, got {other:?}"),
     }
     let ck = checkpoint::load(&stopped).unwrap();
-    assert_eq!((ck.step(), ck.epoch(), ck.batch()), (Some(5), Some(2), 1));
+    assert_eq!(
+        (ck.step(), ck.epoch(), ck.batch()),
+        (Some(5), Some(2), Some((1, 2)))
+    );
     let summary = std::fs::read_to_string(stopped.join("summary.json")).unwrap();
     let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert_eq!(summary["interrupted"], true);
     assert_eq!(summary["steps"], 5);
+    // Resumed with no epoch left to train: the checkpoint it leaves still marks the stop.
+    run_mlp(&stopped, 2, true);
+    assert_eq!(checkpoint::load(&stopped).unwrap().batch(), Some((1, 2)));
     // Resumed: the rest of the third epoch's batches, then the fourth, as if never stopped.
     let (resumed, report) = run_mlp(&stopped, 4, true);
     assert_eq!((report.steps, report.epochs), (8, 4));
     assert_eq!(values(&whole), values(&resumed));
-    let rows = |dir: &Path| -> Vec<String> {
-        let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-        let loss_of = |row: &str| row.split(',').take(3).collect::<Vec<_>>().join(",");
-        text.lines().map(loss_of).collect()
+    for file in ["metrics.csv", "eval.csv"] {
+        assert_eq!(logged(&straight, file), logged(&stopped, file), "{file}");
+    }
+
+    // Stopped on an epoch's last batch: resumed, it evaluates and saves that epoch once.
+    let at_end = fresh_dir("stop-at-end");
+    let (_, result) = run_mlp_until(&at_end, 4, false, Some((4, StopBy::Stopper)));
+    assert!(matches!(
+        result,
+        Err(kiln::Error::Interrupted { step: 4, .. })
+    ));
+    assert_eq!(checkpoint::load(&at_end).unwrap().batch(), Some((2, 2)));
+    let (resumed, _) = run_mlp(&at_end, 4, true);
+    assert_eq!(values(&whole), values(&resumed));
+    for file in ["metrics.csv", "eval.csv"] {
+        assert_eq!(logged(&straight, file), logged(&at_end, file), "{file}");
+    }
+}
+
+/// Ctrl-C during `fit` (SIGINT, raised in the step's thread) stops the run like a `Stopper`,
+/// and the process's own handling of SIGINT is back once `fit` returns.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_training_stops_and_saves_the_run() {
+    let handler = || unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old);
+        old.sa_sigaction
     };
-    assert_eq!(rows(&straight), rows(&stopped));
+    let (dir, before) = (fresh_dir("stop-signal"), handler());
+    let (_, result) = run_mlp_until(&dir, 4, false, Some((3, StopBy::Signal)));
+    assert!(
+        matches!(result, Err(kiln::Error::Interrupted { step: 3, .. })),
+        "{result:?}"
+    );
+    assert_eq!(checkpoint::load(&dir).unwrap().batch(), Some((1, 2)));
+    assert_eq!(before, handler(), "SIGINT's handler is put back");
+    // A run that catches Ctrl-C and gets none puts the handler back as well.
+    let quiet = fresh_dir("stop-signal-quiet");
+    let (_, result) = run_mlp_until(&quiet, 4, false, Some((3, StopBy::StopperCatchingCtrlC)));
+    assert!(matches!(
+        result,
+        Err(kiln::Error::Interrupted { step: 3, .. })
+    ));
+    assert_eq!(before, handler(), "SIGINT's handler is put back");
 }
 
 #[test]
@@ -249,6 +335,8 @@ fn a_run_resumed_into_a_folder_holding_another_run_is_refused_before_anything_is
         kiln::train::run_dir(None, None, "runs/lm"),
         Path::new("runs/lm")
     );
+    let file = first.join(checkpoint::CHECKPOINT_FILE);
+    assert_eq!(kiln::train::run_dir(None, Some(&file), "runs/lm"), first);
 }
 
 #[test]
@@ -298,6 +386,15 @@ fn a_model_config_out_of_range_is_an_error_not_an_abort() {
                 ..good
             },
             "dropout",
+        ),
+        // Sizes whose product overflows: refused, not a wrapped or panicking multiplication.
+        (
+            LmConfig {
+                window: usize::MAX,
+                d_model: usize::MAX,
+                ..good
+            },
+            "d_model",
         ),
     ];
     for (cfg, field) in cases {
