@@ -62,10 +62,17 @@ fn classifier(g: &mut Graph, cfg: Config, x: Var) -> Result<Var> {
     out.forward(g, h)
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() {
+    if let Err(e) = run(&Args::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args) -> Result<()> {
     let (ctx, b) = (args.device.context()?, args.batch as usize);
     let all = LabelledImages::from_folder_or_digits(args.data.as_deref(), SIZE, 12_000)?;
+    println!("{}", all.summary());
     let (train, heldout) = all.split(0.1, 1);
     let classes = all.classes.len();
     let cfg = Config { classes };
@@ -105,6 +112,8 @@ fn main() -> Result<()> {
             Ok(vec![("heldout_accuracy".into(), accuracy)])
         },
     )?;
-    println!("held-out accuracy {:?}", report.score("heldout_accuracy"));
+    if let Some(accuracy) = report.score("heldout_accuracy") {
+        println!("held-out accuracy {:.2}%", 100.0 * accuracy);
+    }
     Ok(())
 }

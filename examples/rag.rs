@@ -54,10 +54,10 @@ struct Args {
     #[arg(long, default_value_t = 1, value_parser = value_parser!(u8).range(1..=MAX_K as i64))]
     k: u8,
     /// Entities both models train on.
-    #[arg(long, default_value_t = 3000, value_parser = value_parser!(u32).range(2..))]
+    #[arg(long, default_value_t = 3000, value_parser = value_parser!(u32).range(2..=1_000_000))]
     entities: u32,
     /// Further entities never seen in training, for the held-out scores.
-    #[arg(long, default_value_t = 300, value_parser = value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 300, value_parser = value_parser!(u32).range(1..=1_000_000))]
     heldout: u32,
     /// Generator epochs over the training questions.
     #[arg(long, default_value_t = 6)]
@@ -84,7 +84,7 @@ struct Args {
     #[arg(long, requires = "ask")]
     checkpoint: Option<PathBuf>,
     /// A question for --checkpoint's models.
-    #[arg(long, requires = "checkpoint")]
+    #[arg(long, requires = "checkpoint", value_parser = kiln::train::flags::text)]
     ask: Option<String>,
     #[command(flatten)]
     device: device::DeviceArgs,

@@ -48,7 +48,7 @@ struct Args {
     #[arg(long, value_name = "PATH")]
     add: Vec<PathBuf>,
     /// A query: its hits are printed as JSON Lines, best first.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = kiln::train::flags::text)]
     query: Option<String>,
     /// Hits per query, 1 to 64 (the index's top-k limit).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=KMAX as u64))]

@@ -132,7 +132,7 @@ fn main() {
     if let Err(e) = run(&Args::parse()) {
         eprintln!("error: {e}");
         if let kiln::Error::Interrupted { dir, .. } = &e {
-            eprintln!("continue with --resume {dir}");
+            eprintln!("continue with the same command and --resume {dir}");
             std::process::exit(130);
         }
         std::process::exit(1);

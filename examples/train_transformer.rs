@@ -143,7 +143,7 @@ fn main() {
     if let Err(e) = run(&args) {
         eprintln!("error: {e}");
         if let kiln::Error::Interrupted { dir, .. } = &e {
-            eprintln!("continue with --resume {dir}");
+            eprintln!("continue with the same command and --resume {dir}");
             std::process::exit(130);
         }
         std::process::exit(1);

@@ -33,8 +33,8 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
-    /// One line for the log, e.g. `loaded 120 images from faces/ (64x64 RGB); skipped 2
-    /// unreadable: a.png (...), b.jpg (...)`.
+    /// One line for the log, e.g. `loaded 120 images from faces/ (64x64 RGB); skipped 2:
+    /// a.png (...), b.jpg (...)`.
     pub fn summary(&self) -> String {
         let kind = if self.channels == 1 { "gray" } else { "RGB" };
         let mut line = format!(
@@ -55,7 +55,7 @@ impl ImageSet {
                 })
                 .collect();
             line.push_str(&format!(
-                "; skipped {} unreadable: {}",
+                "; skipped {}: {}",
                 self.skipped.len(),
                 names.join(", ")
             ));
@@ -85,20 +85,32 @@ fn is_image(path: &Path) -> bool {
 
 #[cfg(feature = "images")]
 /// Every image file under `dir`, recursively, in sorted order so a run repeats on any
-/// filesystem. Symlinked folders are not followed (a link cycle would never end); a subfolder
-/// that cannot be listed is recorded in `skipped` rather than stopping the load.
+/// filesystem. Symlinked folders inside it are not followed (a link cycle would never end) but
+/// recorded in `skipped`, as is a subfolder that cannot be listed, rather than stopping the
+/// load.
 fn walk(
     dir: &Path,
     found: &mut Vec<PathBuf>,
     skipped: &mut Vec<(PathBuf, String)>,
 ) -> std::io::Result<()> {
-    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+    let mut entries: Vec<(PathBuf, bool, bool)> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
-        .map(|e| (e.path(), e.file_type().map(|t| t.is_dir()).unwrap_or(false)))
+        .map(|e| {
+            let kind = e.file_type().ok();
+            let is_link = kind.is_some_and(|t| t.is_symlink());
+            (e.path(), kind.is_some_and(|t| t.is_dir()), is_link)
+        })
         .collect();
     entries.sort();
-    for (path, is_dir) in entries {
-        if is_dir {
+    for (path, is_dir, is_link) in entries {
+        if is_link && path.is_dir() {
+            skipped.push((
+                path,
+                "a link to a folder (not followed: links can loop)".into(),
+            ));
+        } else if is_link && !path.exists() {
+            skipped.push((path, "a link to nothing".into()));
+        } else if is_dir {
             if let Err(e) = walk(&path, found, skipped) {
                 skipped.push((path, format!("cannot read folder: {e}")));
             }
@@ -335,23 +347,31 @@ impl LabelledImages {
 
 #[cfg(feature = "images")]
 /// Loads `dir/<class>/**` for every subfolder `<class>` of `dir` (sorted by name; the class
-/// index is its place in that order), each image as [`load_image_dir`] does. Unreadable files
-/// are listed in the result's `skipped`; a class folder with no usable image, or a `dir`
-/// without class folders, is an [`Error::Data`](crate::Error::Data) naming the folder.
+/// index is its place in that order; a class may be a link to a folder, whose own links are
+/// not followed), each image as [`load_image_dir`] does. Unreadable files are listed in the
+/// result's `skipped`; a class folder with no usable image, or a `dir` with fewer than two
+/// class folders, is an [`Error::Data`](crate::Error::Data) naming the folder.
 pub fn load_image_classes(dir: &Path, size: usize, channels: usize) -> Result<LabelledImages> {
     let name = dir.display().to_string();
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| data_error(&name, 0, format!("cannot read the folder: {e}")))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
         .map(|e| e.path())
+        .filter(|p| p.is_dir())
         .collect();
     folders.sort();
-    if folders.is_empty() {
+    if folders.len() < 2 {
+        let found = match folders.first() {
+            Some(one) => format!("only one, {}", one.display()),
+            None => "none".to_string(),
+        };
         return Err(data_error(
             name,
             0,
-            "no class folders: put each class's images in a subfolder named after it",
+            format!(
+                "a classifier needs two class folders at least, found {found}: put each \
+                 class's images in a subfolder named after it"
+            ),
         ));
     }
     let mut all = ImageSet {
@@ -377,6 +397,31 @@ pub fn load_image_classes(dir: &Path, size: usize, channels: usize) -> Result<La
         labels,
         classes,
     })
+}
+
+impl LabelledImages {
+    /// One line for the log: [`ImageSet::summary`] with the classes and their counts, e.g.
+    /// `loaded 40 images from pets/ (28x28 gray); skipped 1: …; 2 classes: cat 20, dog 20`.
+    pub fn summary(&self) -> String {
+        let mut counts = vec![0usize; self.classes.len()];
+        for &l in &self.labels {
+            if let Some(c) = counts.get_mut(l as usize) {
+                *c += 1;
+            }
+        }
+        let classes: Vec<String> = self
+            .classes
+            .iter()
+            .zip(&counts)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        format!(
+            "{}; {} classes: {}",
+            self.set.summary(),
+            self.classes.len(),
+            classes.join(", ")
+        )
+    }
 }
 
 #[cfg(feature = "images")]

@@ -17,6 +17,15 @@ fn finite(text: &str) -> Result<f32, String> {
     }
 }
 
+/// A text the program acts on (a question, a query, a prompt): not empty or only whitespace.
+pub fn text(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("the text is empty".into())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
 /// A probability of dropping or smoothing: finite, in [0, 1).
 pub fn probability(text: &str) -> Result<f32, String> {
     let value = finite(text)?;
@@ -93,5 +102,7 @@ mod tests {
         assert_eq!(exponent("0"), Ok(0.0));
         assert!(exponent("-1").is_err() && exponent("NaN").is_err() && exponent("11").is_err());
         assert_eq!(exponent("-1"), Err("-1 is outside [0, 10]".to_string()));
+        assert_eq!(text(" a "), Ok(" a ".to_string()));
+        assert!(text("").is_err() && text(" \t").is_err());
     }
 }

@@ -472,6 +472,14 @@ impl Trainer {
         for epoch in self.first_epoch..self.options.epochs {
             let epoch_batches: Vec<B> = batches(epoch).into_iter().collect();
             let in_epoch = epoch_batches.len();
+            if in_epoch == 0 {
+                // Training nothing while reporting success would look like a run.
+                return Err(Error::Unsupported(format!(
+                    "epoch {} has no batches: the data holds fewer examples than one batch \
+                     (lower the batch size or add data)",
+                    epoch + 1
+                )));
+            }
             let skip = match self.skip_batches.take() {
                 Some((taken, of)) if of != in_epoch => {
                     return Err(Error::Unsupported(format!(

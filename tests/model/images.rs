@@ -115,6 +115,49 @@ fn class_folders_label_a_folder_and_other_layouts_stay_unlabelled() {
 }
 
 #[test]
+fn class_folders_need_two_classes_follow_a_linked_class_and_name_what_they_skip() {
+    use kiln::data::images::load_image_classes;
+    let one = TempDir::new("one-class");
+    write_digit_folder(&one.0, 2, Some(&["a"; 10]));
+    let err = load_image_classes(&one.0, 28, 1).unwrap_err().to_string();
+    assert!(
+        err.contains("two class folders at least, found only one"),
+        "{err}"
+    );
+
+    let names = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let source = TempDir::new("link-source");
+    write_digit_folder(&source.0, 2, Some(&names));
+    let linked = TempDir::new("linked-classes");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        std::fs::create_dir_all(linked.0.join("real")).unwrap();
+        for entry in std::fs::read_dir(source.0.join("zero")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, linked.0.join("real").join(path.file_name().unwrap())).unwrap();
+        }
+        // A class that is a link to a folder is followed; a link inside a class is not.
+        symlink(source.0.join("one"), linked.0.join("via-link")).unwrap();
+        symlink(source.0.join("two"), linked.0.join("real").join("nested")).unwrap();
+        let set = load_image_classes(&linked.0, 28, 1).unwrap();
+        assert_eq!(set.classes, ["real", "via-link"]);
+        assert_eq!(set.set.count, 4);
+        let summary = set.summary();
+        assert!(
+            summary.contains("2 classes: real 2, via-link 2"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("nested (a link to a folder (not followed"),
+            "{summary}"
+        );
+    }
+}
+
+#[test]
 fn digits_grid_png_for_a_look() {
     // Ten rows of 0..9: one glance shows whether each digit is recognisable and how much the
     // jitter varies them. The picture stays in the temp dir for a human to open.
@@ -244,10 +287,7 @@ fn image_dir_mixed_formats_and_a_corrupt_file() {
     let summary = set.summary();
     assert!(summary.starts_with("loaded 4 images from "), "{summary}");
     assert!(summary.contains("(24x24 RGB)"), "{summary}");
-    assert!(
-        summary.contains("skipped 1 unreadable: broken.png ("),
-        "{summary}"
-    );
+    assert!(summary.contains("skipped 1: broken.png ("), "{summary}");
 
     // Sorted order: a.png, b.JPG, (broken.png skipped), d.jpeg, sub/c.bmp. b is red 200 everywhere
     // (JPEG is lossy: allow a few levels), c has blue 255.

@@ -129,8 +129,11 @@ fn run_mlp_until(
                     stopper.stop()
                 }
                 // SAFETY: raise() runs the handler fit installed, in this thread, first.
+                // Twice, as `timeout` delivers it (to the process and to its group): the
+                // second is the same request, not a second Ctrl-C that quits at once.
                 #[cfg(unix)]
                 Some((at, StopBy::Signal)) if at == plan.step_count() => unsafe {
+                    libc::raise(libc::SIGINT);
                     libc::raise(libc::SIGINT);
                 },
                 _ => {}
