@@ -248,20 +248,37 @@ struct Record {
     text: String,
 }
 
-/// The records of a JSON Lines file (blank lines skipped); a bad line names the file and line.
+/// The records of a JSON Lines file. Blank lines are passed over; a line that is not a record
+/// with an `"id"` and a non-empty `"text"` is left out and named on stderr (the first few,
+/// with the count), so one bad line costs only itself. No record at all is an error naming
+/// the first bad line.
 fn jsonl_records(path: &Path) -> Result<Vec<Record>> {
-    let mut out = Vec::new();
+    let (mut out, mut bad) = (Vec::new(), Vec::new());
     for (i, line) in read_texts(path)?.iter().enumerate() {
-        let bad = |message: String| Error::Data {
+        let why = match serde_json::from_str::<Record>(line) {
+            _ if line.trim().is_empty() => continue,
+            Ok(r) if r.id.is_null() => "\"id\" is null".to_string(),
+            Ok(r) if r.text.trim().is_empty() => "\"text\" is empty".to_string(),
+            Ok(r) => {
+                out.push(r);
+                continue;
+            }
+            Err(e) => e.to_string(),
+        };
+        bad.push(Error::Data {
             path: path.display().to_string(),
             line: i + 1,
-            message: format!("{message}; want {{\"id\": .., \"text\": \"..\"}}"),
-        };
-        match serde_json::from_str::<Record>(line) {
-            _ if line.trim().is_empty() => {}
-            Ok(r) if r.id.is_null() => return Err(bad("\"id\" is null".into())),
-            Ok(r) => out.push(r),
-            Err(e) => return Err(bad(e.to_string())),
+            message: format!("{why}; want {{\"id\": .., \"text\": \"..\"}}"),
+        });
+    }
+    if out.is_empty() {
+        if let Some(first) = bad.into_iter().next() {
+            return Err(first);
+        }
+    } else if !bad.is_empty() {
+        eprintln!("{}: left out {} bad line(s):", path.display(), bad.len());
+        for e in bad.iter().take(5) {
+            eprintln!("  {e}");
         }
     }
     Ok(out)
