@@ -111,6 +111,20 @@ pub(crate) fn data_error(
     }
 }
 
+/// An [`Error::Data`] naming `path` when `bytes` open with a UTF-16 or UTF-32 byte-order mark:
+/// such a file's lines are mostly valid UTF-8 full of NULs, so no line-by-line check would
+/// catch it (Windows PowerShell 5's `>` writes UTF-16).
+pub(crate) fn refuse_utf16(path: &str, bytes: &[u8]) -> crate::Result<()> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(data_error(
+            path,
+            1,
+            "the file is UTF-16 or UTF-32 (its byte-order mark says so): save it as UTF-8",
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a whole file, turning an I/O failure into an [`Error::Data`] naming it.
 pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
     std::fs::read(path)

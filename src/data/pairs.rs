@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{data_error, read_file, Rng};
+use super::{data_error, read_file, refuse_utf16, Rng};
 use crate::Result;
 
 /// How many line numbers each skip reason keeps for the report.
@@ -121,7 +121,28 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn describe(k: &Skipped, max_len: usize) -> String {
+impl Skipped {
+    /// None skipped yet for `reason`.
+    pub fn new(reason: SkipReason) -> Skipped {
+        Skipped {
+            reason,
+            count: 0,
+            lines: Vec::new(),
+        }
+    }
+
+    /// Counts 1-based `line`, keeping its number among the first [`KEPT_LINE_NUMBERS`].
+    pub fn add(&mut self, line: usize) {
+        self.count += 1;
+        if self.lines.len() < KEPT_LINE_NUMBERS {
+            self.lines.push(line);
+        }
+    }
+}
+
+/// `2 not UTF-8 (lines 7, 19)`: what [`PairFile::summary`] and [`super::TextFile::summary`]
+/// say of one reason's lines (`max_len` for [`SkipReason::TooLong`]).
+pub(crate) fn describe(k: &Skipped, max_len: usize) -> String {
     let what = match k.reason {
         SkipReason::Blank => "blank or only whitespace".to_string(),
         SkipReason::NotUtf8 => "not UTF-8".to_string(),
@@ -144,22 +165,18 @@ fn describe(k: &Skipped, max_len: usize) -> String {
 pub fn read_pairs(path: &Path, opts: &PairOptions) -> Result<PairFile> {
     let name = path.display().to_string();
     let bytes = read_file(path)?;
+    refuse_utf16(&name, &bytes)?;
     let bytes = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(&bytes);
     let mut pairs = Vec::new();
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut skip =
         |reason: SkipReason, line: usize| match skipped.iter_mut().find(|s| s.reason == reason) {
-            Some(s) => {
-                s.count += 1;
-                if s.lines.len() < KEPT_LINE_NUMBERS {
-                    s.lines.push(line);
-                }
+            Some(s) => s.add(line),
+            None => {
+                let mut s = Skipped::new(reason);
+                s.add(line);
+                skipped.push(s);
             }
-            None => skipped.push(Skipped {
-                reason,
-                count: 1,
-                lines: vec![line],
-            }),
         };
     // Split the bytes, not a decoded string, so one bad line does not fail the file; a
     // trailing `\r` is dropped, so CRLF files read the same.

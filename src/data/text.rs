@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::pairs::KEPT_LINE_NUMBERS;
-use super::{data_error, read_file, Rng};
+use super::pairs::{describe, SkipReason, Skipped};
+use super::{data_error, read_file, refuse_utf16, Rng};
 use crate::{Error, Result};
 
 /// A text file as [`read_text`] reads it: its text, and the lines it left out.
@@ -16,39 +16,21 @@ pub struct TextFile {
     pub path: PathBuf,
     /// The text, `\r\n` turned into `\n`, a byte-order mark dropped, bad lines left out.
     pub text: String,
-    /// How many lines were not UTF-8 and were left out.
-    pub not_utf8: usize,
-    /// The first [`KEPT_LINE_NUMBERS`] of them, 1-based.
-    pub not_utf8_lines: Vec<usize>,
+    /// The lines left out for not being UTF-8 (a count of 0 when none were).
+    pub not_utf8: Skipped,
 }
 
 impl TextFile {
-    /// One line for a CLI: `read 14123 characters from book.txt; left out 1 line that is not
-    /// UTF-8 (line 108)`.
+    /// One line for a CLI: `read 14123 characters from book.txt; skipped 1 not UTF-8 (line
+    /// 108)`, as [`super::PairFile::summary`] words it.
     pub fn summary(&self) -> String {
         let mut s = format!(
             "read {} characters from {}",
             self.text.chars().count(),
             self.path.display()
         );
-        if self.not_utf8 > 0 {
-            let numbers: Vec<String> = self.not_utf8_lines.iter().map(|l| l.to_string()).collect();
-            let more = if self.not_utf8 > numbers.len() {
-                ", …"
-            } else {
-                ""
-            };
-            let (lines, are, them) = if self.not_utf8 == 1 {
-                ("line", "is", "it")
-            } else {
-                ("lines", "are", "them")
-            };
-            s += &format!(
-                "; left out {} {lines} that {are} not UTF-8 ({lines} {}{more}; save the file as \
-                 UTF-8 to keep {them})",
-                self.not_utf8,
-                numbers.join(", ")
-            );
+        if self.not_utf8.count > 0 {
+            s += &format!("; skipped {}", describe(&self.not_utf8, 0));
         }
         s
     }
@@ -66,40 +48,30 @@ pub fn read_text(path: &Path) -> Result<TextFile> {
     if bytes.is_empty() {
         return Err(data_error(name, 0, "the file is empty"));
     }
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(data_error(
-            name,
-            1,
-            "the file is UTF-16 or UTF-32 (its byte-order mark says so): save it as UTF-8",
-        ));
-    }
+    refuse_utf16(&name, &bytes)?;
     let mut text = String::with_capacity(bytes.len());
-    let (mut not_utf8, mut not_utf8_lines, mut lines) = (0, Vec::new(), 0);
+    let (mut not_utf8, mut lines) = (Skipped::new(SkipReason::NotUtf8), 0);
     for (i, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
         lines += 1;
         match std::str::from_utf8(line) {
             Ok(line) => text.push_str(line),
-            Err(_) => {
-                not_utf8 += 1;
-                if not_utf8_lines.len() < KEPT_LINE_NUMBERS {
-                    not_utf8_lines.push(i + 1);
-                }
-            }
+            Err(_) => not_utf8.add(i + 1),
         }
     }
-    if not_utf8 >= 2 && not_utf8 * 10 > lines {
+    if not_utf8.count >= 2 && not_utf8.count * 10 > lines {
         return Err(data_error(
             name,
-            not_utf8_lines[0],
+            not_utf8.lines[0],
             format!(
-                "{not_utf8} of its {lines} lines are not UTF-8: save the file as UTF-8 (it \
-                 reads as another encoding)"
+                "{} of its {lines} lines are not UTF-8: save the file as UTF-8 (it reads as \
+                 another encoding)",
+                not_utf8.count
             ),
         ));
     }
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     if text.is_empty() {
-        let line = not_utf8_lines.first().copied().unwrap_or(0);
+        let line = not_utf8.lines.first().copied().unwrap_or(0);
         return Err(data_error(
             name,
             line,
@@ -110,7 +82,6 @@ pub fn read_text(path: &Path) -> Result<TextFile> {
         path: path.to_path_buf(),
         text: text.replace("\r\n", "\n"),
         not_utf8,
-        not_utf8_lines,
     })
 }
 

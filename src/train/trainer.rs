@@ -113,9 +113,9 @@ pub struct TrainOptions {
     /// The progress bar's label.
     pub label: String,
     /// Ctrl-C (SIGINT or SIGTERM) during [`Trainer::fit`] stops the run after its current
-    /// step, saved to resume exactly there, instead of ending the process (a second one still
-    /// does). For programs that own the process; a host application stops a run with
-    /// [`Trainer::stopper`] instead.
+    /// step, saved to resume exactly there, instead of ending the process (a second one, a
+    /// second or more later, still does; Unix only). For programs that own the process; a
+    /// host application stops a run with [`Trainer::stopper`] instead.
     pub stop_on_ctrl_c: bool,
 }
 

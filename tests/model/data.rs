@@ -561,12 +561,12 @@ fn data_text_windows_and_files() {
     let file = read_text(bad.path()).unwrap();
     assert_eq!(file.text, format!("one\nthree\n{}", "more\n".repeat(20)));
     assert_eq!(
-        (file.not_utf8, file.not_utf8_lines.clone()),
+        (file.not_utf8.count, file.not_utf8.lines.clone()),
         (2, vec![2, 4])
     );
     assert!(file
         .summary()
-        .contains("left out 2 lines that are not UTF-8 (lines 2, 4"));
+        .ends_with("; skipped 2 not UTF-8 (lines 2, 4)"));
     // Most lines bad reads as another encoding (Latin-1): an error, not a gutted text.
     let latin = Temp::new("latin.txt", b"caf\xe9\nna\xefve\nplain\n");
     let latin_err = read_text(latin.path()).unwrap_err().to_string();
@@ -582,6 +582,8 @@ fn data_text_windows_and_files() {
     let utf16 = Temp::new("utf16.txt", &utf16);
     let utf16_err = read_text(utf16.path()).unwrap_err().to_string();
     assert!(utf16_err.contains("UTF-16"), "{utf16_err}");
+    let pairs_err = read_pairs(utf16.path(), &PairOptions::default()).unwrap_err();
+    assert!(pairs_err.to_string().contains("UTF-16"), "{pairs_err}");
     // Nothing readable at all is an error naming the first bad line.
     let none = Temp::new("none.txt", b"\xff\n\xfe");
     let none_err = read_text(none.path()).unwrap_err();
